@@ -1,0 +1,171 @@
+"""Headers and blocks: wire encoding, block ids and the stateless block checks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from chain import crypto, merkle
+from chain.codec import Reader, Writer
+from chain.errors import DecodeError, InvalidBlock
+from chain.tx import Tx
+
+HEADER_VERSION = 1
+ENGINE_POW = 0
+ENGINE_NAMES = {ENGINE_POW: "pow"}
+
+# Absolute decode bound, above any network's max_block_bytes, so decode never allocates unboundedly.
+MAX_BLOCK_DECODE_BYTES = 8_000_000
+MAX_TXS_DECODE = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class PowSeal:
+    """Proof-of-work fields: compact target and the nonce the miner searched."""
+
+    bits: int
+    nonce: int
+
+    def write(self, w: Writer) -> None:
+        w.u32(self.bits).u64(self.nonce)
+
+    @classmethod
+    def read(cls, r: Reader) -> PowSeal:
+        return cls(r.u32(), r.u64())
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """Field order is wire order; the PoW nonce is last so miners hash a fixed prefix (midstate)."""
+
+    version: int
+    height: int
+    parent: bytes
+    timestamp: int
+    tx_root: bytes
+    state_root: bytes
+    beneficiary: bytes
+    engine: int
+    seal: PowSeal
+    hash: bytes = field(init=False, repr=False, compare=False)
+    _encoded: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        w = (
+            Writer()
+            .u32(self.version)
+            .u64(self.height)
+            .fixed(self.parent, crypto.HASH_SIZE)
+            .u64(self.timestamp)
+            .fixed(self.tx_root, crypto.HASH_SIZE)
+            .fixed(self.state_root, crypto.HASH_SIZE)
+            .fixed(self.beneficiary, crypto.ADDRESS_SIZE)
+            .u8(self.engine)
+        )
+        self.seal.write(w)
+        encoded = w.getvalue()
+        object.__setattr__(self, "_encoded", encoded)
+        object.__setattr__(self, "hash", crypto.sha256d(encoded))
+
+    def encode(self) -> bytes:
+        return self._encoded
+
+    def pow_prefix(self) -> bytes:
+        """Everything but the trailing 8-byte nonce: what a miner's midstate absorbs once."""
+        return self._encoded[:-8]
+
+    @property
+    def bits(self) -> int:
+        return self.seal.bits
+
+    @property
+    def nonce(self) -> int:
+        return self.seal.nonce
+
+    def with_nonce(self, nonce: int) -> Header:
+        return self.replace(seal=PowSeal(self.seal.bits, nonce))
+
+    def replace(self, **changes) -> Header:
+        values = {name: getattr(self, name) for name in _HEADER_FIELDS}
+        values.update(changes)
+        return Header(**values)
+
+    @classmethod
+    def read(cls, r: Reader) -> Header:
+        version = r.u32()
+        height = r.u64()
+        parent = r.fixed(crypto.HASH_SIZE)
+        timestamp = r.u64()
+        tx_root = r.fixed(crypto.HASH_SIZE)
+        state_root = r.fixed(crypto.HASH_SIZE)
+        beneficiary = r.fixed(crypto.ADDRESS_SIZE)
+        engine = r.u8()
+        if engine != ENGINE_POW:
+            raise DecodeError("unknown-engine", f"engine {engine}")
+        seal = PowSeal.read(r)
+        return cls(version, height, parent, timestamp, tx_root, state_root, beneficiary, engine, seal)
+
+    @classmethod
+    def decode(cls, data: bytes) -> Header:
+        r = Reader(data)
+        h = cls.read(r)
+        r.finish()
+        return h
+
+
+_HEADER_FIELDS = ("version", "height", "parent", "timestamp", "tx_root", "state_root", "beneficiary", "engine", "seal")
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    header: Header
+    txs: tuple[Tx, ...]
+    _size: int = field(default=0, repr=False, compare=False)
+
+    @property
+    def hash(self) -> bytes:
+        return self.header.hash
+
+    @property
+    def height(self) -> int:
+        return self.header.height
+
+    def encode(self) -> bytes:
+        w = Writer().raw(self.header.encode()).u32(len(self.txs))
+        for tx in self.txs:
+            w.raw(tx.encode())
+        return w.getvalue()
+
+    @property
+    def size(self) -> int:
+        return self._size or len(self.encode())
+
+    @classmethod
+    def decode(cls, data: bytes) -> Block:
+        if len(data) > MAX_BLOCK_DECODE_BYTES:
+            raise DecodeError("oversized", f"{len(data)} bytes exceeds the decode bound")
+        r = Reader(data)
+        header = Header.read(r)
+        count = r.u32()
+        if count > MAX_TXS_DECODE or count > r.remaining():
+            raise DecodeError("length-out-of-bounds", f"{count} transactions cannot fit")
+        txs = tuple(Tx.read(r) for _ in range(count))
+        r.finish()
+        return cls(header, txs, len(data))
+
+
+def compute_tx_root(txs: Sequence[Tx]) -> bytes:
+    """RFC 6962 root over the txids (leaves are the 32-byte txids)."""
+    return merkle.merkle_root([tx.txid for tx in txs])
+
+
+def check_block_body(block: Block, max_bytes: int, max_txs: int) -> None:
+    """Stateless body rules: size, count, tx root, no duplicate transactions."""
+    if block.size > max_bytes:
+        raise InvalidBlock("oversized-block", f"{block.size} bytes exceeds the limit of {max_bytes}")
+    if len(block.txs) > max_txs:
+        raise InvalidBlock("too-many-txs", f"{len(block.txs)} transactions exceeds {max_txs}")
+    if compute_tx_root(block.txs) != block.header.tx_root:
+        raise InvalidBlock("bad-tx-root", "the header's tx root does not match the transactions")
+    if len({tx.txid for tx in block.txs}) != len(block.txs):
+        raise InvalidBlock("duplicate-tx", "the block contains the same transaction twice")

@@ -1,0 +1,364 @@
+"""Chain state: header rules, connecting and disconnecting blocks, fork choice by work, reorgs."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from chain import crypto
+from chain.abc import STATUS_INVALID, STATUS_VALID, BlockIndex, ChainBatch, ChainDB, TxLocation
+from chain.block import ENGINE_POW, HEADER_VERSION, Block, Header, PowSeal, check_block_body, compute_tx_root
+from chain.consensus import pow as pow_rules
+from chain.errors import ChaintopError, InvalidBlock, InvalidTx, StoreError
+from chain.muhash import MuHash3072
+from chain.params import Params
+from chain.state import Account, BlockApplier, StateView, Undo, compute_state_muhash, undo_block
+from chain.tx import Tx, check_tx
+
+Clock = Callable[[], float]
+_INDEX_CACHE_MAX = 50_000
+
+
+@dataclass
+class AcceptResult:
+    """What accepting a block did: `status` is connected, reorg, side or duplicate."""
+
+    status: str
+    block_hash: bytes
+    connected: list[Block] = field(default_factory=list)
+    disconnected: list[Block] = field(default_factory=list)
+    old_head: bytes = b""
+    new_head: bytes = b""
+
+    @property
+    def depth(self) -> int:
+        return len(self.disconnected)
+
+
+def genesis_accounts(params: Params) -> list[tuple[bytes, Account]]:
+    return [(crypto.dev_keypair(i).address, Account(params.dev_balance, 0)) for i in range(params.dev_accounts)]
+
+
+def make_genesis(params: Params) -> tuple[Block, MuHash3072]:
+    """Deterministic: every node derives the same genesis from the same params."""
+    acc = compute_state_muhash(genesis_accounts(params))
+    header = Header(
+        HEADER_VERSION, 0, crypto.ZERO_HASH, params.genesis_time, compute_tx_root(()), acc.digest(),
+        crypto.ZERO_ADDRESS, ENGINE_POW, PowSeal(params.genesis_bits, 0),
+    )
+    pow_limit = pow_rules.bits_to_target(params.pow_limit_bits)
+    nonce = 0
+    while not pow_rules.check_proof_of_work(header.hash, header.bits, pow_limit):
+        nonce += 1
+        header = header.with_nonce(nonce)
+    return Block(header, ()), acc
+
+
+class ChainState:
+    """The validated chain over a ChainDB. Every mutation is one atomic batch; memory follows the batch."""
+
+    def __init__(self, db: ChainDB, params: Params, clock: Clock = time.time) -> None:
+        self.db = db
+        self.params = params
+        self.clock = clock
+        self.pow_limit = pow_rules.bits_to_target(params.pow_limit_bits)
+        self._index: dict[bytes, BlockIndex] = {}
+        head_hash = db.get_meta("head")
+        raw_acc = db.get_meta("muhash")
+        if head_hash is None or raw_acc is None:
+            raise StoreError("corrupt-datadir", "the data dir has no head; it was not initialised completely")
+        head = self.get_index(head_hash)
+        if head is None:
+            raise StoreError("corrupt-datadir", f"the head block {head_hash.hex()} is missing from the index")
+        self.head: BlockIndex = head
+        self.muhash = MuHash3072.from_bytes(raw_acc)
+
+    # -- creation --------------------------------------------------------------------------
+    @staticmethod
+    def initialize(db: ChainDB, params: Params) -> None:
+        genesis, acc = make_genesis(params)
+        index = BlockIndex(genesis.header, pow_rules.work_from_bits(genesis.header.bits), STATUS_VALID, 0)
+        batch = ChainBatch()
+        batch.blocks[genesis.hash] = genesis.encode()
+        batch.index[genesis.hash] = index
+        batch.heights[0] = genesis.hash
+        batch.accounts.update(genesis_accounts(params))
+        batch.meta.update(
+            head=genesis.hash, muhash=acc.to_bytes(), genesis=genesis.hash,
+            params=json.dumps(params.to_dict(), sort_keys=True).encode(),
+        )
+        db.commit(batch)
+
+    # -- reads -----------------------------------------------------------------------------
+    def get_index(self, block_hash: bytes) -> BlockIndex | None:
+        idx = self._index.get(block_hash)
+        if idx is None:
+            idx = self.db.get_index(block_hash)
+            if idx is not None:
+                if len(self._index) >= _INDEX_CACHE_MAX:
+                    self._index.clear()
+                self._index[block_hash] = idx
+        return idx
+
+    def get_block(self, block_hash: bytes) -> Block | None:
+        raw = self.db.get_block(block_hash)
+        return Block.decode(raw) if raw is not None else None
+
+    def get_hash_at(self, height: int) -> bytes | None:
+        if height < 0 or height > self.head.height:
+            return None
+        return self.db.get_hash_at(height)
+
+    def get_account(self, address: bytes) -> Account:
+        return self.db.get_account(address) or Account()
+
+    def is_on_main_chain(self, idx: BlockIndex) -> bool:
+        return self.db.get_hash_at(idx.height) == idx.hash
+
+    def get_ancestor(self, idx: BlockIndex, height: int) -> BlockIndex:
+        if height < 0 or height > idx.height:
+            raise ValueError(f"no ancestor at height {height} of a block at {idx.height}")
+        while idx.height > height:
+            if self.is_on_main_chain(idx):
+                found = self.get_index(self.db.get_hash_at(height))
+                assert found is not None  # the main chain is indexed end to end
+                return found
+            parent = self.get_index(idx.parent)
+            if parent is None:
+                raise StoreError("corrupt-datadir", f"block {idx.hash.hex()} has no stored parent")
+            idx = parent
+        return idx
+
+    def get_confirmations(self, block_hash: bytes) -> int:
+        idx = self.get_index(block_hash)
+        if idx is None or not self.is_on_main_chain(idx):
+            return 0
+        return self.head.height - idx.height + 1
+
+    # -- header rules (PoW) ----------------------------------------------------------------
+    def compute_median_time_past(self, idx: BlockIndex) -> int:
+        times = []
+        cur: BlockIndex | None = idx
+        while cur is not None and len(times) < self.params.mtp_window:
+            times.append(cur.header.timestamp)
+            cur = self.get_index(cur.parent) if cur.height > 0 else None
+        times.sort()
+        return times[len(times) // 2]
+
+    def compute_next_bits(self, parent: BlockIndex) -> int:
+        """Bitcoin's GetNextWorkRequired, without testnet's min-difficulty exception."""
+        interval = self.params.retarget_interval
+        if self.params.pow_no_retarget or (parent.height + 1) % interval != 0:
+            return parent.header.bits
+        first = self.get_ancestor(parent, parent.height - (interval - 1))
+        actual = parent.header.timestamp - first.header.timestamp
+        return pow_rules.retarget(parent.header.bits, actual, self.params.target_timespan, self.pow_limit)
+
+    def check_header(self, header: Header, parent: BlockIndex) -> None:
+        if header.version != HEADER_VERSION:
+            raise InvalidBlock("bad-version", f"header version {header.version}")
+        if header.engine != ENGINE_POW:
+            raise InvalidBlock("bad-engine", "this network runs proof of work")
+        if header.height != parent.height + 1:
+            raise InvalidBlock("bad-height", f"height {header.height} does not follow its parent's {parent.height}")
+        expected = self.compute_next_bits(parent)
+        if header.bits != expected:
+            raise InvalidBlock("bad-diffbits", f"bits {header.bits:#010x}, the rules require {expected:#010x}")
+        mtp = self.compute_median_time_past(parent)
+        if header.timestamp <= mtp:
+            raise InvalidBlock("time-too-old", f"timestamp {header.timestamp} is not above the median time past {mtp}")
+        limit = int(self.clock()) + self.params.max_future_time
+        if header.timestamp > limit:
+            raise InvalidBlock("time-too-new", f"timestamp {header.timestamp} is more than {self.params.max_future_time} s ahead")
+        if not pow_rules.check_proof_of_work(header.hash, header.bits, self.pow_limit):
+            raise InvalidBlock("high-hash", "the block hash is above the target: proof of work not met")
+
+    def check_block(self, block: Block) -> None:
+        """Every stateless rule: body limits, tx root, and each transaction's own rules."""
+        check_block_body(block, self.params.max_block_bytes, self.params.max_block_txs)
+        for tx in block.txs:
+            try:
+                check_tx(tx, self.params.chain_id)
+            except InvalidTx as e:
+                raise InvalidBlock(e.code, f"tx {tx.txid.hex()}: {e.message}") from None
+
+    # -- connecting ------------------------------------------------------------------------
+    def apply_block(self, view: StateView, block: Block) -> Undo:
+        """Apply a block's transactions and reward to `view`; check the state root."""
+        applier = BlockApplier(view)
+        fees = 0
+        for tx in block.txs:
+            try:
+                fees += applier.apply_tx(tx)
+            except InvalidTx as e:
+                raise InvalidBlock(e.code, f"tx {tx.txid.hex()}: {e.message}") from None
+        payout = self.params.block_reward(block.height) + fees
+        if payout:
+            try:
+                applier.credit(block.header.beneficiary, payout)
+            except InvalidTx as e:
+                raise InvalidBlock(e.code, e.message) from None
+        undo = applier.finish()
+        if view.muhash.digest() != block.header.state_root:
+            raise InvalidBlock("bad-state-root", "the header's state root does not match the state after the block")
+        return undo
+
+    def accept_block(self, block: Block) -> AcceptResult:
+        """Validate and store a block; switch to its branch if that has the most work."""
+        existing = self.get_index(block.hash)
+        if existing is not None:
+            if existing.status == STATUS_INVALID:
+                raise InvalidBlock("known-invalid", "this block was already found invalid")
+            return AcceptResult("duplicate", block.hash)
+        parent = self.get_index(block.header.parent)
+        if parent is None:
+            raise InvalidBlock("unknown-parent", f"parent {block.header.parent.hex()} is not known; import the blocks before it")
+        if parent.status == STATUS_INVALID:
+            raise InvalidBlock("bad-parent", "the parent block is invalid")
+        self.check_header(block.header, parent)
+        self.check_block(block)
+        idx = BlockIndex(block.header, parent.chain_work + pow_rules.work_from_bits(block.header.bits), STATUS_VALID, len(block.txs))
+        if idx.chain_work <= self.head.chain_work:
+            batch = ChainBatch(blocks={block.hash: block.encode()}, index={block.hash: idx})
+            self.db.commit(batch)
+            self._index[block.hash] = idx
+            return AcceptResult("side", block.hash)
+        return self._activate(idx, block)
+
+    def _find_fork(self, a: BlockIndex, b: BlockIndex) -> BlockIndex:
+        while a.height > b.height:
+            a = self.get_index(a.parent)
+        while b.height > a.height:
+            b = self.get_index(b.parent)
+        while a.hash != b.hash:
+            a = self.get_index(a.parent)
+            b = self.get_index(b.parent)
+        return a
+
+    def _activate(self, tip: BlockIndex, new_block: Block | None) -> AcceptResult:
+        """Move the head to `tip`: disconnect to the fork point, connect the branch, commit once."""
+        old = self.head
+        fork = self._find_fork(old, tip)
+        path = []
+        cur = tip
+        while cur.hash != fork.hash:
+            path.append(cur)
+            cur = self.get_index(cur.parent)
+        path.reverse()
+
+        view = StateView(self.db.get_account, self.muhash.copy())
+        batch = ChainBatch()
+        disconnected: list[Block] = []
+        cur = old
+        while cur.hash != fork.hash:
+            block = self.get_block(cur.hash)
+            raw_undo = self.db.get_undo(cur.hash)
+            if block is None or raw_undo is None:
+                raise StoreError("corrupt-datadir", f"block or undo data missing for {cur.hash.hex()}")
+            undo_block(view, Undo.decode(raw_undo))
+            for tx in block.txs:
+                batch.tx_locations[tx.txid] = None
+            batch.heights[cur.height] = None
+            batch.undo[cur.hash] = None
+            disconnected.append(block)
+            cur = self.get_index(cur.parent)
+
+        connected: list[Block] = []
+        for idx in path:
+            block = new_block if new_block is not None and idx.hash == new_block.hash else self.get_block(idx.hash)
+            child = view.fork()
+            try:
+                undo = self.apply_block(child, block)
+            except InvalidBlock:
+                self._mark_invalid(idx, tip)
+                if new_block is not None and idx.hash == new_block.hash:
+                    raise
+                # A stored ancestor of the new block failed: stay on the best valid chain.
+                best_valid = self.get_index(idx.parent)
+                if best_valid.chain_work > self.head.chain_work:
+                    return self._activate(best_valid, None)
+                raise InvalidBlock("bad-ancestor", f"ancestor {idx.hash.hex()} at height {idx.height} is invalid") from None
+            view.merge(child)
+            batch.heights[idx.height] = idx.hash
+            batch.undo[idx.hash] = undo.encode()
+            for i, tx in enumerate(block.txs):
+                batch.tx_locations[tx.txid] = TxLocation(idx.hash, i)
+            connected.append(block)
+
+        if new_block is not None:
+            batch.blocks[new_block.hash] = new_block.encode()
+            batch.index[new_block.hash] = tip
+        batch.accounts.update(view.changes)
+        batch.meta["head"] = tip.hash
+        batch.meta["muhash"] = view.muhash.to_bytes()
+        included = {tx.txid for b in connected for tx in b.txs}
+        for txid in included:
+            batch.pool[txid] = None
+        for b in disconnected:
+            for tx in b.txs:
+                if tx.txid not in included:
+                    batch.pool[tx.txid] = tx.encode()
+        self.db.commit(batch)
+        self._index[tip.hash] = tip
+        self.head = tip
+        self.muhash = view.muhash
+        status = "connected" if not disconnected else "reorg"
+        return AcceptResult(status, tip.hash, connected, disconnected, old.hash, tip.hash)
+
+    def _mark_invalid(self, bad: BlockIndex, tip: BlockIndex) -> None:
+        """Persist INVALID for `bad` and every stored block from it up to `tip`."""
+        batch = ChainBatch()
+        cur = tip
+        while True:
+            marked = BlockIndex(cur.header, cur.chain_work, STATUS_INVALID, cur.n_tx)
+            if self.db.get_index(cur.hash) is not None:
+                batch.index[cur.hash] = marked
+            self._index[cur.hash] = marked
+            if cur.hash == bad.hash:
+                break
+            cur = self.get_index(cur.parent)
+        if batch.index:
+            self.db.commit(batch)
+
+    # -- building --------------------------------------------------------------------------
+    def build_block(self, beneficiary: bytes, candidates: Iterable[Tx], timestamp: int | None = None) -> tuple[Block, list[tuple[Tx, ChaintopError]]]:
+        """A block template on the head: takes candidates in order, skipping (and returning) any that fail."""
+        parent = self.head
+        mtp = self.compute_median_time_past(parent)
+        ts = max(int(self.clock()), mtp + 1) if timestamp is None else timestamp
+        view = StateView(self.db.get_account, self.muhash.copy())
+        applier = BlockApplier(view)
+        included: list[Tx] = []
+        rejected: list[tuple[Tx, ChaintopError]] = []
+        size = 200  # header and count, with room to spare
+        fees = 0
+        for tx in candidates:
+            if len(included) >= self.params.max_block_txs or size + tx.size > self.params.max_block_bytes:
+                break
+            try:
+                check_tx(tx, self.params.chain_id, verify_signature=False)
+                fees += applier.apply_tx(tx)
+            except InvalidTx as e:
+                rejected.append((tx, e))
+                continue
+            included.append(tx)
+            size += tx.size
+        payout = self.params.block_reward(parent.height + 1) + fees
+        if payout:
+            applier.credit(beneficiary, payout)
+        applier.finish()
+        header = Header(
+            HEADER_VERSION, parent.height + 1, parent.hash, ts, compute_tx_root(included), view.muhash.digest(),
+            beneficiary, ENGINE_POW, PowSeal(self.compute_next_bits(parent), 0),
+        )
+        return Block(header, tuple(included)), rejected
+
+
+def load_params(db: ChainDB) -> Params:
+    raw = db.get_meta("params")
+    if raw is None:
+        raise StoreError("corrupt-datadir", "the data dir records no network parameters")
+    return Params.from_dict(json.loads(raw))
+

@@ -1,0 +1,84 @@
+"""Ed25519 keys and signatures (cryptography) and bech32m account addresses."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from chain import bech32
+from chain.errors import InvalidAddress
+
+PUBKEY_SIZE = 32
+SIGNATURE_SIZE = 64
+ADDRESS_SIZE = 20
+HASH_SIZE = 32
+ZERO_HASH = bytes(HASH_SIZE)
+ZERO_ADDRESS = bytes(ADDRESS_SIZE)
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def sha256d(data: bytes) -> bytes:
+    return hashlib.sha256(hashlib.sha256(data).digest()).digest()
+
+
+def compute_address(pubkey: bytes) -> bytes:
+    """An account is named by the first 20 bytes of SHA-256 of its Ed25519 public key."""
+    return sha256(pubkey)[:ADDRESS_SIZE]
+
+
+def encode_address(hrp: str, address: bytes) -> str:
+    return bech32.encode(hrp, address)
+
+
+def decode_address(hrp: str, text: str) -> bytes:
+    raw = bech32.decode(hrp, text.strip())
+    if len(raw) != ADDRESS_SIZE:
+        raise InvalidAddress("bad-address-format", f"an address holds {ADDRESS_SIZE} bytes, this one {len(raw)}")
+    return raw
+
+
+def verify(pubkey: bytes, signature: bytes, message: bytes) -> bool:
+    """True if `signature` is a valid Ed25519 signature of `message` by `pubkey`."""
+    try:
+        Ed25519PublicKey.from_public_bytes(pubkey).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPair:
+    """An Ed25519 private key with its public key and account address."""
+
+    private: Ed25519PrivateKey
+    pubkey: bytes
+    address: bytes
+
+    @classmethod
+    def from_seed(cls, seed: bytes) -> KeyPair:
+        priv = Ed25519PrivateKey.from_private_bytes(seed)
+        pub = priv.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return cls(priv, pub, compute_address(pub))
+
+    @classmethod
+    def generate(cls) -> KeyPair:
+        priv = Ed25519PrivateKey.generate()
+        return cls.from_seed(priv.private_bytes_raw())
+
+    def seed(self) -> bytes:
+        return self.private.private_bytes_raw()
+
+    def sign(self, message: bytes) -> bytes:
+        return self.private.sign(message)
+
+
+def dev_keypair(index: int) -> KeyPair:
+    """Dev account `index`: derived from a fixed, public seed (like anvil's) — never for real value."""
+    return KeyPair.from_seed(sha256(b"chaintop dev key " + index.to_bytes(4, "big")))

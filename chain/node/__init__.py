@@ -1,0 +1,1 @@
+"""The node service: orchestrator, miner, and (soon) RPC."""

@@ -1,0 +1,180 @@
+"""Proof-of-work search: a midstate hash loop, run inline for easy targets or in spawned worker processes."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing as mp
+import os
+import queue
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from chain.block import Header
+from chain.consensus import pow as pow_rules
+
+_NONCE = struct.Struct(">Q")
+CHUNK = 20_000  # hashes between progress reports and stop checks (~20-40 ms per worker)
+INLINE_BELOW = 50_000  # expected hashes under which spawning workers costs more than it saves
+
+
+def search(prefix: bytes, target: bytes, start: int, stride: int, count: int) -> tuple[int | None, int, bytes]:
+    """Try `count` nonces from `start` by `stride`. Returns (winning nonce or None, hashes tried, best hash).
+
+    The prefix (header minus its nonce) is absorbed once; each try copies that midstate, so a try costs
+    one SHA-256 compression for the tail plus the outer SHA-256.
+    """
+    mid = hashlib.sha256(prefix)
+    sha = hashlib.sha256
+    pack = _NONCE.pack
+    best = b"\xff" * 32
+    nonce = start
+    for i in range(count):
+        h = mid.copy()
+        h.update(pack(nonce))
+        d = sha(h.digest()).digest()
+        if d < best:
+            best = d
+            if d <= target:
+                return nonce, i + 1, best
+        nonce += stride
+    return None, count, best
+
+
+@dataclass
+class MiningProgress:
+    """A snapshot for progress bars: hashes so far, rate, best hash against the target."""
+
+    height: int
+    hashes: int
+    elapsed: float
+    best_hash: bytes
+    target: int
+    workers: int
+
+    @property
+    def hash_rate(self) -> float:
+        return self.hashes / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def expected_hashes(self) -> float:
+        return 2**256 / (self.target + 1)
+
+    @property
+    def eta(self) -> float:
+        """Expected seconds to a block at the current rate (memoryless: the same at every moment)."""
+        return self.expected_hashes / self.hash_rate if self.hash_rate else float("inf")
+
+
+ProgressFn = Callable[[MiningProgress], None]
+StopFn = Callable[[], bool]
+
+
+def _worker_main(jobs, results, current_job) -> None:
+    """Worker process: take a job, search in chunks until found, stopped, or superseded."""
+    while True:
+        job = jobs.get()
+        if job is None:
+            return
+        job_id, prefix, target, start, stride = job
+        nonce = start
+        while current_job.value == job_id:
+            found, tried, best = search(prefix, target, nonce, stride, CHUNK)
+            results.put((job_id, found, tried, best))
+            if found is not None:
+                break
+            nonce += stride * CHUNK
+            if nonce > 0xFFFF_FFFF_FFFF_FFFF:
+                break
+
+
+class Miner:
+    """A pool of spawned worker processes (spawn, not fork: the node may already run threads)."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._ctx = mp.get_context("spawn")
+        self._procs: list = []
+        self._jobs = None
+        self._results = None
+        self._current = None
+        self._job_id = 0
+
+    def _ensure_started(self) -> None:
+        if self._procs:
+            return
+        self._jobs = self._ctx.Queue()
+        self._results = self._ctx.Queue()
+        self._current = self._ctx.Value("q", 0, lock=False)
+        for _ in range(self.workers):
+            p = self._ctx.Process(target=_worker_main, args=(self._jobs, self._results, self._current), daemon=True)
+            p.start()
+            self._procs.append(p)
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.value = -1
+        for _ in self._procs:
+            self._jobs.put(None)
+        for p in self._procs:
+            p.join(timeout=2)
+            if p.is_alive():
+                p.kill()
+        self._procs.clear()
+
+    def mine(self, header: Header, progress: ProgressFn | None = None, should_stop: StopFn | None = None,
+             report_every: float = 0.25) -> Header | None:
+        """Search nonces for `header`; returns the sealed header, or None if should_stop() said so."""
+        target_int = pow_rules.bits_to_target(header.bits)
+        target = pow_rules.target_to_bytes(target_int)
+        prefix = header.pow_prefix()
+        start_time = time.monotonic()
+        if pow_rules.expected_hashes(header.bits) < INLINE_BELOW:
+            return self._mine_inline(header, prefix, target, target_int, start_time, progress, should_stop)
+        self._ensure_started()
+        self._job_id += 1
+        job_id = self._job_id
+        self._current.value = job_id
+        for i in range(self.workers):
+            self._jobs.put((job_id, prefix, target, i, self.workers))
+        hashes, best, last_report = 0, b"\xff" * 32, 0.0
+        try:
+            while True:
+                if should_stop is not None and should_stop():
+                    return None
+                try:
+                    rid, found, tried, wbest = self._results.get(timeout=0.05)
+                except queue.Empty:
+                    continue
+                if rid != job_id:
+                    continue  # a straggler from an earlier job
+                hashes += tried
+                best = min(best, wbest)
+                now = time.monotonic()
+                if progress is not None and (found is not None or now - last_report >= report_every):
+                    last_report = now
+                    progress(MiningProgress(header.height, hashes, now - start_time, best, target_int, self.workers))
+                if found is not None:
+                    return header.with_nonce(found)
+        finally:
+            self._current.value = 0  # tells every worker to drop this job
+
+    def _mine_inline(self, header, prefix, target, target_int, start_time, progress, should_stop) -> Header | None:
+        nonce, hashes = 0, 0
+        while True:
+            if should_stop is not None and should_stop():
+                return None
+            found, tried, best = search(prefix, target, nonce, 1, CHUNK)
+            hashes += tried
+            if found is not None:
+                if progress is not None:
+                    progress(MiningProgress(header.height, hashes, time.monotonic() - start_time, best, target_int, 1))
+                return header.with_nonce(found)
+            nonce += CHUNK
+
+    def __enter__(self) -> Miner:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

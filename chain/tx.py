@@ -1,0 +1,154 @@
+"""Transactions: the signed wire object, its kinds and payloads, and stateless checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chain import crypto
+from chain.codec import U64_MAX, Reader, Writer
+from chain.errors import DecodeError, InvalidTx
+
+TRANSFER = 0
+STAKE = 1  # reserved for the proof-of-stake issue
+UNSTAKE = 2
+KIND_NAMES = {TRANSFER: "transfer", STAKE: "stake", UNSTAKE: "unstake"}
+
+MAX_PAYLOAD = 256
+TRANSFER_PAYLOAD_SIZE = crypto.ADDRESS_SIZE + 8
+
+
+@dataclass(frozen=True, slots=True)
+class Tx:
+    """Field order is wire order. txid = SHA-256 of the encoding without the signature."""
+
+    chain_id: int
+    kind: int
+    nonce: int
+    fee: int
+    sender: bytes  # Ed25519 public key, 32 bytes
+    payload: bytes
+    signature: bytes = bytes(crypto.SIGNATURE_SIZE)
+    txid: bytes = field(init=False, repr=False, compare=False)
+    _unsigned: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name, value, top in (("chain_id", self.chain_id, 0xFFFF_FFFF), ("nonce", self.nonce, U64_MAX)):
+            if not 0 <= value <= top:
+                raise InvalidTx(f"bad-{name.replace('_', '-')}", f"{name} {value} out of range")
+        if not 0 <= self.fee <= U64_MAX:
+            raise InvalidTx("bad-fee", f"fee {self.fee} is outside [0, 2^64)")
+        if not 0 <= self.kind <= 0xFF:
+            raise InvalidTx("unknown-kind", f"kind {self.kind}")
+        if len(self.sender) != crypto.PUBKEY_SIZE or len(self.signature) != crypto.SIGNATURE_SIZE:
+            raise InvalidTx("bad-encoding", "sender or signature has the wrong size")
+        if len(self.payload) > MAX_PAYLOAD:
+            raise InvalidTx("bad-payload", f"payload of {len(self.payload)} bytes exceeds {MAX_PAYLOAD}")
+        unsigned = (
+            Writer()
+            .u32(self.chain_id)
+            .u8(self.kind)
+            .u64(self.nonce)
+            .u64(self.fee)
+            .fixed(self.sender, crypto.PUBKEY_SIZE)
+            .var(self.payload, MAX_PAYLOAD)
+            .getvalue()
+        )
+        object.__setattr__(self, "_unsigned", unsigned)
+        object.__setattr__(self, "txid", crypto.sha256(unsigned))
+
+    # -- wire ------------------------------------------------------------------------------
+    def encode(self) -> bytes:
+        return self._unsigned + self.signature
+
+    def signing_bytes(self) -> bytes:
+        return self._unsigned
+
+    @property
+    def size(self) -> int:
+        return len(self._unsigned) + crypto.SIGNATURE_SIZE
+
+    @classmethod
+    def decode(cls, data: bytes) -> Tx:
+        r = Reader(data)
+        tx = cls.read(r)
+        r.finish()
+        return tx
+
+    @classmethod
+    def read(cls, r: Reader) -> Tx:
+        chain_id = r.u32()
+        kind = r.u8()
+        nonce = r.u64()
+        fee = r.u64()
+        sender = r.fixed(crypto.PUBKEY_SIZE)
+        payload = r.var(MAX_PAYLOAD)
+        signature = r.fixed(crypto.SIGNATURE_SIZE)
+        return cls(chain_id, kind, nonce, fee, sender, payload, signature)
+
+    # -- meaning ---------------------------------------------------------------------------
+    @property
+    def sender_address(self) -> bytes:
+        return crypto.compute_address(self.sender)
+
+    @property
+    def fee_rate(self) -> float:
+        """Base units per byte: what a miner earns for the space the transaction takes."""
+        return self.fee / self.size
+
+    def signed(self, key: crypto.KeyPair) -> Tx:
+        if key.pubkey != self.sender:
+            raise InvalidTx("wrong-key", "the signing key is not the sender's")
+        return Tx(self.chain_id, self.kind, self.nonce, self.fee, self.sender, self.payload, key.sign(self.txid))
+
+    def has_valid_signature(self) -> bool:
+        return crypto.verify(self.sender, self.signature, self.txid)
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """Payload of a transfer: recipient address and amount in base units."""
+
+    to: bytes
+    amount: int
+
+    def encode(self) -> bytes:
+        return Writer().fixed(self.to, crypto.ADDRESS_SIZE).u64(self.amount).getvalue()
+
+    @classmethod
+    def decode(cls, data: bytes) -> Transfer:
+        r = Reader(data)
+        out = cls(r.fixed(crypto.ADDRESS_SIZE), r.u64())
+        r.finish()
+        return out
+
+
+def make_transfer(chain_id: int, nonce: int, fee: int, sender: bytes, to: bytes, amount: int) -> Tx:
+    if not 0 <= amount <= U64_MAX:
+        raise InvalidTx("bad-amount", f"amount {amount} is outside [0, 2^64)")
+    return Tx(chain_id, TRANSFER, nonce, fee, sender, Transfer(to, amount).encode())
+
+
+def get_transfer(tx: Tx) -> Transfer:
+    try:
+        return Transfer.decode(tx.payload)
+    except DecodeError as e:
+        raise InvalidTx("bad-payload", f"transfer payload: {e.message}") from None
+
+
+def get_amount(tx: Tx) -> int:
+    return get_transfer(tx).amount if tx.kind == TRANSFER else 0
+
+
+def check_tx(tx: Tx, chain_id: int, verify_signature: bool = True) -> None:
+    """Stateless rules, in order: chain, kind, payload, amounts, signature."""
+    if tx.chain_id != chain_id:
+        raise InvalidTx("wrong-chain-id", f"transaction is for chain {tx.chain_id:#x}, this is {chain_id:#x}")
+    if tx.kind != TRANSFER:
+        raise InvalidTx("unknown-kind", f"kind {tx.kind} is not enabled on this network")
+    transfer = get_transfer(tx)
+    if transfer.amount == 0:
+        raise InvalidTx("zero-amount", "a transfer must move at least one base unit")
+    if transfer.amount + tx.fee > U64_MAX:
+        raise InvalidTx("amount-overflow", "amount plus fee exceeds 2^64 - 1")
+    if verify_signature and not tx.has_valid_signature():
+        raise InvalidTx("bad-signature", "the signature does not verify against the sender's key")

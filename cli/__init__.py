@@ -1,0 +1,1 @@
+"""The chaintop command line (Typer): one module per noun."""

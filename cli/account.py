@@ -1,0 +1,32 @@
+"""Account commands: account."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli import output
+from cli.common import JsonFlag, handle_errors, open_node
+
+
+def render_account(a: dict):
+    label = f"{a['label']} (DEV KEY — public seed, never real value)" if a["dev"] else a["label"]
+    return output.kv_table([
+        ("address", a["address"]),
+        ("label", label),
+        ("balance", f"{a['balance_coins']} coins ({a['balance']} base units)"),
+        ("nonce", a["nonce"]),
+        ("pending txs", a["pending"]),
+    ], title="account")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @handle_errors
+    def account(address: Annotated[str, typer.Argument(metavar="ADDRESS", help="Address or key label.")],
+                as_json: JsonFlag = False) -> None:
+        """Balance and nonce of an account."""
+        with open_node() as node:
+            data = node.account(address)
+        output.emit(data, as_json, render_account)

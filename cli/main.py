@@ -1,0 +1,41 @@
+"""The `chaintop` command: global options, and one module per noun registered onto one Typer app."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli import account, block, chain, db, mempool, mine, tx, wallet
+from cli.common import settings
+
+app = typer.Typer(
+    name="chaintop",
+    help="A blockchain node and explorer in the terminal. Every read command takes --json.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def main(
+    datadir: Annotated[str | None, typer.Option("--datadir", envvar="CHAINTOP_DATADIR",
+                                                help="Data dir (default: the user data dir, one folder per network).")] = None,
+    network: Annotated[str, typer.Option("--network", envvar="CHAINTOP_NETWORK",
+                                         help="Which network's default data dir to use.")] = "devnet",
+) -> None:
+    settings.datadir = datadir
+    settings.network = network
+
+
+for module in (chain, block, tx, account, wallet, mine, mempool, db):
+    module.register(app)
+
+
+def run() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,71 @@
+"""Mining commands: mine (with a rich progress bar on a terminal)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from cli import output
+from cli.common import JsonFlag, handle_errors, open_node
+
+
+def _fmt_rate(rate: float) -> str:
+    for unit in ("", "k", "M", "G"):
+        if rate < 1000:
+            return f"{rate:.1f} {unit}H/s"
+        rate /= 1000
+    return f"{rate:.1f} TH/s"
+
+
+def mine_with_progress(node, blocks: int, to: str | None, as_json: bool) -> dict:
+    """Mine `blocks` blocks; a progress bar on a terminal, one line per block otherwise (unless --json)."""
+    if as_json:
+        return node.mine(blocks, to)
+    if not sys.stdout.isatty():
+        def on_block(b: dict) -> None:
+            print(f"mined block {b['height']} {b['hash']} txs={b['txs']}", flush=True)
+
+        return node.mine(blocks, to, on_block=on_block)
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]block {task.fields[height]}"),
+        BarColumn(),
+        TextColumn("{task.fields[hashes]} hashes of ~{task.fields[expected]} expected"),
+        TextColumn("{task.fields[rate]}"),
+        TextColumn("best {task.fields[best]}"),
+        TimeElapsedColumn(),
+        console=output.console,
+        transient=False,
+    ) as bar:
+        overall = bar.add_task("mining", total=blocks, height=node.chain.head.height + 1, hashes=0, expected="?",
+                               rate="", best="")
+
+        def on_progress(p) -> None:
+            bar.update(overall, height=p.height, hashes=f"{p.hashes:,}", expected=f"{p.expected_hashes:,.0f}",
+                       rate=_fmt_rate(p.hash_rate), best=p.best_hash.hex()[:12])
+
+        def on_block(b: dict) -> None:
+            bar.advance(overall)
+            bar.console.print(f"mined block {b['height']} {b['hash']} ({b['txs']} txs)", highlight=False)
+            bar.update(overall, height=b["height"] + 1)
+
+        return node.mine(blocks, to, progress=on_progress, on_block=on_block)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @handle_errors
+    def mine(
+        blocks: Annotated[int, typer.Option("--blocks", "-n", help="How many blocks to mine.")] = 1,
+        to: Annotated[str | None, typer.Option("--to", help="Beneficiary address or label (default dev0).")] = None,
+        as_json: JsonFlag = False,
+    ) -> None:
+        """Mine blocks on the head with worker processes; the reward and fees go to --to."""
+        with open_node() as node:
+            data = mine_with_progress(node, blocks, to, as_json)
+        if as_json:
+            output.emit(data, True)

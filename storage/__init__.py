@@ -1,0 +1,1 @@
+"""LevelDB persistence for chaintop: key schema, atomic batches, the chain store, the data-dir lock."""

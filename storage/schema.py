@@ -1,0 +1,54 @@
+"""Every LevelDB key format chaintop writes, in one place. One-byte prefixes keep tables apart."""
+
+from __future__ import annotations
+
+import struct
+
+BLOCK = b"b"  # b + block hash            -> block bytes
+INDEX = b"i"  # i + block hash            -> BlockIndex (header, cumulative work, status)
+HEIGHT = b"n"  # n + height (u64 BE)      -> main-chain block hash at that height
+TXLOC = b"t"  # t + txid                  -> TxLocation (block hash, position)
+ACCOUNT = b"a"  # a + address             -> Account
+UNDO = b"u"  # u + block hash             -> Undo
+POOL = b"p"  # p + txid                   -> pending transaction bytes
+META = b"m"  # m + name                   -> head hash, root accumulator, params, schema version
+
+SCHEMA_VERSION = 1
+
+_HEIGHT = struct.Struct(">Q")
+
+
+def block_key(h: bytes) -> bytes:
+    return BLOCK + h
+
+
+def index_key(h: bytes) -> bytes:
+    return INDEX + h
+
+
+def height_key(height: int) -> bytes:
+    return HEIGHT + _HEIGHT.pack(height)
+
+
+def height_from_key(key: bytes) -> int:
+    return _HEIGHT.unpack(key[1:])[0]
+
+
+def txloc_key(txid: bytes) -> bytes:
+    return TXLOC + txid
+
+
+def account_key(address: bytes) -> bytes:
+    return ACCOUNT + address
+
+
+def undo_key(h: bytes) -> bytes:
+    return UNDO + h
+
+
+def pool_key(txid: bytes) -> bytes:
+    return POOL + txid
+
+
+def meta_key(name: str) -> bytes:
+    return META + name.encode()

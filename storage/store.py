@@ -1,0 +1,137 @@
+"""ChainStore: the plyvel LevelDB implementation of chain.abc.ChainDB."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import plyvel
+
+from chain.abc import BlockIndex, ChainBatch, TxLocation
+from chain.errors import StoreError
+from chain.state import Account
+from storage import schema
+from storage.lock import DataDirLock
+
+DB_DIR = "chain"
+
+
+class ChainStore:
+    """Owns one data dir: the lock file and the LevelDB under <datadir>/chain."""
+
+    def __init__(self, datadir: Path, db: plyvel.DB, lock: DataDirLock) -> None:
+        self.datadir = datadir
+        self._db = db
+        self._lock = lock
+
+    @classmethod
+    def open(cls, datadir: str | Path, create: bool = False) -> ChainStore:
+        datadir = Path(datadir).expanduser()
+        dbpath = datadir / DB_DIR
+        if not create and not dbpath.exists():
+            raise StoreError("no-chain", f"no chain in {datadir}; run `chaintop init` first")
+        datadir.mkdir(parents=True, exist_ok=True)
+        lock = DataDirLock(datadir)
+        lock.acquire()
+        try:
+            db = plyvel.DB(str(dbpath), create_if_missing=create, paranoid_checks=True)
+        except plyvel.Error as e:
+            lock.release()
+            raise StoreError("db-open-failed", f"cannot open the database in {dbpath}: {e}") from None
+        except BaseException:
+            lock.release()
+            raise
+        return cls(datadir, db, lock)
+
+    def close(self) -> None:
+        if not self._db.closed:
+            self._db.close()
+        self._lock.release()
+
+    @property
+    def closed(self) -> bool:
+        return self._db.closed
+
+    # -- reads -----------------------------------------------------------------------------
+    def get_block(self, block_hash: bytes) -> bytes | None:
+        return self._db.get(schema.block_key(block_hash))
+
+    def get_index(self, block_hash: bytes) -> BlockIndex | None:
+        raw = self._db.get(schema.index_key(block_hash))
+        return BlockIndex.decode(raw) if raw is not None else None
+
+    def get_hash_at(self, height: int) -> bytes | None:
+        return self._db.get(schema.height_key(height))
+
+    def get_tx_location(self, txid: bytes) -> TxLocation | None:
+        raw = self._db.get(schema.txloc_key(txid))
+        return TxLocation.decode(raw) if raw is not None else None
+
+    def get_account(self, address: bytes) -> Account | None:
+        raw = self._db.get(schema.account_key(address))
+        return Account.decode(raw) if raw is not None else None
+
+    def get_undo(self, block_hash: bytes) -> bytes | None:
+        return self._db.get(schema.undo_key(block_hash))
+
+    def get_meta(self, name: str) -> bytes | None:
+        return self._db.get(schema.meta_key(name))
+
+    def _iter(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        with self._db.iterator(prefix=prefix) as it:
+            for key, value in it:
+                yield key[len(prefix) :], value
+
+    def iter_accounts(self) -> Iterator[tuple[bytes, Account]]:
+        for key, value in self._iter(schema.ACCOUNT):
+            yield key, Account.decode(value)
+
+    def iter_index(self) -> Iterator[BlockIndex]:
+        for _, value in self._iter(schema.INDEX):
+            yield BlockIndex.decode(value)
+
+    def iter_heights(self) -> Iterator[tuple[int, bytes]]:
+        for key, value in self._iter(schema.HEIGHT):
+            yield schema.height_from_key(schema.HEIGHT + key), value
+
+    def iter_tx_locations(self) -> Iterator[tuple[bytes, TxLocation]]:
+        for key, value in self._iter(schema.TXLOC):
+            yield key, TxLocation.decode(value)
+
+    def iter_pool(self) -> Iterator[tuple[bytes, bytes]]:
+        yield from self._iter(schema.POOL)
+
+    def iter_blocks_raw(self) -> Iterator[tuple[bytes, bytes]]:
+        yield from self._iter(schema.BLOCK)
+
+    # -- the one write path ----------------------------------------------------------------
+    def commit(self, batch: ChainBatch) -> None:
+        """Write every change of `batch` in one LevelDB WriteBatch; with sync it is on disk on return."""
+        with self._db.write_batch(sync=batch.sync, transaction=True) as wb:
+            for h, raw in batch.blocks.items():
+                wb.put(schema.block_key(h), raw)
+            for h, entry in batch.index.items():
+                wb.put(schema.index_key(h), entry.encode())
+            for height, h in batch.heights.items():
+                _put_or_delete(wb, schema.height_key(height), h)
+            for txid, loc in batch.tx_locations.items():
+                _put_or_delete(wb, schema.txloc_key(txid), loc.encode() if loc is not None else None)
+            for address, acct in batch.accounts.items():
+                _put_or_delete(wb, schema.account_key(address), acct.encode() if acct is not None else None)
+            for h, raw in batch.undo.items():
+                _put_or_delete(wb, schema.undo_key(h), raw)
+            for txid, raw in batch.pool.items():
+                _put_or_delete(wb, schema.pool_key(txid), raw)
+            for name, raw in batch.meta.items():
+                _put_or_delete(wb, schema.meta_key(name), raw)
+
+    # -- raw access for benchmarks and db verify ------------------------------------------
+    def raw_get(self, key: bytes) -> bytes | None:
+        return self._db.get(key)
+
+
+def _put_or_delete(wb, key: bytes, value: bytes | None) -> None:
+    if value is None:
+        wb.delete(key)
+    else:
+        wb.put(key, value)
