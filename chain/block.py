@@ -92,6 +92,7 @@ class Header:
 
     @classmethod
     def read(cls, r: Reader) -> Header:
+        start = r.pos
         version = r.u32()
         height = r.u64()
         parent = r.fixed(crypto.HASH_SIZE)
@@ -103,7 +104,15 @@ class Header:
         if engine != ENGINE_POW:
             raise DecodeError("unknown-engine", f"engine {engine}")
         seal = PowSeal.read(r)
-        return cls(version, height, parent, timestamp, tx_root, state_root, beneficiary, engine, seal)
+        encoded = r.slice_from(start)
+        # Decoded fields are in range by construction; reuse the wire bytes instead of re-encoding.
+        header = object.__new__(cls)
+        values = (version, height, parent, timestamp, tx_root, state_root, beneficiary, engine, seal)
+        for name, value in zip(_HEADER_FIELDS, values, strict=True):
+            object.__setattr__(header, name, value)
+        object.__setattr__(header, "_encoded", encoded)
+        object.__setattr__(header, "hash", crypto.sha256d(encoded))
+        return header
 
     @classmethod
     def decode(cls, data: bytes) -> Header:

@@ -19,6 +19,7 @@ from chain.tx import Tx, check_tx
 
 Clock = Callable[[], float]
 _INDEX_CACHE_MAX = 50_000
+_HEIGHT_CACHE_MAX = 500_000
 
 
 @dataclass
@@ -65,6 +66,7 @@ class ChainState:
         self.clock = clock
         self.pow_limit = pow_rules.bits_to_target(params.pow_limit_bits)
         self._index: dict[bytes, BlockIndex] = {}
+        self._heights: dict[int, bytes] = {}
         head_hash = db.get_meta("head")
         raw_acc = db.get_meta("muhash")
         if head_hash is None or raw_acc is None:
@@ -107,9 +109,25 @@ class ChainState:
         return Block.decode(raw) if raw is not None else None
 
     def get_hash_at(self, height: int) -> bytes | None:
+        """Main-chain hash at `height`; remembered, since explorers page through heights again and again."""
         if height < 0 or height > self.head.height:
             return None
-        return self.db.get_hash_at(height)
+        h = self._heights.get(height)
+        if h is None:
+            h = self.db.get_hash_at(height)
+            if h is not None:
+                if len(self._heights) >= _HEIGHT_CACHE_MAX:
+                    self._heights.clear()
+                self._heights[height] = h
+        return h
+
+    def get_block_raw_at(self, height: int) -> bytes | None:
+        h = self.get_hash_at(height)
+        return self.db.get_block(h) if h is not None else None
+
+    def get_block_at(self, height: int) -> Block | None:
+        raw = self.get_block_raw_at(height)
+        return Block.decode(raw) if raw is not None else None
 
     def get_account(self, address: bytes) -> Account:
         return self.db.get_account(address) or Account()
@@ -180,9 +198,13 @@ class ChainState:
         check_block_body(block, self.params.max_block_bytes, self.params.max_block_txs)
         for tx in block.txs:
             try:
-                check_tx(tx, self.params.chain_id)
+                check_tx(tx, self.params.chain_id, verify_signature=False)
             except InvalidTx as e:
                 raise InvalidBlock(e.code, f"tx {tx.txid.hex()}: {e.message}") from None
+        results = crypto.verify_many([(tx.sender, tx.signature, tx.txid) for tx in block.txs])
+        for tx, ok in zip(block.txs, results, strict=True):
+            if not ok:
+                raise InvalidBlock("bad-signature", f"tx {tx.txid.hex()}: the signature does not verify against the sender's key")
 
     # -- connecting ------------------------------------------------------------------------
     def apply_block(self, view: StateView, block: Block) -> Undo:
@@ -301,6 +323,11 @@ class ChainState:
                 if tx.txid not in included:
                     batch.pool[tx.txid] = tx.encode()
         self.db.commit(batch)
+        for height, h in batch.heights.items():
+            if h is None:
+                self._heights.pop(height, None)
+            else:
+                self._heights[height] = h
         self._index[tip.hash] = tip
         self.head = tip
         self.muhash = view.muhash

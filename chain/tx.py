@@ -76,14 +76,22 @@ class Tx:
 
     @classmethod
     def read(cls, r: Reader) -> Tx:
+        start = r.pos
         chain_id = r.u32()
         kind = r.u8()
         nonce = r.u64()
         fee = r.u64()
         sender = r.fixed(crypto.PUBKEY_SIZE)
         payload = r.var(MAX_PAYLOAD)
+        unsigned = r.slice_from(start)
         signature = r.fixed(crypto.SIGNATURE_SIZE)
-        return cls(chain_id, kind, nonce, fee, sender, payload, signature)
+        # Decoded fields are in range by construction; reuse the wire bytes instead of re-encoding.
+        tx = object.__new__(cls)
+        for name, value in zip(_TX_FIELDS, (chain_id, kind, nonce, fee, sender, payload, signature), strict=True):
+            object.__setattr__(tx, name, value)
+        object.__setattr__(tx, "_unsigned", unsigned)
+        object.__setattr__(tx, "txid", crypto.sha256(unsigned))
+        return tx
 
     # -- meaning ---------------------------------------------------------------------------
     @property
@@ -102,6 +110,9 @@ class Tx:
 
     def has_valid_signature(self) -> bool:
         return crypto.verify(self.sender, self.signature, self.txid)
+
+
+_TX_FIELDS = ("chain_id", "kind", "nonce", "fee", "sender", "payload", "signature")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints JSON lines with a ratio against a raw primitive measured in the same run."""

@@ -1,0 +1,28 @@
+"""`python -m bench [--quick]`: every benchmark, one JSON line per measurement."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="small sizes: a minute or two in all")
+    ap.add_argument("--only", default=None, help="comma-separated: import,mine,store,crash")
+    a = ap.parse_args()
+    q = a.quick
+    plan = {
+        "import": lambda m: m.run(blocks=3 if q else 10),
+        "mine": lambda m: m.run(seconds=1.5 if q else 3.0),
+        "store": lambda m: m.run(sizes=(1_000, 5_000) if q else (1_000, 100_000)),
+        "crash": lambda m: m.run(kills=5 if q else 30),
+    }
+    modules = {"import": "bench.import_blocks", "mine": "bench.mine", "store": "bench.store", "crash": "bench.crash"}
+    chosen = a.only.split(",") if a.only else list(plan)
+    for name in chosen:
+        plan[name](importlib.import_module(modules[name]))
+
+
+if __name__ == "__main__":
+    main()
