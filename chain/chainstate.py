@@ -12,6 +12,7 @@ from chain.abc import STATUS_INVALID, STATUS_VALID, BlockIndex, ChainBatch, Chai
 from chain.block import ENGINE_POW, HEADER_VERSION, Block, Header, PowSeal, check_block_body, compute_tx_root
 from chain.consensus import pow as pow_rules
 from chain.errors import ChaintopError, InvalidBlock, InvalidTx, StoreError
+from chain.mempool import encode_pool_record
 from chain.muhash import MuHash3072
 from chain.params import Params
 from chain.state import Account, BlockApplier, StateView, Undo, compute_state_muhash, undo_block
@@ -318,10 +319,11 @@ class ChainState:
         included = {tx.txid for b in connected for tx in b.txs}
         for txid in included:
             batch.pool[txid] = None
+        now = self.clock()
         for b in disconnected:
             for tx in b.txs:
                 if tx.txid not in included:
-                    batch.pool[tx.txid] = tx.encode()
+                    batch.pool[tx.txid] = encode_pool_record(tx, now)
         self.db.commit(batch)
         for height, h in batch.heights.items():
             if h is None:

@@ -55,3 +55,9 @@ class UsageError(ChaintopError):
     """A malformed argument given by a user (an amount, a height, a label)."""
 
     code = "bad-argument"
+
+
+class WalletError(ChaintopError):
+    """A keystore problem: wrong password, unknown or duplicate label, damaged file."""
+
+    code = "wallet-error"

@@ -1,17 +1,35 @@
-"""The transaction pool: full checks against current state, per-sender nonce lanes, fee-rate ordering."""
+"""The transaction pool: full checks against current state, per-sender nonce lanes, fee-rate order, a byte bound."""
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+import struct
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 
 from chain.codec import U64_MAX
 from chain.errors import InvalidTx
 from chain.state import Account
 from chain.tx import Tx, check_tx, get_amount
 
-REPLACE_BUMP_PERCENT = 10  # a replacement must pay at least this much more fee (BIP 125's spirit)
+REPLACE_BUMP_PERCENT = 10  # a replacement must pay at least 10% more fee (BIP 125's spirit)
+MAX_NONCE_GAP = 64  # how far past the next usable nonce a sender may queue (waiting transactions)
+
+
+_ADDED = struct.Struct(">d")
+
+
+def encode_pool_record(tx: Tx, added: float) -> bytes:
+    """How a pending transaction is persisted: when it arrived, then its wire bytes."""
+    return _ADDED.pack(added) + tx.encode()
+
+
+def decode_pool_record(raw: bytes) -> tuple[Tx, float]:
+    from chain.errors import DecodeError
+
+    if len(raw) < _ADDED.size:
+        raise DecodeError("truncated", "pool record too short")
+    return Tx.decode(raw[_ADDED.size:]), _ADDED.unpack(raw[: _ADDED.size])[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,16 +38,39 @@ class PoolEntry:
     added: float
 
 
-class Mempool:
-    """Pending transactions. `get_account` reads committed state; the pool adds its own lanes on top."""
+@dataclass
+class AddResult:
+    """What admitting a transaction did to the pool, so the caller can tell the user."""
 
-    def __init__(self, chain_id: int, min_fee: int, get_account, is_confirmed) -> None:
-        self.chain_id = chain_id
-        self.min_fee = min_fee
+    tx: Tx
+    replaced: Tx | None = None
+    evicted: list[Tx] = field(default_factory=list)
+    ready: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PoolPolicy:
+    chain_id: int
+    min_fee: int  # base units, absolute
+    min_fee_rate: float  # base units per byte
+    max_bytes: int
+    expiry: float  # seconds a transaction may wait before it is dropped
+
+
+class Mempool:
+    """Pending transactions. `get_account` reads committed state; lanes add each sender's pending nonces on top.
+
+    A lane is ready up to its first missing nonce; later transactions wait for the gap to fill.
+    """
+
+    def __init__(self, policy: PoolPolicy, get_account: Callable[[bytes], Account | None],
+                 is_confirmed: Callable[[bytes], bool]) -> None:
+        self.policy = policy
         self._get_account = get_account
         self._is_confirmed = is_confirmed
         self.entries: dict[bytes, PoolEntry] = {}
         self.lanes: dict[bytes, dict[int, bytes]] = {}  # sender address -> nonce -> txid
+        self.total_bytes = 0
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -41,57 +82,95 @@ class Mempool:
         e = self.entries.get(txid)
         return e.tx if e else None
 
+    def _account_nonce(self, address: bytes) -> int:
+        return (self._get_account(address) or Account()).nonce
+
     def get_next_nonce(self, address: bytes) -> int:
-        nonce = (self._get_account(address) or Account()).nonce
+        """The first nonce after the sender's ready lane: what a new transaction should use."""
+        nonce = self._account_nonce(address)
         lane = self.lanes.get(address, {})
         while nonce in lane:
             nonce += 1
         return nonce
 
+    def is_ready(self, tx: Tx) -> bool:
+        return tx.nonce < self.get_next_nonce(tx.sender_address)
+
+    def min_fee_for(self, tx: Tx) -> int:
+        return max(self.policy.min_fee, int(self.policy.min_fee_rate * tx.size + 0.999999))
+
     def check(self, tx: Tx) -> Tx | None:
-        """Every rule for entry; returns the tx this one would replace (same sender and nonce), if any."""
+        """Every entry rule; returns the pending tx this one would replace (same sender and nonce), if any."""
         if tx.txid in self.entries:
             raise InvalidTx("txn-already-in-mempool", "this transaction is already pending")
         if self._is_confirmed(tx.txid):
             raise InvalidTx("txn-already-known", "this transaction is already in the chain")
-        check_tx(tx, self.chain_id)
-        if tx.fee < self.min_fee:
-            raise InvalidTx("fee-too-low", f"fee {tx.fee} is below the minimum relay fee of {self.min_fee} base units")
+        check_tx(tx, self.policy.chain_id)
+        needed_fee = self.min_fee_for(tx)
+        if tx.fee < needed_fee:
+            raise InvalidTx("fee-too-low", f"fee {tx.fee} is below the minimum relay fee of {needed_fee} base units "
+                                           f"for {tx.size} bytes")
         sender = tx.sender_address
         acct = self._get_account(sender) or Account()
         if tx.nonce < acct.nonce:
             raise InvalidTx("nonce-too-low", f"nonce {tx.nonce} was already used; the account's next nonce is {acct.nonce}")
+        if tx.nonce > acct.nonce + MAX_NONCE_GAP:
+            raise InvalidTx("nonce-too-high", f"nonce {tx.nonce} is more than {MAX_NONCE_GAP} ahead of the account's "
+                                              f"next nonce {acct.nonce}")
         lane = self.lanes.get(sender, {})
         replaced = self.get(lane[tx.nonce]) if tx.nonce in lane else None
         if replaced is not None:
             needed = replaced.fee + (replaced.fee * REPLACE_BUMP_PERCENT + 99) // 100
             if tx.fee < needed:
-                raise InvalidTx("replacement-fee-too-low", f"replacing needs a fee of at least {needed} (10% above {replaced.fee})")
-        else:
-            expected = self.get_next_nonce(sender)
-            if tx.nonce > expected:
-                raise InvalidTx("nonce-too-high", f"nonce {tx.nonce} skips ahead; the next usable nonce is {expected}")
-        committed = sum(get_amount(p) + p.fee for n, t in lane.items() if n < tx.nonce for p in [self.get(t)])
+                raise InvalidTx("replacement-fee-too-low",
+                                f"replacing needs a fee of at least {needed} ({REPLACE_BUMP_PERCENT}% above {replaced.fee})")
+        committed = 0
+        for n, txid in lane.items():
+            if n < tx.nonce:
+                p = self.entries[txid].tx
+                committed += get_amount(p) + p.fee
         cost = get_amount(tx) + tx.fee
         if cost > U64_MAX or committed + cost > acct.balance:
-            raise InvalidTx("insufficient-balance", f"needs {committed + cost} base units including pending, the account holds {acct.balance}")
+            raise InvalidTx("insufficient-balance",
+                            f"needs {committed + cost} base units including pending, the account holds {acct.balance}")
         return replaced
 
-    def add(self, tx: Tx, now: float = 0.0) -> Tx | None:
+    def add(self, tx: Tx, now: float = 0.0) -> AddResult:
+        """Admit `tx` or raise InvalidTx (nothing changed). Over the byte bound, the lowest fee rates leave."""
         replaced = self.check(tx)
         if replaced is not None:
             self._remove(replaced.txid)
         self._insert(tx, now)
-        return replaced
+        evicted: list[Tx] = []
+        while self.total_bytes > self.policy.max_bytes:
+            victim = self._lowest_tail()
+            if victim is tx:
+                self._remove(tx.txid)
+                for t in reversed(evicted):
+                    self._insert(t, now)
+                if replaced is not None:
+                    self._insert(replaced, now)
+                raise InvalidTx("mempool-full", f"the pool is full ({self.policy.max_bytes} bytes) and this fee rate "
+                                                f"({tx.fee_rate:.2f}/byte) is the lowest")
+            evicted.append(victim)
+            self._remove(victim.txid)
+        return AddResult(tx, replaced, evicted, self.is_ready(tx))
+
+    def _lowest_tail(self) -> Tx:
+        """The lowest-fee-rate transaction at the end of a lane: evicting it never opens a gap."""
+        tails = (self.entries[lane[max(lane)]].tx for lane in self.lanes.values())
+        return min(tails, key=lambda t: (t.fee_rate, -t.nonce))
 
     def _insert(self, tx: Tx, now: float) -> None:
         self.entries[tx.txid] = PoolEntry(tx, now)
         self.lanes.setdefault(tx.sender_address, {})[tx.nonce] = tx.txid
+        self.total_bytes += tx.size
 
     def _remove(self, txid: bytes) -> Tx | None:
         entry = self.entries.pop(txid, None)
         if entry is None:
             return None
+        self.total_bytes -= entry.tx.size
         sender = entry.tx.sender_address
         lane = self.lanes.get(sender)
         if lane is not None and lane.get(entry.tx.nonce) == txid:
@@ -103,12 +182,21 @@ class Mempool:
     def remove(self, txids: Iterable[bytes]) -> list[Tx]:
         return [tx for txid in txids if (tx := self._remove(txid)) is not None]
 
+    def expire(self, now: float) -> list[Tx]:
+        """Drop transactions older than the expiry, and every later nonce of their lanes."""
+        old = [e.tx for e in self.entries.values() if now - e.added > self.policy.expiry]
+        if not old:
+            return []
+        dropped = self.remove(tx.txid for tx in old)
+        return dropped + [tx for tx, _ in self.revalidate()]
+
     def revalidate(self) -> list[tuple[Tx, InvalidTx]]:
         """After the head moves: re-check every lane from the account's committed nonce; drop what fails."""
         dropped: list[tuple[Tx, InvalidTx]] = []
-        old = sorted((e for e in self.entries.values()), key=lambda e: (e.tx.sender_address, e.tx.nonce))
+        old = sorted(self.entries.values(), key=lambda e: (e.tx.sender_address, e.tx.nonce))
         self.entries.clear()
         self.lanes.clear()
+        self.total_bytes = 0
         for e in old:
             try:
                 self.check(e.tx)
@@ -118,17 +206,26 @@ class Mempool:
             self._insert(e.tx, e.added)
         return dropped
 
-    def iter_by_fee_rate(self) -> Iterator[Tx]:
-        """Highest fee rate first, never a sender's nonce before its predecessor (a heap over lane heads)."""
-        heads = []
-        positions: dict[bytes, list[Tx]] = {}
+    def ready_lanes(self) -> dict[bytes, list[Tx]]:
+        out = {}
         for sender, lane in self.lanes.items():
-            txs = [self.entries[lane[n]].tx for n in sorted(lane)]
-            positions[sender] = txs
-            heapq.heappush(heads, (-txs[0].fee_rate, txs[0].txid, sender, 0))
+            nonce = self._account_nonce(sender)
+            txs = []
+            while nonce in lane:
+                txs.append(self.entries[lane[nonce]].tx)
+                nonce += 1
+            if txs:
+                out[sender] = txs
+        return out
+
+    def iter_by_fee_rate(self) -> Iterator[Tx]:
+        """Ready transactions, highest fee rate first, never a nonce before its predecessor (a heap of lane heads)."""
+        lanes = self.ready_lanes()
+        heads = [(-txs[0].fee_rate, txs[0].txid, sender, 0) for sender, txs in lanes.items()]
+        heapq.heapify(heads)
         while heads:
             _, _, sender, i = heapq.heappop(heads)
-            txs = positions[sender]
+            txs = lanes[sender]
             yield txs[i]
             if i + 1 < len(txs):
                 nxt = txs[i + 1]

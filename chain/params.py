@@ -35,6 +35,9 @@ class Params:
     dev_accounts: int  # prefunded accounts from the public dev seed
     dev_balance: int  # base units each
     min_fee: int  # base units; a relay policy, not consensus
+    min_fee_rate: float = 5.0  # base units per byte; relay policy
+    mempool_max_bytes: int = 5_000_000  # relay policy: beyond this the lowest fee rates are evicted
+    mempool_expiry: int = 3 * 60 * 60  # relay policy: seconds a transaction may wait
     pow_no_retarget: bool = False  # regtest: difficulty stays at genesis_bits (Bitcoin's fPowNoRetargeting)
 
     @property
@@ -50,7 +53,7 @@ class Params:
 
     @classmethod
     def from_dict(cls, data: dict) -> Params:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 DEVNET = Params(

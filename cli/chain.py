@@ -12,7 +12,7 @@ from cli.common import JsonFlag, datadir_for, handle_errors, open_node, settings
 
 
 def render_status(s: dict):
-    age = int(time.time()) - s["head_time"]
+    age = max(0, int(time.time()) - s["head_time"])
     return output.kv_table([
         ("network", f"{s['network']} (chain id {s['chain_id']:#x})"),
         ("consensus", s["consensus"]),

@@ -40,14 +40,40 @@ def datadir_for(network: str | None = None) -> Path:
 
 
 @contextmanager
-def open_node() -> Iterator:
+def open_node(embedded_ok: bool = True) -> Iterator:
+    """The NodeAPI for the data dir: the running node over RPC if one holds it, else the data dir opened here."""
+    from chain.errors import StoreError
+    from chain.node.client import RpcClient
+    from chain.node.daemon import wait_for_node_info
     from chain.node.node import Node
 
-    node = Node.open(datadir_for())
+    datadir = datadir_for()
+    client = RpcClient.for_datadir(datadir)
+    if client is not None:
+        yield client
+        return
+    if not embedded_ok:
+        raise StoreError("no-node", f"no node is running on {datadir}; start one with `chaintop node`")
+    try:
+        node = Node.open(datadir)
+    except StoreError as e:
+        if e.code != "datadir-locked":
+            raise
+        # A node is starting up: give it a moment to publish its RPC address.
+        if wait_for_node_info(datadir, 5.0) is None or (client := RpcClient.for_datadir(datadir)) is None:
+            raise
+        yield client
+        return
     try:
         yield node
     finally:
         node.close()
+
+
+def is_embedded(api) -> bool:
+    from chain.node.node import Node
+
+    return isinstance(api, Node)
 
 
 def handle_errors(fn):

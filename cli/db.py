@@ -17,10 +17,8 @@ db_app = typer.Typer(help="Check the data dir.", no_args_is_help=True)
 @handle_errors
 def verify(as_json: JsonFlag = False) -> None:
     """Re-check every main-chain block, the indexes and the state root against the stored state."""
-    from chain.node.maintenance import verify_db
-
-    with open_node() as node:
-        data = verify_db(node)
+    with open_node() as api:
+        data = api.verify()
 
     def render(d):
         status = "[green]ok[/]" if d["ok"] else f"[red]{len(d['errors'])} problem(s)[/]"
@@ -46,20 +44,16 @@ def register(app: typer.Typer) -> None:
         as_json: JsonFlag = False,
     ) -> None:
         """Write main-chain blocks to FILE, to import into another data dir."""
-        from chain.node.maintenance import export_blocks
-
-        with open_node() as node:
-            data = export_blocks(node, file, start, end)
+        with open_node() as api:
+            data = api.export_blocks(str(file), start, end)
         output.emit(data, as_json, lambda d: f"exported {d['blocks']} blocks ({d['from']}..{d['to']}) to {d['file']}")
 
     @app.command("import")
     @handle_errors
     def import_cmd(file: Annotated[Path, typer.Argument(metavar="FILE")], as_json: JsonFlag = False) -> None:
         """Validate and store the blocks of FILE; a branch with more work becomes the chain (a reorg)."""
-        from chain.node.maintenance import import_blocks
-
-        with open_node() as node:
-            data = import_blocks(node, file)
+        with open_node() as api:
+            data = api.import_blocks(str(file))
 
         def render(d):
             rows = [("blocks", d["blocks"]), ("connected", d["connected"]), ("side branch", d["side"]),

@@ -1,4 +1,4 @@
-"""Mining commands: mine (with a rich progress bar on a terminal)."""
+"""Mining commands: mine (with a rich progress bar on a terminal), mining MODE (switch a running node)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cli import output
-from cli.common import JsonFlag, handle_errors, open_node
+from cli.common import JsonFlag, handle_errors, is_embedded, open_node
 
 
 def _fmt_rate(rate: float) -> str:
@@ -19,29 +19,34 @@ def _fmt_rate(rate: float) -> str:
     return f"{rate:.1f} TH/s"
 
 
-def mine_with_progress(node, blocks: int, to: str | None, as_json: bool) -> dict:
+def mine_with_progress(api, blocks: int, to: str | None, as_json: bool) -> dict:
     """Mine `blocks` blocks; a progress bar on a terminal, one line per block otherwise (unless --json)."""
     if as_json:
-        return node.mine(blocks, to)
+        return api.mine(blocks, to)
+    if not is_embedded(api):
+        with output.console.status(f"the running node is mining {blocks} block(s)…"):
+            data = api.mine(blocks, to)
+        for h in data["blocks"]:
+            print(f"mined block {h}", flush=True)
+        return data
     if not sys.stdout.isatty():
         def on_block(b: dict) -> None:
             print(f"mined block {b['height']} {b['hash']} txs={b['txs']}", flush=True)
 
-        return node.mine(blocks, to, on_block=on_block)
+        return api.mine(blocks, to, on_block=on_block)
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
         TextColumn("[bold]block {task.fields[height]}"),
         BarColumn(),
-        TextColumn("{task.fields[hashes]} hashes of ~{task.fields[expected]} expected"),
+        TextColumn("{task.fields[hashes]} of ~{task.fields[expected]} hashes"),
         TextColumn("{task.fields[rate]}"),
         TextColumn("best {task.fields[best]}"),
         TimeElapsedColumn(),
         console=output.console,
-        transient=False,
     ) as bar:
-        overall = bar.add_task("mining", total=blocks, height=node.chain.head.height + 1, hashes=0, expected="?",
+        overall = bar.add_task("mining", total=blocks, height=api.chain.head.height + 1, hashes=0, expected="?",
                                rate="", best="")
 
         def on_progress(p) -> None:
@@ -53,7 +58,7 @@ def mine_with_progress(node, blocks: int, to: str | None, as_json: bool) -> dict
             bar.console.print(f"mined block {b['height']} {b['hash']} ({b['txs']} txs)", highlight=False)
             bar.update(overall, height=b["height"] + 1)
 
-        return node.mine(blocks, to, progress=on_progress, on_block=on_block)
+        return api.mine(blocks, to, progress=on_progress, on_block=on_block)
 
 
 def register(app: typer.Typer) -> None:
@@ -65,7 +70,25 @@ def register(app: typer.Typer) -> None:
         as_json: JsonFlag = False,
     ) -> None:
         """Mine blocks on the head with worker processes; the reward and fees go to --to."""
-        with open_node() as node:
-            data = mine_with_progress(node, blocks, to, as_json)
+        with open_node() as api:
+            data = mine_with_progress(api, blocks, to, as_json)
         if as_json:
             output.emit(data, True)
+
+    @app.command()
+    @handle_errors
+    def mining(
+        mode: Annotated[str | None, typer.Argument(help="auto, interval, manual or off (omit to show).")] = None,
+        traffic: Annotated[float | None, typer.Option("--traffic", help="Generated transfers per second.")] = None,
+        as_json: JsonFlag = False,
+    ) -> None:
+        """Show or switch the running node's mining mode (and traffic rate)."""
+        with open_node(embedded_ok=False) as api:
+            data = api.mining_state()
+            if mode is not None:
+                data = api.set_mining(mode)
+            if traffic is not None:
+                data = api.set_traffic(traffic)
+        output.emit(data, as_json, lambda d: output.kv_table(
+            [("mode", d["mode"]), ("workers", d["workers"]), ("searching now", d["active"]),
+             ("traffic", f"{d['traffic']} tx/s")], title="mining"))

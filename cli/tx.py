@@ -1,14 +1,34 @@
-"""Transaction commands: tx, send, proof."""
+"""Transaction commands: tx [show] TXID, tx create|sign|broadcast (offline signing), send, proof."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
+from chain.errors import UsageError
 from chain.params import parse_coins
+from chain.tx import Tx, get_transfer
 from cli import output
 from cli.common import JsonFlag, handle_errors, open_node
+from cli.signing import build_transfer, resolve_pubkey, resolve_signer
+
+
+class _DefaultShow(TyperGroup):
+    """`chaintop tx TXID` means `chaintop tx show TXID`; create, sign and broadcast are subcommands."""
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args.insert(0, "show")
+        return super().resolve_command(ctx, args)
+
+
+tx_app = typer.Typer(cls=_DefaultShow, help="Show a transaction (tx TXID), or create, sign and broadcast one offline.",
+                     no_args_is_help=True)
 
 
 def render_tx(t: dict):
@@ -34,35 +54,129 @@ def render_proof(p: dict):
     return output.kv_table(rows, title="inclusion proof (RFC 6962)")
 
 
+def _read_doc(source: str) -> dict:
+    text = sys.stdin.read() if source == "-" else _read_file(source)
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        raise UsageError("bad-tx-file", f"{source} is not JSON from `chaintop tx create` or `tx sign`") from None
+    if not isinstance(doc, dict):
+        raise UsageError("bad-tx-file", f"{source} is not a transaction document")
+    return doc
+
+
+def _read_file(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError as e:
+        raise UsageError("cannot-read", f"cannot read {path}: {e.strerror}") from None
+
+
+def _unsigned_doc(tx: Tx) -> dict:
+    t = get_transfer(tx)
+    return {"chain_id": tx.chain_id, "kind": "transfer", "nonce": tx.nonce, "fee": tx.fee, "sender": tx.sender.hex(),
+            "to": t.to.hex(), "amount": t.amount, "txid": tx.txid.hex(), "unsigned": tx.signing_bytes().hex()}
+
+
+def _tx_from_unsigned(doc: dict) -> Tx:
+    try:
+        raw = bytes.fromhex(doc["unsigned"])
+    except (KeyError, ValueError, TypeError):
+        raise UsageError("bad-tx-file", "the document has no valid 'unsigned' hex") from None
+    return Tx.decode(raw + bytes(64))
+
+
+@tx_app.command("show")
+@handle_errors
+def show(txid: Annotated[str, typer.Argument(metavar="TXID")], as_json: JsonFlag = False) -> None:
+    """A transaction: pending or confirmed, with its block and confirmations."""
+    with open_node() as api:
+        data = api.tx(txid)
+    output.emit(data, as_json, render_tx)
+
+
+@tx_app.command("create")
+@handle_errors
+def create(
+    sender: Annotated[str, typer.Option("--from", help="Key label, address or public key of the sender.")],
+    to: Annotated[str, typer.Option("--to", help="Recipient address or key label.")],
+    amount: Annotated[str, typer.Option("--amount", help="Coins, as a decimal.")],
+    fee: Annotated[str | None, typer.Option("--fee", help="Fee in coins (default: the minimum relay fee).")] = None,
+    nonce: Annotated[int | None, typer.Option("--nonce", help="Nonce (default: asked from the node).")] = None,
+) -> None:
+    """An unsigned transfer as JSON: carry it to the machine with the key, then `tx sign`."""
+    from chain.params import Params
+
+    units, fee_units = parse_coins(amount, "amount"), parse_coins(fee, "fee") if fee is not None else None
+    with open_node() as api:
+        pub = resolve_pubkey(sender, Params.from_dict(api.params_view()))
+        tx = build_transfer(api, pub, to, units, fee_units, nonce)
+    output.emit(_unsigned_doc(tx), True)
+
+
+@tx_app.command("sign")
+@handle_errors
+def sign(source: Annotated[str, typer.Argument(metavar="FILE", help="Output of `tx create` (or - for stdin).")]) -> None:
+    """Sign an unsigned transfer with a keystore or dev key; needs no node, only the keystore."""
+    from chain.crypto import compute_address, encode_address
+    from chain.params import PRESETS
+
+    tx = _tx_from_unsigned(_read_doc(source))
+    params = next((p for p in PRESETS.values() if p.chain_id == tx.chain_id), None)
+    if params is None:
+        raise UsageError("wrong-chain-id", f"unknown chain id {tx.chain_id:#x}")
+    key = resolve_signer(encode_address(params.hrp, compute_address(tx.sender)), params)
+    signed = tx.signed(key)
+    output.emit({"txid": signed.txid.hex(), "raw": signed.encode().hex()}, True)
+
+
+@tx_app.command("broadcast")
+@handle_errors
+def broadcast(source: Annotated[str, typer.Argument(metavar="FILE|HEX", help="Output of `tx sign`, raw hex, or -.")],
+              as_json: JsonFlag = False) -> None:
+    """Submit a signed transaction to the mempool."""
+    text = source.strip()
+    if all(c in "0123456789abcdefABCDEF" for c in text) and len(text) > 64:
+        raw = text
+    else:
+        doc = _read_doc(source)
+        raw = doc.get("raw")
+        if not isinstance(raw, str):
+            raise UsageError("bad-tx-file", "the document has no 'raw' hex; sign it first with `chaintop tx sign`")
+    with open_node() as api:
+        data = api.submit_tx(raw)
+    output.emit(data, as_json, lambda d: f"broadcast: txid {d['txid']}")
+
+
 def register(app: typer.Typer) -> None:
-    @app.command()
-    @handle_errors
-    def tx(txid: Annotated[str, typer.Argument(metavar="TXID")], as_json: JsonFlag = False) -> None:
-        """A transaction: pending or confirmed, with its block and confirmations."""
-        with open_node() as node:
-            data = node.tx(txid)
-        output.emit(data, as_json, render_tx)
+    app.add_typer(tx_app, name="tx")
 
     @app.command()
     @handle_errors
     def send(
-        sender: Annotated[str, typer.Option("--from", help="Address or key label (e.g. dev0) to pay from.")],
+        sender: Annotated[str, typer.Option("--from", help="Key label (dev0, or a keystore label) or address to pay from.")],
         to: Annotated[str, typer.Option("--to", help="Recipient address or key label.")],
         amount: Annotated[str, typer.Option("--amount", help="Coins, as a decimal (exact, up to 8 places).")],
         fee: Annotated[str | None, typer.Option("--fee", help="Fee in coins; default the minimum relay fee.")] = None,
         as_json: JsonFlag = False,
     ) -> None:
-        """Sign a transfer with a key this node holds and put it in the mempool."""
+        """Sign a transfer here and put it in the node's mempool."""
+        from chain.params import Params
+
         units = parse_coins(amount, "amount")
+        if units == 0:
+            raise UsageError("bad-amount", "the amount must be more than zero")
         fee_units = parse_coins(fee, "fee") if fee is not None else None
-        with open_node() as node:
-            data = node.send(sender, to, units, fee_units)
-        output.emit(data, as_json, lambda d: f"sent: txid {d['txid']}")
+        with open_node() as api:
+            key = resolve_signer(sender, Params.from_dict(api.params_view()))
+            tx = build_transfer(api, key.pubkey, to, units, fee_units, None).signed(key)
+            data = api.submit_tx(tx.encode().hex())
+        output.emit(data, as_json, lambda d: f"sent: txid {d['txid']}" + (f" (replaced {d['replaced']})" if d.get("replaced") else ""))
 
     @app.command()
     @handle_errors
     def proof(txid: Annotated[str, typer.Argument(metavar="TXID")], as_json: JsonFlag = False) -> None:
         """A Merkle inclusion proof of a confirmed transaction against its block's tx root."""
-        with open_node() as node:
-            data = node.proof(txid)
+        with open_node() as api:
+            data = api.proof(txid)
         output.emit(data, as_json, render_proof)

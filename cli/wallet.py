@@ -1,25 +1,107 @@
-"""Key commands: keys list (the keystore proper comes with the node-service issue)."""
+"""Key commands: keys list|new|import|export. Keystore keys are encrypted at rest; dev keys are public."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+from chain import crypto
+from chain.params import get_preset
 from cli import output
-from cli.common import JsonFlag, handle_errors, open_node
+from cli.common import JsonFlag, datadir_for, handle_errors, settings
+from cli.signing import get_password
 
-keys_app = typer.Typer(help="Keys this node can sign with.", no_args_is_help=True)
+keys_app = typer.Typer(help="Keys you can sign with: the public dev keys and your encrypted keystore.",
+                       no_args_is_help=True)
+
+
+def _hrp() -> str:
+    """The address prefix of this data dir's network (keys themselves are network-independent)."""
+    import json
+
+    from chain.node.rpc import read_node_info
+
+    info = read_node_info(datadir_for())
+    if info is not None:
+        return get_preset(info["network"]).hrp
+    try:
+        from storage.store import ChainStore
+
+        store = ChainStore.open(datadir_for())
+    except Exception:  # noqa: BLE001 — no chain or locked: fall back to the selected network's prefix
+        return get_preset(settings.network).hrp
+    try:
+        return json.loads(store.get_meta("params"))["hrp"]
+    finally:
+        store.close()
+
+
+def _list(hrp: str) -> list[dict]:
+    from storage.keystore import Keystore
+
+    dev = get_preset(settings.network).dev_accounts
+    rows = [{"label": f"dev{i}", "address": crypto.encode_address(hrp, crypto.dev_keypair(i).address), "dev": True}
+            for i in range(dev)]
+    for e in Keystore(datadir_for()).entries():
+        pub = bytes.fromhex(e["pubkey"])
+        rows.append({"label": e["label"], "address": crypto.encode_address(hrp, crypto.compute_address(pub)),
+                     "dev": False, "pubkey": e["pubkey"]})
+    return rows
 
 
 @keys_app.command("list")
 @handle_errors
 def keys_list(as_json: JsonFlag = False) -> None:
     """Every key with its label and address; dev keys are marked dev-only."""
-    with open_node() as node:
-        data = node.keys()
+    data = _list(_hrp())
     output.emit(data, as_json, lambda rows: output.list_table(
         ["label", "address", "kind"],
-        [(k["label"], k["address"], "DEV (public seed)" if k["dev"] else "keystore") for k in rows],
-        title="keys"))
+        [(k["label"], k["address"], "DEV (public seed — never real value)" if k["dev"] else "keystore (encrypted)")
+         for k in rows], title="keys"))
+
+
+@keys_app.command("new")
+@handle_errors
+def keys_new(label: Annotated[str, typer.Argument(help="A name for the key, e.g. alice.")], as_json: JsonFlag = False) -> None:
+    """Generate a key and store it encrypted (password from CHAINTOP_PASSWORD or a prompt)."""
+    from storage.keystore import Keystore
+
+    key = crypto.KeyPair.generate()
+    Keystore(datadir_for()).add(label, key, get_password("new keystore password", confirm=True))
+    data = {"label": label, "address": crypto.encode_address(_hrp(), key.address), "dev": False,
+            "pubkey": key.pubkey.hex()}
+    output.emit(data, as_json, lambda d: f"new key {d['label']}: {d['address']}")
+
+
+@keys_app.command("import")
+@handle_errors
+def keys_import(
+    label: Annotated[str, typer.Argument(help="A name for the key.")],
+    seed: Annotated[str | None, typer.Option("--seed", help="The 32-byte private seed as hex (default: read stdin).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import a private key (hex seed, as `keys export` prints it) into the keystore."""
+    import sys
+
+    from storage.keystore import Keystore, parse_seed
+
+    key = parse_seed(seed if seed is not None else sys.stdin.readline())
+    Keystore(datadir_for()).add(label, key, get_password("keystore password for the imported key", confirm=True))
+    data = {"label": label, "address": crypto.encode_address(_hrp(), key.address), "dev": False,
+            "pubkey": key.pubkey.hex()}
+    output.emit(data, as_json, lambda d: f"imported {d['label']}: {d['address']}")
+
+
+@keys_app.command("export")
+@handle_errors
+def keys_export(label: Annotated[str, typer.Argument(help="The key's label.")], as_json: JsonFlag = False) -> None:
+    """Print a key's private seed (hex) after checking the password. Anyone with it can spend."""
+    from storage.keystore import Keystore
+
+    key = Keystore(datadir_for()).unlock(label, get_password(f"password for {label}"))
+    data = {"label": label, "seed": key.seed().hex(), "pubkey": key.pubkey.hex()}
+    output.emit(data, as_json, lambda d: d["seed"])
 
 
 def register(app: typer.Typer) -> None:

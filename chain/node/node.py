@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +14,8 @@ from chain.block import Block
 from chain.chainstate import AcceptResult, ChainState, load_params
 from chain.consensus import pow as pow_rules
 from chain.errors import ChaintopError, InvalidAddress, NotFound, StoreError, UsageError
-from chain.mempool import Mempool
+from chain.mempool import AddResult, Mempool, PoolPolicy, decode_pool_record, encode_pool_record
+from chain.node import events as ev
 from chain.node import views
 from chain.node.miner import Miner, ProgressFn
 from chain.params import Params, get_preset, with_overrides
@@ -20,6 +23,19 @@ from chain.tx import Tx, make_transfer
 from storage.store import ChainStore
 
 Clock = Callable[[], float]
+FEE_ESTIMATE_BLOCKS = 20  # blocks of history behind the fee estimate
+FEE_ESTIMATE_MIN_TXS = 10  # fewer included transactions than this: fall back to the relay minimum
+
+
+def locked(fn):
+    """Node methods run one at a time: RPC threads, the miner loop and the TUI share one node."""
+
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        with self.lock:
+            return fn(self, *args, **kwargs)
+
+    return wrapper
 
 
 class Node:
@@ -30,8 +46,12 @@ class Node:
         self.clock = clock
         self.params: Params = load_params(store)
         self.chain = ChainState(store, self.params, clock)
-        self.mempool = Mempool(self.params.chain_id, self.params.min_fee, store.get_account,
-                               lambda txid: store.get_tx_location(txid) is not None)
+        p = self.params
+        self.mempool = Mempool(PoolPolicy(p.chain_id, p.min_fee, p.min_fee_rate, p.mempool_max_bytes, p.mempool_expiry),
+                               store.get_account, lambda txid: store.get_tx_location(txid) is not None)
+        self.lock = threading.RLock()
+        self.mining_lock = threading.Lock()  # one nonce search at a time: the miner's workers are shared
+        self.events = ev.EventBus()
         self._workers = workers
         self._miner: Miner | None = None
         self._dev_keys = [crypto.dev_keypair(i) for i in range(self.params.dev_accounts)]
@@ -77,12 +97,12 @@ class Node:
         stale, txs = [], []
         for txid, raw in self.store.iter_pool():
             try:
-                txs.append(Tx.decode(raw))
+                txs.append(decode_pool_record(raw))
             except ChaintopError:
                 stale.append(txid)
-        for tx in sorted(txs, key=lambda t: (t.sender_address, t.nonce)):  # lanes fill in nonce order
+        for tx, added in sorted(txs, key=lambda t: (t[0].sender_address, t[0].nonce)):  # lanes fill in nonce order
             try:
-                self.mempool.add(tx, self.clock())
+                self.mempool.add(tx, added)
             except ChaintopError:
                 stale.append(tx.txid)
         if stale:
@@ -120,11 +140,13 @@ class Node:
                 return k
         raise NotFound("unknown-key", f"no key for {text} in this node; `chaintop keys list` shows the keys it holds")
 
+    @locked
     def keys(self) -> list[dict]:
         return [{"label": f"dev{i}", "address": crypto.encode_address(self.params.hrp, k.address), "dev": True}
                 for i, k in enumerate(self._dev_keys)]
 
     # -- reads -----------------------------------------------------------------------------
+    @locked
     def status(self) -> dict:
         head = self.chain.head
         return {
@@ -155,6 +177,7 @@ class Node:
             raise NotFound("block-not-found", f"no block {text}")
         return block
 
+    @locked
     def block(self, ident: str | int) -> dict:
         block = self._resolve_block(ident)
         idx = self.chain.get_index(block.hash)
@@ -163,6 +186,7 @@ class Node:
         view["status"] = "invalid" if idx.status == STATUS_INVALID else "valid"
         return view
 
+    @locked
     def blocks(self, last: int = 10) -> list[dict]:
         if last < 1:
             raise UsageError("bad-count", "--last must be at least 1")
@@ -192,12 +216,14 @@ class Node:
             "confirmations": self.chain.get_confirmations(loc.block),
         }
 
+    @locked
     def tx(self, txid: str) -> dict:
         tx, where = self._find_tx(txid)
         view = views.tx_view(tx, self.params)
         view.update(where)
         return view
 
+    @locked
     def account(self, address: str) -> dict:
         raw = self.resolve_address(address)
         label = self.dev_label(raw)
@@ -206,9 +232,11 @@ class Node:
         view["pending"] = len(self.mempool.lanes.get(raw, {}))
         return view
 
+    @locked
     def mempool_view(self) -> list[dict]:
         return [dict(views.tx_view(e.tx, self.params), added=e.added) for e in self.mempool.sorted_entries()]
 
+    @locked
     def proof(self, txid: str) -> dict:
         tx, where = self._find_tx(txid)
         if where["status"] != "confirmed":
@@ -229,18 +257,43 @@ class Node:
         }
 
     # -- writes ----------------------------------------------------------------------------
-    def submit_tx(self, tx: Tx) -> dict:
-        replaced = self.mempool.add(tx, self.clock())
-        pool = {tx.txid: tx.encode()}
-        if replaced is not None:
-            pool[replaced.txid] = None
-        self.store.commit(ChainBatch(pool=pool, sync=False))
-        out = {"txid": tx.txid.hex()}
-        if replaced is not None:
-            out["replaced"] = replaced.txid.hex()
+    @locked
+    def submit_tx(self, tx: Tx | bytes | str) -> dict:
+        """Admit a transaction (object, raw bytes or hex) to the mempool; tells what it replaced or evicted."""
+        if isinstance(tx, str):
+            try:
+                tx = bytes.fromhex(tx)
+            except ValueError:
+                raise UsageError("bad-hex", "the transaction is not hex") from None
+        if isinstance(tx, bytes | bytearray):
+            tx = Tx.decode(bytes(tx))
+        result = self.mempool.add(tx, self.clock())
+        self._persist_added(result)
+        out = {"txid": tx.txid.hex(), "ready": result.ready}
+        if result.replaced is not None:
+            out["replaced"] = result.replaced.txid.hex()
+        if result.evicted:
+            out["evicted"] = [t.txid.hex() for t in result.evicted]
         return out
 
+    def _persist_added(self, result: AddResult) -> None:
+        tx = result.tx
+        entry = self.mempool.entries[tx.txid]
+        pool: dict[bytes, bytes | None] = {tx.txid: encode_pool_record(tx, entry.added)}
+        for gone in ([result.replaced] if result.replaced else []) + result.evicted:
+            pool[gone.txid] = None
+        self.store.commit(ChainBatch(pool=pool, sync=False))
+        hrp = self.params.hrp
+        self.events.emit(ev.TxAdded(tx.txid.hex(), crypto.encode_address(hrp, tx.sender_address), tx.nonce, tx.fee,
+                                    round(tx.fee_rate, 3), result.replaced.txid.hex() if result.replaced else None))
+        if result.replaced:
+            self.events.emit(ev.TxRemoved(result.replaced.txid.hex(), "replaced"))
+        for gone in result.evicted:
+            self.events.emit(ev.TxRemoved(gone.txid.hex(), "evicted"))
+
+    @locked
     def send(self, sender: str, to: str, amount: int, fee: int | None = None, nonce: int | None = None) -> dict:
+        """Sign with a dev key (their seed is public, so the node holds them) and submit."""
         key = self.resolve_key(sender)
         recipient = self.resolve_address(to)
         if amount <= 0:
@@ -250,19 +303,70 @@ class Node:
         tx = make_transfer(self.params.chain_id, nonce, fee, key.pubkey, recipient, amount).signed(key)
         return self.submit_tx(tx)
 
+    @locked
+    def fee_estimate(self) -> dict:
+        """Percentiles of fee rates included in recent blocks; the relay minimum when history is thin."""
+        rates: list[float] = []
+        top = self.chain.head.height
+        for height in range(top, max(0, top - FEE_ESTIMATE_BLOCKS), -1):
+            block = self.chain.get_block_at(height)
+            rates.extend(tx.fee_rate for tx in block.txs)
+        floor = self.params.min_fee_rate
+        size = 149  # a transfer's size in bytes
+        if len(rates) < FEE_ESTIMATE_MIN_TXS:
+            low = max(floor, self.params.min_fee / size)
+            est = {"source": "fallback", "low": low, "medium": low * 1.5, "high": low * 3}
+        else:
+            rates.sort()
+
+            def pct(q: float) -> float:
+                return max(floor, rates[min(len(rates) - 1, int(q * len(rates)))])
+
+            est = {"source": "blocks", "low": pct(0.10), "medium": pct(0.50), "high": pct(0.90)}
+        est = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in est.items()}
+        est.update(samples=len(rates), blocks=min(FEE_ESTIMATE_BLOCKS, top),
+                   transfer_fee={k: max(self.params.min_fee, int(est[k] * size + 0.999)) for k in ("low", "medium", "high")})
+        return est
+
     def _get_miner(self) -> Miner:
         if self._miner is None:
             self._miner = Miner(self._workers)
         return self._miner
 
+    @locked
+    def build_template(self, beneficiary: bytes) -> Block:
+        """What the next block would hold: ready transactions by fee rate, within the size limit."""
+        template, _ = self.chain.build_block(beneficiary, self.mempool.iter_by_fee_rate())
+        return template
+
     def mine_block(self, beneficiary: bytes, progress: ProgressFn | None = None, should_stop=None) -> AcceptResult | None:
-        template, rejected = self.chain.build_block(beneficiary, self.mempool.iter_by_fee_rate())
-        if rejected:
-            self._drop_from_pool([tx for tx, _ in rejected])
-        header = self._get_miner().mine(template.header, progress, should_stop)
-        if header is None:
-            return None
-        return self.accept_block(Block(header, template.txs))
+        """Search a nonce for a template on the head; gives up (None) when the head moves or should_stop()."""
+        with self.mining_lock:
+            template = self.build_template(beneficiary)
+            parent = template.header.parent
+            started = time.monotonic()
+            tried = {"hashes": 0}
+
+            def on_progress(p) -> None:
+                tried["hashes"] = p.hashes
+                self.events.emit(ev.MiningProgress(p.height, p.hashes, round(p.hash_rate, 1), p.best_hash.hex(),
+                                                   f"{p.target:064x}", p.expected_hashes, round(p.eta, 2), p.workers))
+                if progress is not None:
+                    progress(p)
+
+            def stop() -> bool:
+                return self.chain.head.hash != parent or (should_stop is not None and should_stop())
+
+            header = self._get_miner().mine(template.header, on_progress, stop)
+            if header is None:
+                return None
+            with self.lock:
+                if self.chain.head.hash != parent:
+                    return None  # another block won the race while we searched
+                result = self.accept_block(Block(header, template.txs))
+            self.events.emit(ev.BlockMined(header.height, header.hash.hex(), tried["hashes"],
+                                           round(time.monotonic() - started, 3)))
+            return result
 
     def mine(self, blocks: int = 1, to: str | None = None, progress: ProgressFn | None = None,
              on_block: Callable[[dict], None] | None = None, should_stop=None) -> dict:
@@ -270,36 +374,91 @@ class Node:
             raise UsageError("bad-count", "--blocks must be at least 1")
         beneficiary = self.resolve_address(to) if to else self._dev_keys[0].address
         mined = []
-        for _ in range(blocks):
+        while len(mined) < blocks:
+            if should_stop is not None and should_stop():
+                break
             result = self.mine_block(beneficiary, progress, should_stop)
             if result is None:
-                break
+                continue  # the head moved under us (another miner, an import): build on the new head
             mined.append(result.block_hash.hex())
             if on_block is not None:
                 on_block({"height": self.chain.head.height, "hash": result.block_hash.hex(),
                           "txs": sum(len(b.txs) for b in result.connected)})
         return {"blocks": mined, "height": self.chain.head.height}
 
+    @locked
     def accept_block(self, block: Block) -> AcceptResult:
+        """Validate and store a block (possibly reorganising); then bring the mempool up to date."""
         result = self.chain.accept_block(block)
-        if result.status in ("connected", "reorg"):
-            self.mempool.remove(tx.txid for b in result.connected for tx in b.txs)
-            for b in result.disconnected:
-                for tx in b.txs:
-                    try:
-                        self.mempool.add(tx, self.clock())
-                    except ChaintopError:
-                        pass  # spent differently on the new branch; the store batch already returned it
-            dropped = self.mempool.revalidate()
-            self._drop_from_pool([tx for tx, _ in dropped])
+        if result.status not in ("connected", "reorg"):
+            return result
+        for tx in self.mempool.remove(tx.txid for b in result.connected for tx in b.txs):
+            self.events.emit(ev.TxRemoved(tx.txid.hex(), "included"))
+        returned = []
+        for b in reversed(result.disconnected):  # oldest first, so each sender's nonces arrive in order
+            for tx in b.txs:
+                try:
+                    self.mempool.add(tx, self.clock())
+                    returned.append(tx)
+                except ChaintopError:
+                    pass  # spent differently on the new branch
+        dropped = self.mempool.revalidate()
+        dropped_txs = [tx for tx, _ in dropped]
+        expired = self.mempool.expire(self.clock())
+        # The chain's own batch already wrote the returned transactions; drop what the pool refused.
+        pool: dict[bytes, bytes | None] = {tx.txid: None for tx in dropped_txs + expired}
+        for b in result.disconnected:
+            for tx in b.txs:
+                if tx.txid not in self.mempool and self.store.get_tx_location(tx.txid) is None:
+                    pool[tx.txid] = None
+        if pool:
+            self.store.commit(ChainBatch(pool=pool, sync=False))
+        hrp = self.params.hrp
+        if result.status == "reorg":
+            self.events.emit(ev.Reorg(result.old_head.hex(), result.new_head.hex(), result.depth,
+                                      [tx.txid.hex() for tx in returned]))
+        for b in result.connected:
+            h = b.header
+            self.events.emit(ev.BlockConnected(h.height, h.hash.hex(), h.parent.hex(), h.timestamp,
+                                               [tx.txid.hex() for tx in b.txs], crypto.encode_address(hrp, h.beneficiary),
+                                               f"{h.bits:08x}"))
+        for tx, err in dropped:
+            self.events.emit(ev.TxRemoved(tx.txid.hex(), f"invalid:{err.code}"))
+        for tx in expired:
+            self.events.emit(ev.TxRemoved(tx.txid.hex(), "expired"))
         return result
 
-    def _drop_from_pool(self, txs: list[Tx]) -> None:
-        self.mempool.remove(tx.txid for tx in txs)
-        if txs:
-            self.store.commit(ChainBatch(pool={tx.txid: None for tx in txs}, sync=False))
+    def params_view(self) -> dict:
+        return self.params.to_dict()
 
-    def expected_block_time(self) -> float:
+    @locked
+    def template_view(self, beneficiary: str | None = None) -> dict:
+        """The projected next block: which pending transactions the template would take."""
+        who = self.resolve_address(beneficiary) if beneficiary else self._dev_keys[0].address
+        block = self.build_template(who)
+        return {"height": block.height, "txs": [tx.txid.hex() for tx in block.txs], "n_tx": len(block.txs),
+                "size": block.size, "fees": sum(tx.fee for tx in block.txs), "bits": f"{block.header.bits:08x}",
+                "pending": len(self.mempool)}
+
+    @locked
+    def export_blocks(self, file: str, start: int = 1, end: int | None = None) -> dict:
+        from chain.node.maintenance import export_blocks
+
+        return export_blocks(self, file, start, end)
+
+    @locked
+    def import_blocks(self, file: str) -> dict:
+        from chain.node.maintenance import import_blocks
+
+        return import_blocks(self, file)
+
+    @locked
+    def verify(self) -> dict:
+        from chain.node.maintenance import verify_db
+
+        return verify_db(self)
+
+    def expected_hashes(self) -> float:
         return pow_rules.expected_hashes(self.chain.compute_next_bits(self.chain.head))
 
 

@@ -1,0 +1,67 @@
+"""NodeAPI: the operations both the in-process node and the RPC client offer, and the RPC method table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class NodeAPI(Protocol):
+    """Every method returns JSON-ready data (hex bytes, integer base units); the CLI and TUI code against this."""
+
+    def status(self) -> dict: ...
+    def blocks(self, last: int = 10) -> list[dict]: ...
+    def block(self, ident: str) -> dict: ...
+    def tx(self, txid: str) -> dict: ...
+    def account(self, address: str) -> dict: ...
+    def keys(self) -> list[dict]: ...
+    def mempool_view(self) -> list[dict]: ...
+    def proof(self, txid: str) -> dict: ...
+    def fee_estimate(self) -> dict: ...
+    def send(self, sender: str, to: str, amount: int, fee: int | None = None, nonce: int | None = None) -> dict: ...
+    def submit_tx(self, tx: str) -> dict: ...
+    def mine(self, blocks: int = 1, to: str | None = None) -> dict: ...
+    def export_blocks(self, file: str, start: int = 1, end: int | None = None) -> dict: ...
+    def import_blocks(self, file: str) -> dict: ...
+    def verify(self) -> dict: ...
+    def params_view(self) -> dict: ...
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str  # the wire name (JSON-RPC named params, CLI spelling)
+    kind: type | tuple[type, ...]
+    required: bool = True
+    default: Any = None
+    arg: str | None = None  # the Python keyword when the wire name is reserved ("from") or differs
+
+    @property
+    def kwarg(self) -> str:
+        return self.arg or self.name
+
+
+# RPC method name -> (NodeAPI method, parameters in positional order). Names follow the CLI.
+METHODS: dict[str, tuple[str, tuple[Param, ...]]] = {
+    "status": ("status", ()),
+    "blocks": ("blocks", (Param("last", int, False, 10),)),
+    "block": ("block", (Param("id", (str, int), arg="ident"),)),
+    "tx": ("tx", (Param("txid", str),)),
+    "account": ("account", (Param("address", str),)),
+    "keys": ("keys", ()),
+    "mempool": ("mempool_view", ()),
+    "proof": ("proof", (Param("txid", str),)),
+    "fee_estimate": ("fee_estimate", ()),
+    "send": ("send", (Param("from", str, arg="sender"), Param("to", str), Param("amount", int), Param("fee", int, False),
+                      Param("nonce", int, False))),
+    "submit_tx": ("submit_tx", (Param("tx", str),)),
+    "mine": ("mine", (Param("blocks", int, False, 1), Param("to", str, False))),
+    "export": ("export_blocks", (Param("file", str), Param("from", int, False, 1, "start"), Param("to", int, False, None, "end"))),
+    "import": ("import_blocks", (Param("file", str),)),
+    "db_verify": ("verify", ()),
+    "params": ("params_view", ()),
+    "mining_get": ("mining_state", ()),
+    "mining_set": ("set_mining", (Param("mode", str),)),
+    "traffic_set": ("set_traffic", (Param("rate", (int, float)),)),
+    "template": ("template_view", ()),
+    "stop": ("stop_node", ()),
+}

@@ -1,0 +1,167 @@
+"""RpcClient: the NodeAPI over JSON-RPC, for CLI commands while a node holds the data dir."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from chain import errors
+from chain.errors import ChaintopError, StoreError
+from chain.node import rpc
+
+
+class RpcClient:
+    """Same method names and return shapes as Node; errors come back as the same ChaintopError types."""
+
+    def __init__(self, url: str, cookie: str, timeout: float = 600.0) -> None:
+        u = urlparse(url)
+        self.host, self.port = u.hostname or "127.0.0.1", u.port or 80
+        self.url = url
+        self.timeout = timeout
+        self._auth = "Basic " + base64.b64encode(f"{rpc.COOKIE_USER}:{cookie}".encode()).decode()
+        self._id = 0
+
+    @classmethod
+    def for_datadir(cls, datadir: str | Path) -> RpcClient | None:
+        """A client for the node that holds `datadir`, or None if no live node does."""
+        info = rpc.read_node_info(Path(datadir))
+        if info is None or not _pid_alive(int(info["pid"])):
+            return None
+        cookie = rpc.read_cookie(Path(datadir))
+        if cookie is None:
+            return None
+        return cls(info["rpc_url"], cookie)
+
+    def close(self) -> None:
+        pass
+
+    def raw_call(self, method: str, params: Any = None) -> dict:
+        self._id += 1
+        body = json.dumps({"jsonrpc": "2.0", "id": self._id, "method": method, "params": params or []}).encode()
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        try:
+            conn.request("POST", "/", body, {"Authorization": self._auth, "Content-Type": "application/json"})
+            resp = conn.getresponse()
+            data = resp.read()
+        except OSError as e:
+            raise StoreError("node-unreachable", f"the node at {self.url} did not answer: {e}") from None
+        finally:
+            conn.close()
+        if resp.status == 401:
+            raise StoreError("rpc-unauthorized", "the node refused the cookie; is another node using this data dir?")
+        try:
+            return json.loads(data)
+        except ValueError:
+            raise StoreError("rpc-bad-reply", f"the node answered HTTP {resp.status} with something that is not JSON") from None
+
+    def call(self, method: str, **params: Any) -> Any:
+        reply = self.raw_call(method, {k: v for k, v in params.items() if v is not None})
+        if "error" in reply:
+            raise _to_error(reply["error"])
+        return reply["result"]
+
+    # -- NodeAPI ---------------------------------------------------------------------------
+    def status(self) -> dict:
+        return self.call("status")
+
+    def blocks(self, last: int = 10) -> list[dict]:
+        return self.call("blocks", last=last)
+
+    def block(self, ident: str | int) -> dict:
+        return self.call("block", id=str(ident))
+
+    def tx(self, txid: str) -> dict:
+        return self.call("tx", txid=txid)
+
+    def account(self, address: str) -> dict:
+        return self.call("account", address=address)
+
+    def keys(self) -> list[dict]:
+        return self.call("keys")
+
+    def mempool_view(self) -> list[dict]:
+        return self.call("mempool")
+
+    def proof(self, txid: str) -> dict:
+        return self.call("proof", txid=txid)
+
+    def fee_estimate(self) -> dict:
+        return self.call("fee_estimate")
+
+    def send(self, sender: str, to: str, amount: int, fee: int | None = None, nonce: int | None = None) -> dict:
+        return self.call("send", **{"from": sender, "to": to, "amount": amount, "fee": fee, "nonce": nonce})
+
+    def submit_tx(self, tx: str | bytes) -> dict:
+        return self.call("submit_tx", tx=tx.hex() if isinstance(tx, bytes | bytearray) else str(tx))
+
+    def mine(self, blocks: int = 1, to: str | None = None, **_ignored: Any) -> dict:
+        return self.call("mine", blocks=blocks, to=to)
+
+    def export_blocks(self, file: str, start: int = 1, end: int | None = None) -> dict:
+        return self.call("export", **{"file": str(Path(file).resolve()), "from": start, "to": end})
+
+    def import_blocks(self, file: str) -> dict:
+        return self.call("import", file=str(Path(file).resolve()))
+
+    def verify(self) -> dict:
+        return self.call("db_verify")
+
+    def params_view(self) -> dict:
+        return self.call("params")
+
+    def template_view(self) -> dict:
+        return self.call("template")
+
+    def mining_state(self) -> dict:
+        return self.call("mining_get")
+
+    def set_mining(self, mode: str) -> dict:
+        return self.call("mining_set", mode=mode)
+
+    def set_traffic(self, rate: float) -> dict:
+        return self.call("traffic_set", rate=rate)
+
+    def stop_node(self) -> dict:
+        return self.call("stop")
+
+    def iter_events(self) -> Iterator[dict]:
+        """Server-sent events as dicts, until the node goes away."""
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=None)
+        try:
+            conn.request("GET", "/events", headers={"Authorization": self._auth})
+            resp = conn.getresponse()
+            if resp.status != 200:
+                raise StoreError("rpc-unauthorized" if resp.status == 401 else "rpc-error", f"event stream: HTTP {resp.status}")
+            for line in resp:
+                if line.startswith(b"data: "):
+                    yield json.loads(line[6:])
+        except OSError:
+            return
+        finally:
+            conn.close()
+
+
+def _to_error(err: dict) -> ChaintopError:
+    data = err.get("data") or {}
+    if err.get("code") == rpc.APP_ERROR and isinstance(data, dict):
+        cls = getattr(errors, str(data.get("type")), None)
+        if isinstance(cls, type) and issubclass(cls, ChaintopError):
+            return cls(data.get("reason"), err.get("message", ""))
+    field = data.get("field") if isinstance(data, dict) else None
+    return errors.UsageError("rpc-error", f"{err.get('message')} (JSON-RPC {err.get('code')}{', field ' + field if field else ''})")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

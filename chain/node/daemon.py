@@ -1,0 +1,76 @@
+"""A running node: Node + NodeService + RPC server, its runtime files, and a clean shutdown."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from chain.node import rpc
+from chain.node.node import Node
+from chain.node.service import NodeService
+
+
+class RunningNode:
+    """What `chaintop node` and the TUI start: the node, its background threads and its RPC endpoint."""
+
+    def __init__(self, datadir: str | Path, mining: str = "manual", traffic: float = 0.0, rpc_port: int = 0,
+                 workers: int | None = None, rpc_host: str = "127.0.0.1") -> None:
+        self.datadir = Path(datadir).expanduser()
+        self.node = Node.open(self.datadir, workers=workers)
+        self.stopped = threading.Event()
+        try:
+            self.service = NodeService(self.node, mining, traffic)
+            cookie = rpc.write_cookie(self.datadir)
+            self.server = rpc.RpcServer(rpc.Dispatcher(self, self.service, self.node), self.node.events, cookie,
+                                        rpc_host, rpc_port)
+        except BaseException:
+            self.node.close()
+            raise
+        self._closed = False
+
+    def start(self) -> RunningNode:
+        self.server.start()
+        self.service.start()
+        rpc.write_node_info(self.datadir, self.server.url, self.node.params.network)
+        return self
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def stop_node(self) -> dict:
+        """RPC `stop`: answer first, then shut down on the main thread."""
+        threading.Timer(0.05, self.stopped.set).start()
+        return {"stopping": True}
+
+    def wait(self, poll: float = 0.2) -> None:
+        while not self.stopped.wait(poll):
+            pass
+
+    def close(self) -> None:
+        """Stop mining and traffic, stop serving, remove node.json and the cookie, close the store."""
+        if self._closed:
+            return
+        self._closed = True
+        self.stopped.set()
+        self.service.stop()
+        self.server.stop()
+        rpc.remove_runtime_files(self.datadir)
+        self.node.close()
+
+    def __enter__(self) -> RunningNode:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def wait_for_node_info(datadir: Path, timeout: float = 5.0) -> dict | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = rpc.read_node_info(datadir)
+        if info is not None:
+            return info
+        time.sleep(0.05)
+    return None

@@ -1,0 +1,113 @@
+"""Past-tense node events and the bus that delivers them; the node never touches a widget or socket."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base: every event serialises to a JSON object with its type name under "event"."""
+
+    def to_dict(self) -> dict:
+        return {"event": type(self).__name__, **asdict(self)}
+
+    coalesce = False  # a newer event of the same type may replace an undelivered older one
+
+
+@dataclass(frozen=True)
+class BlockConnected(Event):
+    height: int
+    hash: str
+    parent: str
+    timestamp: int
+    txs: list[str] = field(default_factory=list)
+    beneficiary: str = ""
+    bits: str = ""
+
+
+@dataclass(frozen=True)
+class Reorg(Event):
+    old_head: str
+    new_head: str
+    depth: int
+    returned_txs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TxAdded(Event):
+    txid: str
+    sender: str
+    nonce: int
+    fee: int
+    fee_rate: float
+    replaced: str | None = None
+
+
+@dataclass(frozen=True)
+class TxRemoved(Event):
+    txid: str
+    reason: str  # included, replaced, evicted, expired, invalid:<code>
+
+
+@dataclass(frozen=True)
+class MiningProgress(Event):
+    height: int
+    hashes: int
+    hash_rate: float
+    best_hash: str
+    target: str
+    expected_hashes: float
+    eta: float
+    workers: int
+    coalesce = True
+
+
+@dataclass(frozen=True)
+class BlockMined(Event):
+    height: int
+    hash: str
+    hashes: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class MiningStateChanged(Event):
+    mode: str
+    workers: int
+    active: bool
+
+
+Listener = Callable[[Event], None]
+
+
+class EventBus:
+    """Synchronous fan-out to listeners; a listener that raises is dropped, not allowed to stop the node."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def emit(self, event: Event) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 — a broken subscriber must not break block processing
+                with self._lock:
+                    if listener in self._listeners:
+                        self._listeners.remove(listener)

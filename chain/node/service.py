@@ -1,0 +1,140 @@
+"""The running node: mining modes (auto, interval, manual, off) and the traffic generator on their own threads."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+from chain.errors import ChaintopError, UsageError
+from chain.node import events as ev
+from chain.node.node import Node
+from chain.params import COIN
+
+MINING_MODES = ("auto", "interval", "manual", "off")
+
+
+class NodeService:
+    """Owns the background threads around a Node. Mode changes take effect at once (the search is interrupted)."""
+
+    def __init__(self, node: Node, mining: str = "manual", traffic: float = 0.0, beneficiary: str | None = None) -> None:
+        if mining not in MINING_MODES:
+            raise UsageError("bad-mining-mode", f"mining mode {mining!r}; choose one of: {', '.join(MINING_MODES)}")
+        self.node = node
+        self.mode = mining
+        self.traffic_rate = 0.0
+        self.beneficiary = node.resolve_address(beneficiary) if beneficiary else node.resolve_address("dev0")
+        self._wake = threading.Event()  # an Event, not a Condition: event listeners run under the node lock
+        self._stopping = threading.Event()
+        self._generation = 0  # bumped on every mode change so a running search stops
+        self._last_block = time.monotonic()
+        self._mining_active = False
+        self._threads: list[threading.Thread] = []
+        self._traffic_thread: threading.Thread | None = None
+        self._unsubscribe = node.events.subscribe(self._on_event)
+        self.set_traffic(traffic)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> NodeService:
+        t = threading.Thread(target=self._mining_loop, name="miner", daemon=True)
+        t.start()
+        self._threads.append(t)
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        for t in self._threads + ([self._traffic_thread] if self._traffic_thread else []):
+            t.join(timeout=5)
+        self._unsubscribe()
+
+    # -- mining ----------------------------------------------------------------------------
+    def mining_state(self) -> dict:
+        return {"mode": self.mode, "workers": self.node._get_miner().workers if self.node._miner else
+                (self.node._workers or _cpus()), "active": self._mining_active, "traffic": self.traffic_rate}
+
+    def set_mining(self, mode: str) -> dict:
+        if mode not in MINING_MODES:
+            raise UsageError("bad-mining-mode", f"mining mode {mode!r}; choose one of: {', '.join(MINING_MODES)}")
+        self.mode = mode
+        self._generation += 1
+        self._wake.set()
+        state = self.mining_state()
+        self.node.events.emit(ev.MiningStateChanged(mode, state["workers"], self._mining_active))
+        return state
+
+    def _on_event(self, event: ev.Event) -> None:
+        if isinstance(event, ev.TxAdded | ev.BlockConnected):
+            self._wake.set()
+
+    def _should_mine(self) -> bool:
+        if self.mode == "auto":
+            with self.node.lock:
+                return any(True for _ in self.node.mempool.iter_by_fee_rate())
+        if self.mode == "interval":
+            return time.monotonic() - self._last_block >= self.node.params.target_spacing
+        return False
+
+    def _mining_loop(self) -> None:
+        while not self._stopping.is_set():
+            while not self._stopping.is_set() and not self._should_mine():
+                timeout = 1.0
+                if self.mode == "interval":
+                    timeout = max(0.05, self.node.params.target_spacing - (time.monotonic() - self._last_block))
+                self._wake.wait(timeout)
+                self._wake.clear()
+            generation = self._generation
+            if self._stopping.is_set():
+                return
+            self._set_active(True)
+            try:
+                result = self.node.mine_block(
+                    self.beneficiary,
+                    should_stop=lambda g=generation: self._stopping.is_set() or self._generation != g,
+                )
+                if result is not None:
+                    self._last_block = time.monotonic()
+            except ChaintopError:
+                time.sleep(0.5)  # e.g. a clock far behind the chain's timestamps; try again shortly
+            finally:
+                self._set_active(False)
+
+    def _set_active(self, active: bool) -> None:
+        if active != self._mining_active:
+            self._mining_active = active
+            workers = self.node._miner.workers if self.node._miner else (self.node._workers or _cpus())
+            self.node.events.emit(ev.MiningStateChanged(self.mode, workers, active))
+
+    # -- traffic ---------------------------------------------------------------------------
+    def set_traffic(self, rate: float) -> dict:
+        if rate < 0 or rate > 10_000:
+            raise UsageError("bad-traffic-rate", "traffic rate must be between 0 and 10000 transactions per second")
+        self.traffic_rate = float(rate)
+        if rate > 0 and (self._traffic_thread is None or not self._traffic_thread.is_alive()):
+            self._traffic_thread = threading.Thread(target=self._traffic_loop, name="traffic", daemon=True)
+            self._traffic_thread.start()
+        return self.mining_state()
+
+    def _traffic_loop(self) -> None:
+        """Signed transfers among dev accounts at the chosen rate, with fees spread over 1x..5x the minimum."""
+        rng = random.Random()
+        n = self.node.params.dev_accounts
+        next_at = time.monotonic()
+        while not self._stopping.is_set() and self.traffic_rate > 0:
+            now = time.monotonic()
+            if now < next_at:
+                self._stopping.wait(min(0.2, next_at - now))
+                continue
+            next_at = max(next_at + 1.0 / self.traffic_rate, now - 1.0)
+            a, b = rng.sample(range(n), 2)
+            fee = self.node.params.min_fee * rng.randint(1, 5) + rng.randint(0, 999)
+            try:
+                self.node.send(f"dev{a}", f"dev{b}", rng.randint(1, 100) * COIN // 100, fee)
+            except ChaintopError:
+                pass  # a full pool or a lane at its nonce gap limit: skip this one
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 1

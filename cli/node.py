@@ -1,0 +1,132 @@
+"""Node commands: node (run headless), rpc METHOD [PARAMS...], watch."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from typing import Annotated
+
+import typer
+
+from chain.errors import StoreError, UsageError
+from cli import output
+from cli.common import datadir_for, handle_errors, open_node
+
+
+def _parse_param(text: str):
+    """bitcoin-cli style: JSON if it parses (numbers, true, objects), else the plain string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @handle_errors
+    def node(
+        mining: Annotated[str, typer.Option("--mining", help="auto (when txs wait), interval, manual or off.")] = "manual",
+        traffic: Annotated[float, typer.Option("--traffic", help="Generate this many transfers per second.")] = 0.0,
+        rpc_port: Annotated[int, typer.Option("--rpc-port", help="Loopback port (default: any free port).")] = 0,
+        workers: Annotated[int | None, typer.Option("--workers", help="Mining worker processes (default: cores).")] = None,
+    ) -> None:
+        """Run the node headless until Ctrl-C or SIGTERM; CLI commands reach it over RPC meanwhile."""
+        from chain.node.daemon import RunningNode
+
+        datadir = datadir_for()
+        running = RunningNode(datadir, mining, traffic, rpc_port, workers)
+        signal.signal(signal.SIGTERM, lambda *_: running.stopped.set())
+        signal.signal(signal.SIGINT, lambda *_: running.stopped.set())
+        try:
+            running.start()
+            s = running.node.status()
+            output.err_console.print(
+                f"chaintop node: {s['network']} height {s['height']} in {datadir}\n"
+                f"  rpc {running.url} (cookie in {datadir}/.cookie), mining {mining}, traffic {traffic} tx/s\n"
+                f"  Ctrl-C stops it cleanly", highlight=False)
+            running.wait()
+        finally:
+            pending = len(running.node.mempool)
+            running.close()
+            output.err_console.print(f"chaintop node: stopped cleanly; {pending} pending transaction(s) saved")
+
+    @app.command()
+    @handle_errors
+    def rpc(
+        method: Annotated[str, typer.Argument(help="A method name, e.g. status, block, mining_set.")],
+        params: Annotated[list[str] | None, typer.Argument(help="Positional params (JSON values or strings).")] = None,
+    ) -> None:
+        """A raw JSON-RPC call to the running node; prints the result (or the error) as JSON."""
+        from chain.node.client import RpcClient
+
+        client = RpcClient.for_datadir(datadir_for())
+        if client is None:
+            raise StoreError("no-node", f"no node is running on {datadir_for()}; start one with `chaintop node`")
+        reply = client.raw_call(method, [_parse_param(p) for p in params or []])
+        if "error" in reply:
+            sys.stdout.write(json.dumps(reply["error"], indent=2) + "\n")
+            raise typer.Exit(1)
+        output.emit(reply.get("result"), True)
+
+    @app.command()
+    @handle_errors
+    def watch(
+        as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line (NDJSON).")] = False,
+        progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Include MiningProgress events.")] = True,
+    ) -> None:
+        """Stream the running node's events until interrupted."""
+        from chain.node.client import RpcClient
+
+        client = RpcClient.for_datadir(datadir_for())
+        if client is None:
+            raise StoreError("no-node", f"no node is running on {datadir_for()}; start one with `chaintop node`")
+        if not as_json:
+            output.err_console.print(f"watching {client.url} — Ctrl-C to stop", highlight=False)
+        try:
+            for event in client.iter_events():
+                if not progress and event["event"] == "MiningProgress":
+                    continue
+                if as_json:
+                    sys.stdout.write(json.dumps(event) + "\n")
+                    sys.stdout.flush()
+                else:
+                    output.console.print(_describe(event), highlight=False)
+        except KeyboardInterrupt:
+            return
+        output.err_console.print("the node went away")
+
+    @app.command("fee-estimate")
+    @handle_errors
+    def fee_estimate(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+        """Fee rates (base units per byte) recent blocks paid, and what a transfer should offer."""
+        with open_node() as api:
+            data = api.fee_estimate()
+        output.emit(data, as_json, lambda d: output.kv_table(
+            [("source", f"{d['source']} ({d['samples']} txs in {d['blocks']} blocks)")] +
+            [(k, f"{d[k]} units/byte -> {d['transfer_fee'][k]} units for a transfer") for k in ("low", "medium", "high")],
+            title="fee estimate"))
+
+
+def _describe(e: dict) -> str:
+    kind = e["event"]
+    t = time.strftime("%H:%M:%S")
+    if kind == "BlockConnected":
+        return f"{t} [bold green]block[/] {e['height']} {e['hash'][:16]}… {len(e['txs'])} txs"
+    if kind == "Reorg":
+        return f"{t} [bold red]reorg[/] depth {e['depth']}: {e['old_head'][:12]}… -> {e['new_head'][:12]}…"
+    if kind == "TxAdded":
+        return f"{t} [cyan]tx+[/] {e['txid'][:16]}… fee rate {e['fee_rate']}"
+    if kind == "TxRemoved":
+        return f"{t} [dim]tx-[/] {e['txid'][:16]}… {e['reason']}"
+    if kind == "MiningProgress":
+        return f"{t} [yellow]mining[/] block {e['height']}: {e['hashes']:,} hashes, {e['hash_rate']:,.0f} H/s"
+    if kind == "BlockMined":
+        return f"{t} [bold yellow]mined[/] block {e['height']} after {e['hashes']:,} hashes in {e['seconds']} s"
+    if kind == "MiningStateChanged":
+        return f"{t} [magenta]mining[/] mode {e['mode']}, {'searching' if e['active'] else 'idle'}"
+    return f"{t} {kind} {json.dumps(e)}"
+
+
+__all__ = ["register", "UsageError", "open_node"]
