@@ -9,7 +9,7 @@ import importlib
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="small sizes: a minute or two in all")
-    ap.add_argument("--only", default=None, help="comma-separated: import,mine,store,crash")
+    ap.add_argument("--only", default=None, help="comma-separated: import,mine,store,crash,mempool,rpc")
     a = ap.parse_args()
     q = a.quick
     plan = {
@@ -17,8 +17,11 @@ def main() -> None:
         "mine": lambda m: m.run(seconds=1.5 if q else 3.0),
         "store": lambda m: m.run(sizes=(1_000, 5_000) if q else (1_000, 100_000)),
         "crash": lambda m: m.run(kills=5 if q else 30),
+        "mempool": lambda m: m.run(sizes=(1_000, 10_000) if q else (1_000, 10_000, 100_000)),
+        "rpc": lambda m: m.run(seconds=1.0 if q else 3.0),
     }
-    modules = {"import": "bench.import_blocks", "mine": "bench.mine", "store": "bench.store", "crash": "bench.crash"}
+    modules = {"import": "bench.import_blocks", "mine": "bench.mine", "store": "bench.store", "crash": "bench.crash",
+               "mempool": "bench.mempool", "rpc": "bench.rpc"}
     chosen = a.only.split(",") if a.only else list(plan)
     for name in chosen:
         plan[name](importlib.import_module(modules[name]))

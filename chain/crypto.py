@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Sequence
@@ -36,7 +37,9 @@ def compute_address(pubkey: bytes) -> bytes:
     return sha256(pubkey)[:ADDRESS_SIZE]
 
 
+@functools.lru_cache(maxsize=65_536)
 def encode_address(hrp: str, address: bytes) -> str:
+    """Cached: the same few thousand accounts are shown again and again, and bech32 is pure Python."""
     return bech32.encode(hrp, address)
 
 

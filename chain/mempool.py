@@ -36,6 +36,7 @@ def decode_pool_record(raw: bytes) -> tuple[Tx, float]:
 class PoolEntry:
     tx: Tx
     added: float
+    cost: int  # amount + fee: what the sender's balance must cover, kept so lane checks never re-decode
 
 
 @dataclass
@@ -70,6 +71,7 @@ class Mempool:
         self._is_confirmed = is_confirmed
         self.entries: dict[bytes, PoolEntry] = {}
         self.lanes: dict[bytes, dict[int, bytes]] = {}  # sender address -> nonce -> txid
+        self.lane_cost: dict[bytes, int] = {}  # sender address -> sum of its pending amounts and fees
         self.total_bytes = 0
 
     def __len__(self) -> int:
@@ -101,6 +103,9 @@ class Mempool:
 
     def check(self, tx: Tx) -> Tx | None:
         """Every entry rule; returns the pending tx this one would replace (same sender and nonce), if any."""
+        return self._check(tx)[0]
+
+    def _check(self, tx: Tx) -> tuple[Tx | None, Account]:
         if tx.txid in self.entries:
             raise InvalidTx("txn-already-in-mempool", "this transaction is already pending")
         if self._is_confirmed(tx.txid):
@@ -124,20 +129,19 @@ class Mempool:
             if tx.fee < needed:
                 raise InvalidTx("replacement-fee-too-low",
                                 f"replacing needs a fee of at least {needed} ({REPLACE_BUMP_PERCENT}% above {replaced.fee})")
-        committed = 0
-        for n, txid in lane.items():
-            if n < tx.nonce:
-                p = self.entries[txid].tx
-                committed += get_amount(p) + p.fee
+        if lane and tx.nonce > max(lane):
+            committed = self.lane_cost[sender]  # appending to a lane: the common case, no walk
+        else:
+            committed = sum(self.entries[txid].cost for n, txid in lane.items() if n < tx.nonce)
         cost = get_amount(tx) + tx.fee
         if cost > U64_MAX or committed + cost > acct.balance:
             raise InvalidTx("insufficient-balance",
                             f"needs {committed + cost} base units including pending, the account holds {acct.balance}")
-        return replaced
+        return replaced, acct
 
     def add(self, tx: Tx, now: float = 0.0) -> AddResult:
         """Admit `tx` or raise InvalidTx (nothing changed). Over the byte bound, the lowest fee rates leave."""
-        replaced = self.check(tx)
+        replaced, acct = self._check(tx)
         if replaced is not None:
             self._remove(replaced.txid)
         self._insert(tx, now)
@@ -154,7 +158,10 @@ class Mempool:
                                                 f"({tx.fee_rate:.2f}/byte) is the lowest")
             evicted.append(victim)
             self._remove(victim.txid)
-        return AddResult(tx, replaced, evicted, self.is_ready(tx))
+        lane, nonce = self.lanes[tx.sender_address], acct.nonce
+        while nonce in lane and nonce < tx.nonce:
+            nonce += 1
+        return AddResult(tx, replaced, evicted, nonce == tx.nonce)
 
     def _lowest_tail(self) -> Tx:
         """The lowest-fee-rate transaction at the end of a lane: evicting it never opens a gap."""
@@ -162,8 +169,11 @@ class Mempool:
         return min(tails, key=lambda t: (t.fee_rate, -t.nonce))
 
     def _insert(self, tx: Tx, now: float) -> None:
-        self.entries[tx.txid] = PoolEntry(tx, now)
-        self.lanes.setdefault(tx.sender_address, {})[tx.nonce] = tx.txid
+        entry = PoolEntry(tx, now, get_amount(tx) + tx.fee)
+        sender = tx.sender_address
+        self.entries[tx.txid] = entry
+        self.lanes.setdefault(sender, {})[tx.nonce] = tx.txid
+        self.lane_cost[sender] = self.lane_cost.get(sender, 0) + entry.cost
         self.total_bytes += tx.size
 
     def _remove(self, txid: bytes) -> Tx | None:
@@ -175,8 +185,10 @@ class Mempool:
         lane = self.lanes.get(sender)
         if lane is not None and lane.get(entry.tx.nonce) == txid:
             del lane[entry.tx.nonce]
+            self.lane_cost[sender] -= entry.cost
             if not lane:
                 del self.lanes[sender]
+                del self.lane_cost[sender]
         return entry.tx
 
     def remove(self, txids: Iterable[bytes]) -> list[Tx]:
@@ -196,6 +208,7 @@ class Mempool:
         old = sorted(self.entries.values(), key=lambda e: (e.tx.sender_address, e.tx.nonce))
         self.entries.clear()
         self.lanes.clear()
+        self.lane_cost.clear()
         self.total_bytes = 0
         for e in old:
             try:

@@ -30,6 +30,8 @@ class Tx:
     signature: bytes = bytes(crypto.SIGNATURE_SIZE)
     txid: bytes = field(init=False, repr=False, compare=False)
     _unsigned: bytes = field(init=False, repr=False, compare=False)
+    _sender_address: bytes | None = field(init=False, repr=False, compare=False)
+    _transfer: Transfer | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name, value, top in (("chain_id", self.chain_id, 0xFFFF_FFFF), ("nonce", self.nonce, U64_MAX)):
@@ -55,6 +57,8 @@ class Tx:
         )
         object.__setattr__(self, "_unsigned", unsigned)
         object.__setattr__(self, "txid", crypto.sha256(unsigned))
+        object.__setattr__(self, "_sender_address", None)
+        object.__setattr__(self, "_transfer", None)
 
     # -- wire ------------------------------------------------------------------------------
     def encode(self) -> bytes:
@@ -91,12 +95,18 @@ class Tx:
             object.__setattr__(tx, name, value)
         object.__setattr__(tx, "_unsigned", unsigned)
         object.__setattr__(tx, "txid", crypto.sha256(unsigned))
+        object.__setattr__(tx, "_sender_address", None)
+        object.__setattr__(tx, "_transfer", None)
         return tx
 
     # -- meaning ---------------------------------------------------------------------------
     @property
     def sender_address(self) -> bytes:
-        return crypto.compute_address(self.sender)
+        addr = self._sender_address
+        if addr is None:  # computed once: pools and blocks ask for it many times
+            addr = crypto.compute_address(self.sender)
+            object.__setattr__(self, "_sender_address", addr)
+        return addr
 
     @property
     def fee_rate(self) -> float:
@@ -140,10 +150,16 @@ def make_transfer(chain_id: int, nonce: int, fee: int, sender: bytes, to: bytes,
 
 
 def get_transfer(tx: Tx) -> Transfer:
+    """The decoded transfer payload, decoded once per transaction object."""
+    cached = tx._transfer
+    if cached is not None:
+        return cached
     try:
-        return Transfer.decode(tx.payload)
+        transfer = Transfer.decode(tx.payload)
     except DecodeError as e:
         raise InvalidTx("bad-payload", f"transfer payload: {e.message}") from None
+    object.__setattr__(tx, "_transfer", transfer)
+    return transfer
 
 
 def get_amount(tx: Tx) -> int:
