@@ -33,12 +33,10 @@ def rate(fn: Callable[[], int], min_seconds: float = 1.0) -> float:
 def raw_ed25519_verify_rate(seconds: float = 1.0, n: int = 500) -> float:
     """Raw cryptography Ed25519 verifications per second on this core (keys pre-loaded)."""
     keys = [Ed25519PrivateKey.generate() for _ in range(8)]
-    items = [(k.public_key(), k.sign(os.urandom(32) + bytes([i])), None) for i, k in enumerate(keys)]
     msgs = []
-    for i, k in enumerate(keys):
+    for k in keys:
         m = os.urandom(32)
         msgs.append((k.public_key(), k.sign(m), m))
-    del items
 
     def batch() -> int:
         for _ in range(n // len(msgs)):
