@@ -29,14 +29,20 @@ class Writer:
         return self
 
     def u16(self, v: int) -> Writer:
+        if not 0 <= v <= U16_MAX:
+            raise ValueError(f"{v} does not fit a u16")
         self._parts.append(_U16.pack(v))
         return self
 
     def u32(self, v: int) -> Writer:
+        if not 0 <= v <= U32_MAX:
+            raise ValueError(f"{v} does not fit a u32")
         self._parts.append(_U32.pack(v))
         return self
 
     def u64(self, v: int) -> Writer:
+        if not 0 <= v <= U64_MAX:
+            raise ValueError(f"{v} does not fit a u64")
         self._parts.append(_U64.pack(v))
         return self
 

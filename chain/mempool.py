@@ -129,10 +129,9 @@ class Mempool:
             if tx.fee < needed:
                 raise InvalidTx("replacement-fee-too-low",
                                 f"replacing needs a fee of at least {needed} ({REPLACE_BUMP_PERCENT}% above {replaced.fee})")
-        if lane and tx.nonce > max(lane):
-            committed = self.lane_cost[sender]  # appending to a lane: the common case, no walk
-        else:
-            committed = sum(self.entries[txid].cost for n, txid in lane.items() if n < tx.nonce)
+        # Every pending tx of the lane must stay payable, whatever order they confirm in: the whole lane's
+        # cost (without the one being replaced) plus this one must fit the balance.
+        committed = self.lane_cost.get(sender, 0) - (self.entries[replaced.txid].cost if replaced is not None else 0)
         cost = get_amount(tx) + tx.fee
         if cost > U64_MAX or committed + cost > acct.balance:
             raise InvalidTx("insufficient-balance",

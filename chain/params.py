@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 from chain.errors import UsageError
 
 COIN = 100_000_000  # base units per coin; amounts are integers in base units everywhere inside
+_EXACT = Context(prec=200)  # wide enough that no user-typed amount is ever rounded while we check it
 
 # Bitcoin regtest's limit: 0x7fffff * 256**29, about 2**255 — a block needs ~2 hashes on average.
 REGTEST_POW_LIMIT_BITS = 0x207FFFFF
@@ -105,7 +106,9 @@ def parse_coins(text: str | int | Decimal, what: str = "amount") -> int:
         raise UsageError(f"bad-{what}", f"{what} {text!r} is not a number of coins")
     if value < 0:
         raise UsageError(f"bad-{what}", f"{what} {text} is negative")
-    units = value * COIN
+    if value.as_tuple().exponent < -8 and value != value.quantize(Decimal("1e-8"), context=_EXACT):
+        raise UsageError(f"bad-{what}", f"{what} {text} has more than 8 decimal places")
+    units = value.scaleb(8, context=_EXACT)
     if units != units.to_integral_value():
         raise UsageError(f"bad-{what}", f"{what} {text} has more than 8 decimal places")
     units = int(units)

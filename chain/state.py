@@ -65,6 +65,8 @@ class Undo:
         for _ in range(n):
             address = r.fixed(crypto.ADDRESS_SIZE)
             flag = r.u8()
+            if flag > 1:
+                raise DecodeError("bad-flag", f"undo presence flag {flag}")
             priors.append((address, Account(r.u64(), r.u64()) if flag else None))
         muhash = r.var(1024)
         r.finish()
