@@ -19,9 +19,10 @@ def main() -> None:
         "crash": lambda m: m.run(kills=5 if q else 30),
         "mempool": lambda m: m.run(sizes=(1_000, 10_000) if q else (1_000, 10_000, 100_000)),
         "rpc": lambda m: m.run(seconds=1.0 if q else 3.0),
+        "shuffle": lambda m: m.run(),
     }
     modules = {"import": "bench.import_blocks", "mine": "bench.mine", "store": "bench.store", "crash": "bench.crash",
-               "mempool": "bench.mempool", "rpc": "bench.rpc"}
+               "mempool": "bench.mempool", "rpc": "bench.rpc", "shuffle": "bench.shuffle"}
     chosen = a.only.split(",") if a.only else list(plan)
     for name in chosen:
         plan[name](importlib.import_module(modules[name]))
