@@ -15,7 +15,8 @@ from chain.errors import ChaintopError, InvalidBlock, InvalidTx, StoreError
 from chain.mempool import encode_pool_record
 from chain.muhash import MuHash3072
 from chain.params import Params
-from chain.state import Account, BlockApplier, StateView, Undo, compute_state_muhash, undo_block
+from chain.state import Account, StateView, Undo, account_key, compute_state_muhash, decode_record, undo_block
+from chain.transition import apply_tx
 from chain.tx import Tx, check_tx
 
 Clock = Callable[[], float]
@@ -39,13 +40,23 @@ class AcceptResult:
         return len(self.disconnected)
 
 
-def genesis_accounts(params: Params) -> list[tuple[bytes, Account]]:
-    return [(crypto.dev_keypair(i).address, Account(params.dev_balance, 0)) for i in range(params.dev_accounts)]
+def genesis_records(params: Params) -> dict[bytes, object]:
+    """Every state record genesis creates: the prefunded dev accounts (and, with PoS, the genesis validators)."""
+    records: dict[bytes, object] = {
+        account_key(crypto.dev_keypair(i).address): Account(params.dev_balance, 0) for i in range(params.dev_accounts)
+    }
+    for hook in GENESIS_HOOKS:
+        records.update(hook(params))
+    return records
+
+
+# Modules that add state at genesis (proof of stake) register a function params -> {key: record} here.
+GENESIS_HOOKS: list[Callable[[Params], dict[bytes, object]]] = []
 
 
 def make_genesis(params: Params) -> tuple[Block, MuHash3072]:
     """Deterministic: every node derives the same genesis from the same params."""
-    acc = compute_state_muhash(genesis_accounts(params))
+    acc = compute_state_muhash((k, v.encode()) for k, v in genesis_records(params).items())
     header = Header(
         HEADER_VERSION, 0, crypto.ZERO_HASH, params.genesis_time, compute_tx_root(()), acc.digest(),
         crypto.ZERO_ADDRESS, ENGINE_POW, PowSeal(params.genesis_bits, 0),
@@ -87,7 +98,7 @@ class ChainState:
         batch.blocks[genesis.hash] = genesis.encode()
         batch.index[genesis.hash] = index
         batch.heights[0] = genesis.hash
-        batch.accounts.update(genesis_accounts(params))
+        batch.state.update(genesis_records(params))
         batch.meta.update(
             head=genesis.hash, muhash=acc.to_bytes(), genesis=genesis.hash,
             params=json.dumps(params.to_dict(), sort_keys=True).encode(),
@@ -130,8 +141,16 @@ class ChainState:
         raw = self.get_block_raw_at(height)
         return Block.decode(raw) if raw is not None else None
 
+    def load_record(self, key: bytes):
+        raw = self.db.get_state(key)
+        return decode_record(key, raw) if raw is not None else None
+
     def get_account(self, address: bytes) -> Account:
-        return self.db.get_account(address) or Account()
+        return self.load_record(account_key(address)) or Account()
+
+    def new_view(self) -> StateView:
+        """A view over the committed state at the head."""
+        return StateView(self.load_record, self.muhash.copy())
 
     def is_on_main_chain(self, idx: BlockIndex) -> bool:
         return self.db.get_hash_at(idx.height) == idx.hash
@@ -210,20 +229,19 @@ class ChainState:
     # -- connecting ------------------------------------------------------------------------
     def apply_block(self, view: StateView, block: Block) -> Undo:
         """Apply a block's transactions and reward to `view`; check the state root."""
-        applier = BlockApplier(view)
         fees = 0
         for tx in block.txs:
             try:
-                fees += applier.apply_tx(tx)
+                fees += apply_tx(view, tx)
             except InvalidTx as e:
                 raise InvalidBlock(e.code, f"tx {tx.txid.hex()}: {e.message}") from None
         payout = self.params.block_reward(block.height) + fees
         if payout:
             try:
-                applier.credit(block.header.beneficiary, payout)
+                view.credit(block.header.beneficiary, payout)
             except InvalidTx as e:
                 raise InvalidBlock(e.code, e.message) from None
-        undo = applier.finish()
+        undo = view.finish()
         if view.muhash.digest() != block.header.state_root:
             raise InvalidBlock("bad-state-root", "the header's state root does not match the state after the block")
         return undo
@@ -271,7 +289,7 @@ class ChainState:
             cur = self.get_index(cur.parent)
         path.reverse()
 
-        view = StateView(self.db.get_account, self.muhash.copy())
+        view = self.new_view()
         batch = ChainBatch()
         disconnected: list[Block] = []
         cur = old
@@ -313,7 +331,7 @@ class ChainState:
         if new_block is not None:
             batch.blocks[new_block.hash] = new_block.encode()
             batch.index[new_block.hash] = tip
-        batch.accounts.update(view.changes)
+        batch.state.update(view.changes)
         batch.meta["head"] = tip.hash
         batch.meta["muhash"] = view.muhash.to_bytes()
         included = {tx.txid for b in connected for tx in b.txs}
@@ -357,8 +375,7 @@ class ChainState:
         parent = self.head
         mtp = self.compute_median_time_past(parent)
         ts = max(int(self.clock()), mtp + 1) if timestamp is None else timestamp
-        view = StateView(self.db.get_account, self.muhash.copy())
-        applier = BlockApplier(view)
+        view = self.new_view()
         included: list[Tx] = []
         rejected: list[tuple[Tx, ChaintopError]] = []
         size = 200  # header and count, with room to spare
@@ -366,18 +383,20 @@ class ChainState:
         for tx in candidates:
             if len(included) >= self.params.max_block_txs or size + tx.size > self.params.max_block_bytes:
                 break
+            attempt = view.fork()  # a failing tx leaves no trace
             try:
                 check_tx(tx, self.params.chain_id, verify_signature=False)
-                fees += applier.apply_tx(tx)
+                fees += apply_tx(attempt, tx)
             except InvalidTx as e:
                 rejected.append((tx, e))
                 continue
+            view.absorb(attempt)
             included.append(tx)
             size += tx.size
         payout = self.params.block_reward(parent.height + 1) + fees
         if payout:
-            applier.credit(beneficiary, payout)
-        applier.finish()
+            view.credit(beneficiary, payout)
+        view.finish()
         header = Header(
             HEADER_VERSION, parent.height + 1, parent.hash, ts, compute_tx_root(included), view.muhash.digest(),
             beneficiary, ENGINE_POW, PowSeal(self.compute_next_bits(parent), 0),

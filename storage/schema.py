@@ -8,7 +8,7 @@ BLOCK = b"b"  # b + block hash            -> block bytes
 INDEX = b"i"  # i + block hash            -> BlockIndex (header, cumulative work, status)
 HEIGHT = b"n"  # n + height (u64 BE)      -> main-chain block hash at that height
 TXLOC = b"t"  # t + txid                  -> TxLocation (block hash, position)
-ACCOUNT = b"a"  # a + address             -> Account
+STATE = b"s"  # s + state record key       -> record bytes (accounts, validators, consensus state)
 UNDO = b"u"  # u + block hash             -> Undo
 POOL = b"p"  # p + txid                   -> pending transaction bytes
 META = b"m"  # m + name                   -> head hash, root accumulator, params, schema version
@@ -38,8 +38,8 @@ def txloc_key(txid: bytes) -> bytes:
     return TXLOC + txid
 
 
-def account_key(address: bytes) -> bytes:
-    return ACCOUNT + address
+def state_key(record_key: bytes) -> bytes:
+    return STATE + record_key
 
 
 def undo_key(h: bytes) -> bytes:

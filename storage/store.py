@@ -9,7 +9,7 @@ import plyvel
 
 from chain.abc import BlockIndex, ChainBatch, TxLocation
 from chain.errors import StoreError
-from chain.state import Account
+from chain.state import TAG_ACCOUNT, Account, account_key
 from storage import schema
 from storage.lock import DataDirLock
 
@@ -67,8 +67,11 @@ class ChainStore:
         raw = self._db.get(schema.txloc_key(txid))
         return TxLocation.decode(raw) if raw is not None else None
 
+    def get_state(self, key: bytes) -> bytes | None:
+        return self._db.get(schema.state_key(key))
+
     def get_account(self, address: bytes) -> Account | None:
-        raw = self._db.get(schema.account_key(address))
+        raw = self._db.get(schema.state_key(account_key(address)))
         return Account.decode(raw) if raw is not None else None
 
     def get_undo(self, block_hash: bytes) -> bytes | None:
@@ -82,9 +85,13 @@ class ChainStore:
             for key, value in it:
                 yield key[len(prefix) :], value
 
+    def iter_state(self, prefix: bytes = b"") -> Iterator[tuple[bytes, bytes]]:
+        for key, value in self._iter(schema.STATE + prefix):
+            yield prefix + key, value
+
     def iter_accounts(self) -> Iterator[tuple[bytes, Account]]:
-        for key, value in self._iter(schema.ACCOUNT):
-            yield key, Account.decode(value)
+        for key, value in self.iter_state(TAG_ACCOUNT):
+            yield key[1:], Account.decode(value)
 
     def iter_index(self) -> Iterator[BlockIndex]:
         for _, value in self._iter(schema.INDEX):
@@ -116,8 +123,8 @@ class ChainStore:
                 _put_or_delete(wb, schema.height_key(height), h)
             for txid, loc in batch.tx_locations.items():
                 _put_or_delete(wb, schema.txloc_key(txid), loc.encode() if loc is not None else None)
-            for address, acct in batch.accounts.items():
-                _put_or_delete(wb, schema.account_key(address), acct.encode() if acct is not None else None)
+            for key, record in batch.state.items():
+                _put_or_delete(wb, schema.state_key(key), record.encode() if record is not None else None)
             for h, raw in batch.undo.items():
                 _put_or_delete(wb, schema.undo_key(h), raw)
             for txid, raw in batch.pool.items():

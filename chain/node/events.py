@@ -111,3 +111,58 @@ class EventBus:
                 with self._lock:
                     if listener in self._listeners:
                         self._listeners.remove(listener)
+
+
+# -- proof of stake -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SlotStarted(Event):
+    slot: int
+    epoch: int
+    proposer: int | None
+
+
+@dataclass(frozen=True)
+class AttestationSeen(Event):
+    slot: int
+    validator_index: int
+    head: str
+    source_epoch: int
+    target_epoch: int
+
+
+@dataclass(frozen=True)
+class CheckpointJustified(Event):
+    epoch: int
+    root: str
+
+
+@dataclass(frozen=True)
+class CheckpointFinalized(Event):
+    epoch: int
+    root: str
+
+
+@dataclass(frozen=True)
+class ValidatorActivated(Event):
+    index: int
+    epoch: int
+
+
+@dataclass(frozen=True)
+class ValidatorExited(Event):
+    index: int
+    epoch: int
+
+
+@dataclass(frozen=True)
+class ValidatorSlashed(Event):
+    index: int
+    reason: str  # double-proposal, double-vote, surround-vote
+    whistleblower: int | None
+    penalty: int
+
+
+@dataclass(frozen=True)
+class InactivityLeak(Event):
+    epoch: int
+    finality_delay: int

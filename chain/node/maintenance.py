@@ -10,7 +10,7 @@ from chain.block import Block
 from chain.codec import Reader, Writer
 from chain.consensus import pow as pow_rules
 from chain.errors import ChaintopError, DecodeError, InvalidBlock, StoreError, UsageError
-from chain.state import Undo, compute_state_muhash
+from chain.state import TAG_ACCOUNT, Undo, compute_state_muhash
 
 EXPORT_MAGIC = b"CHAINTOP-BLOCKS\x01"
 MAX_EXPORT_BLOCK = 8_000_000
@@ -146,8 +146,9 @@ def verify_db(node, check_signatures: bool = True) -> dict:
     if seen != len(expected_locations):
         errors.append(f"tx index holds {seen} entries, the main chain has {len(expected_locations)} transactions")
 
-    accounts = list(store.iter_accounts())
-    digest = compute_state_muhash(accounts).digest()
+    records = list(store.iter_state())
+    accounts = sum(1 for key, _ in records if key[:1] == TAG_ACCOUNT)
+    digest = compute_state_muhash(records).digest()
     if digest != chain.head.header.state_root:
         errors.append("state root: the stored accounts do not hash to the head's state root")
     if chain.muhash.digest() != chain.head.header.state_root:
@@ -158,7 +159,8 @@ def verify_db(node, check_signatures: bool = True) -> dict:
         "head": chain.head.hash.hex(),
         "blocks_checked": chain.head.height + 1,
         "txs_checked": txs_checked,
-        "accounts": len(accounts),
+        "accounts": accounts,
+        "state_records": len(records),
         "state_root": digest.hex(),
         "errors": errors,
     }

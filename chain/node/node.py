@@ -48,7 +48,7 @@ class Node:
         self.chain = ChainState(store, self.params, clock)
         p = self.params
         self.mempool = Mempool(PoolPolicy(p.chain_id, p.min_fee, p.min_fee_rate, p.mempool_max_bytes, p.mempool_expiry),
-                               store.get_account, lambda txid: store.get_tx_location(txid) is not None)
+                               self.chain.get_account, lambda txid: store.get_tx_location(txid) is not None)
         self.lock = threading.RLock()
         self.mining_lock = threading.Lock()  # one nonce search at a time: the miner's workers are shared
         self.events = ev.EventBus()

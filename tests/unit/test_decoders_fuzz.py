@@ -42,7 +42,8 @@ blocks = st.builds(Block, headers, st.lists(txs, max_size=4).map(tuple))
 indexes = st.builds(BlockIndex, headers, st.integers(0, 2**320 - 1), u8, u32)
 locations = st.builds(TxLocation, exactly(32), u32)
 accounts = st.builds(Account, u64, u64)
-undos = st.builds(Undo, st.lists(st.tuples(exactly(20), st.none() | accounts), max_size=5).map(tuple),
+undos = st.builds(Undo, st.lists(st.tuples(st.binary(min_size=1, max_size=64),
+                                           st.none() | accounts.map(lambda a: a.encode())), max_size=5).map(tuple),
                   st.binary(max_size=1024))
 
 
@@ -203,11 +204,14 @@ def test_muhash_round_trip_keeps_digest(acc):
 
 
 def test_undo_flag_must_be_canonical():
-    """An undo entry's presence flag is 0 (absent) or 1 (an account follows); 2 is not an encoding of anything."""
-    address = bytes(range(20))
-    good = (1).to_bytes(4, "big") + address + b"\x01" + bytes(16) + bytes(4)
-    assert Undo.decode(good) == Undo(((address, Account(0, 0)),), b"")
-    bad = good[:24] + b"\x02" + good[25:]
+    """An undo entry's presence flag is 0 (absent) or 1 (a record follows); 2 is not an encoding of anything."""
+    key = b"a" + bytes(range(20))
+    prior = bytes(16)
+    good = ((1).to_bytes(4, "big") + len(key).to_bytes(4, "big") + key + b"\x01"
+            + len(prior).to_bytes(4, "big") + prior + bytes(4))
+    assert Undo.decode(good) == Undo(((key, prior),), b"")
+    flag_at = 4 + 4 + len(key)
+    bad = good[:flag_at] + b"\x02" + good[flag_at + 1:]
     with pytest.raises(DecodeError):
         Undo.decode(bad)
 
