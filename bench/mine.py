@@ -36,7 +36,7 @@ def bare_midstate_rate(prefix: bytes, seconds: float) -> float:
 
 
 def run(seconds: float = 2.0, workers: int | None = None) -> list[dict]:
-    header = Header(HEADER_VERSION, 1, bytes(32), int(time.time()), bytes(32), bytes(32), bytes(20), ENGINE_POW,
+    header = Header(HEADER_VERSION, 1, bytes(32), int(time.time()), bytes(32), bytes(32), bytes(32), bytes(20), ENGINE_POW,
                     PowSeal(HARD_BITS, 0))
     prefix = header.pow_prefix()
     target = bytes(32)  # unreachable: the loop runs its full count

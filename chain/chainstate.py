@@ -11,6 +11,7 @@ from chain import crypto
 from chain.abc import STATUS_INVALID, STATUS_VALID, BlockIndex, ChainBatch, ChainDB, TxLocation
 from chain.block import ENGINE_POW, HEADER_VERSION, Block, Header, PowSeal, check_block_body, compute_tx_root
 from chain.consensus import pow as pow_rules
+from chain.consensus.beacon import EMPTY_OPS_ROOT
 from chain.errors import ChaintopError, InvalidBlock, InvalidTx, StoreError
 from chain.mempool import encode_pool_record
 from chain.muhash import MuHash3072
@@ -58,7 +59,7 @@ def make_genesis(params: Params) -> tuple[Block, MuHash3072]:
     """Deterministic: every node derives the same genesis from the same params."""
     acc = compute_state_muhash((k, v.encode()) for k, v in genesis_records(params).items())
     header = Header(
-        HEADER_VERSION, 0, crypto.ZERO_HASH, params.genesis_time, compute_tx_root(()), acc.digest(),
+        HEADER_VERSION, 0, crypto.ZERO_HASH, params.genesis_time, compute_tx_root(()), EMPTY_OPS_ROOT, acc.digest(),
         crypto.ZERO_ADDRESS, ENGINE_POW, PowSeal(params.genesis_bits, 0),
     )
     pow_limit = pow_rules.bits_to_target(params.pow_limit_bits)
@@ -398,7 +399,8 @@ class ChainState:
             view.credit(beneficiary, payout)
         view.finish()
         header = Header(
-            HEADER_VERSION, parent.height + 1, parent.hash, ts, compute_tx_root(included), view.muhash.digest(),
+            HEADER_VERSION, parent.height + 1, parent.hash, ts, compute_tx_root(included), EMPTY_OPS_ROOT,
+            view.muhash.digest(),
             beneficiary, ENGINE_POW, PowSeal(self.compute_next_bits(parent), 0),
         )
         return Block(header, tuple(included)), rejected

@@ -18,6 +18,7 @@ import pytest
 from chain import crypto, merkle
 from chain.abc import BlockIndex
 from chain.block import ENGINE_POW, HEADER_VERSION, Block, Header, PowSeal
+from chain.consensus.beacon import EMPTY_OPS_ROOT
 from chain.consensus.pow import bits_to_target, check_proof_of_work
 from chain.errors import InvalidBlock
 from chain.muhash import MuHash3072
@@ -201,6 +202,7 @@ class ChainHarness:
             parent=pidx.hash,
             timestamp=pidx.header.timestamp + self.params.target_spacing,
             tx_root=merkle.merkle_root([tx.txid for tx in txs]),
+            ops_root=EMPTY_OPS_ROOT,
             state_root=model_state_root(state),
             beneficiary=beneficiary,
             engine=ENGINE_POW,

@@ -168,7 +168,8 @@ def test_bad_version(h):
 
 
 def test_bad_engine(h):
-    h.reject(h.next_block(engine=1), "bad-engine")
+    """Engine 2 names no consensus engine (0 is proof of work, 1 proof of stake)."""
+    h.reject(h.next_block(engine=2), "bad-engine")
 
 
 def test_timestamp_not_above_median_time_past(h):
@@ -209,9 +210,9 @@ def test_bad_height(h, offset):
 
 
 def test_oversized_block(tmp_path):
-    # Wire sizes from the layout: header 4+8+32+8+32+32+20+1+4+8 = 149; tx count 4;
-    # transfer tx 4+1+8+8+32+(4+20+8)+64 = 149. Two transfers: 451 bytes.
-    limit = 149 + 4 + 2 * 149
+    # Wire sizes from the layout: header 4+8+32+8+32+32+32+20+1+4+8 = 181; tx count 4;
+    # transfer tx 4+1+8+8+32+(4+20+8)+64 = 149; ops: three empty lists, 3*4 = 12. Two transfers: 495 bytes.
+    limit = 181 + 4 + 2 * 149 + 12
     h = ChainHarness(tmp_path, max_block_bytes=limit)
     try:
         two = h.next_block([h.transfer(0, 1, COIN), h.transfer(2, 3, COIN)])

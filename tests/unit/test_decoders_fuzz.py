@@ -36,7 +36,7 @@ def exactly(n: int) -> st.SearchStrategy[bytes]:
 txs = st.builds(Tx, chain_id=u32, kind=u8, nonce=u64, fee=u64, sender=exactly(32),
                 payload=st.binary(max_size=256), signature=exactly(64))
 headers = st.builds(Header, version=u32, height=u64, parent=exactly(32), timestamp=u64, tx_root=exactly(32),
-                    state_root=exactly(32), beneficiary=exactly(20), engine=st.just(0),
+                    ops_root=exactly(32), state_root=exactly(32), beneficiary=exactly(20), engine=st.just(0),
                     seal=st.builds(PowSeal, bits=u32, nonce=u64))
 blocks = st.builds(Block, headers, st.lists(txs, max_size=4).map(tuple))
 indexes = st.builds(BlockIndex, headers, st.integers(0, 2**320 - 1), u8, u32)
@@ -189,8 +189,10 @@ def test_tx_decode_keeps_txid(tx):
 def test_block_decode_keeps_hashes(block):
     raw = block.encode()
     back = Block.decode(raw)
-    # block id = double SHA-256 of the header, which is the first 149 bytes of the block
-    expected = hashlib.sha256(hashlib.sha256(raw[:149]).digest()).digest()
+    # block id = double SHA-256 of the PoW header, which is the first 181 bytes of the block
+    # (version 4, height 8, parent 32, time 8, tx root 32, ops root 32, state root 32, beneficiary 20, engine 1,
+    # bits 4, nonce 8)
+    expected = hashlib.sha256(hashlib.sha256(raw[:181]).digest()).digest()
     assert back.hash == block.hash == expected
     assert [t.txid for t in back.txs] == [t.txid for t in block.txs]
     assert back.size == len(raw)
@@ -217,8 +219,8 @@ def test_undo_flag_must_be_canonical():
 
 
 def test_header_with_unknown_engine_is_a_decode_error():
-    raw = bytearray(Header(1, 1, bytes(32), 0, bytes(32), bytes(32), bytes(20), 0, PowSeal(0, 0)).encode())
-    raw[4 + 8 + 32 + 8 + 32 + 32 + 20] = 1  # the engine byte, after version..beneficiary
+    raw = bytearray(Header(1, 1, bytes(32), 0, bytes(32), bytes(32), bytes(32), bytes(20), 0, PowSeal(0, 0)).encode())
+    raw[4 + 8 + 32 + 8 + 32 + 32 + 32 + 20] = 7  # the engine byte, after version..beneficiary: no engine 7
     with pytest.raises(DecodeError):
         Header.decode(bytes(raw))
 
