@@ -9,14 +9,37 @@ from dataclasses import dataclass, field
 
 from chain import crypto
 from chain.abc import STATUS_INVALID, STATUS_VALID, BlockIndex, ChainBatch, ChainDB, TxLocation
-from chain.block import ENGINE_POW, HEADER_VERSION, Block, Header, PowSeal, check_block_body, compute_tx_root
+from chain.block import (
+    ENGINE_POS,
+    ENGINE_POW,
+    HEADER_VERSION,
+    Block,
+    Header,
+    PosSeal,
+    PowSeal,
+    check_block_body,
+    compute_tx_root,
+)
+from chain.consensus import pos, staking
 from chain.consensus import pow as pow_rules
-from chain.consensus.beacon import EMPTY_OPS_ROOT
+from chain.consensus.beacon import EMPTY_OPS, EMPTY_OPS_ROOT, BlockOps, ConsensusState
+from chain.consensus.epoch import process_slots
+from chain.consensus.process import block_slot, pay_out, process_consensus_header, process_operations
+from chain.consensus.schedule import is_pos_height, uses_validators
 from chain.errors import ChaintopError, InvalidBlock, InvalidTx, StoreError
 from chain.mempool import encode_pool_record
 from chain.muhash import MuHash3072
 from chain.params import Params
-from chain.state import Account, StateView, Undo, account_key, compute_state_muhash, decode_record, undo_block
+from chain.state import (
+    TAG_CONSENSUS,
+    Account,
+    StateView,
+    Undo,
+    account_key,
+    compute_state_muhash,
+    decode_record,
+    undo_block,
+)
 from chain.transition import apply_tx
 from chain.tx import Tx, check_tx
 
@@ -52,7 +75,8 @@ def genesis_records(params: Params) -> dict[bytes, object]:
 
 
 # Modules that add state at genesis (proof of stake) register a function params -> {key: record} here.
-GENESIS_HOOKS: list[Callable[[Params], dict[bytes, object]]] = []
+GENESIS_HOOKS: list[Callable[[Params], dict[bytes, object]]] = [staking.genesis_records]
+SLOT_TOLERANCE = 0.5  # seconds a PoS block may arrive before its slot starts (clock skew)
 
 
 def make_genesis(params: Params) -> tuple[Block, MuHash3072]:
@@ -198,10 +222,15 @@ class ChainState:
     def check_header(self, header: Header, parent: BlockIndex) -> None:
         if header.version != HEADER_VERSION:
             raise InvalidBlock("bad-version", f"header version {header.version}")
-        if header.engine != ENGINE_POW:
-            raise InvalidBlock("bad-engine", "this network runs proof of work")
         if header.height != parent.height + 1:
             raise InvalidBlock("bad-height", f"height {header.height} does not follow its parent's {parent.height}")
+        expected_engine = ENGINE_POS if is_pos_height(self.params, header.height) else ENGINE_POW
+        if header.engine != expected_engine:
+            kind = "proof of stake" if expected_engine == ENGINE_POS else "proof of work"
+            raise InvalidBlock("bad-engine", f"height {header.height} on this network is produced by {kind}")
+        if header.is_pos:
+            self.check_pos_header(header, parent)
+            return
         expected = self.compute_next_bits(parent)
         if header.bits != expected:
             raise InvalidBlock("bad-diffbits", f"bits {header.bits:#010x}, the rules require {expected:#010x}")
@@ -213,6 +242,46 @@ class ChainState:
             raise InvalidBlock("time-too-new", f"timestamp {header.timestamp} is more than {self.params.max_future_time} s ahead")
         if not pow_rules.check_proof_of_work(header.hash, header.bits, self.pow_limit):
             raise InvalidBlock("high-hash", "the block hash is above the target: proof of work not met")
+
+    def head_view_at_slot(self, slot: int) -> StateView:
+        """The head's state advanced through empty slots to `slot` (epoch transitions included): what a
+        proposer or voter at that slot sees."""
+        view = self.new_view()
+        if slot > block_slot(self.head.header):
+            process_slots(view, self.params, slot, self.head.hash)
+        return view
+
+    def get_proposer(self, slot: int) -> int:
+        view = self.head_view_at_slot(slot)
+        return pos.get_beacon_proposer(view, pos.get_consensus(view), slot, self.params)
+
+    # -- the PoS slot clock ----------------------------------------------------------------
+    def slot_origin(self, idx: BlockIndex) -> tuple[float, int]:
+        """(time, slot) the PoS slot clock counts from on this branch: genesis, or the last PoW block (merge)."""
+        if self.params.consensus == "merge":
+            last_pow = self.get_ancestor(idx, self.params.merge_height - 1) if idx.height >= self.params.merge_height - 1 else idx
+            return float(last_pow.header.timestamp), last_pow.height
+        return float(self.params.genesis_time), 0
+
+    def slot_start_time(self, slot: int, idx: BlockIndex | None = None) -> float:
+        origin_time, origin_slot = self.slot_origin(idx or self.head)
+        return origin_time + (slot - origin_slot) * self.params.slot_time
+
+    def current_slot(self, now: float | None = None, idx: BlockIndex | None = None) -> int:
+        origin_time, origin_slot = self.slot_origin(idx or self.head)
+        now = self.clock() if now is None else now
+        return origin_slot + max(0, int((now - origin_time) // self.params.slot_time))
+
+    def check_pos_header(self, header: Header, parent: BlockIndex) -> None:
+        slot, parent_slot = header.seal.slot, block_slot(parent.header)
+        if slot <= parent_slot:
+            raise InvalidBlock("bad-slot", f"slot {slot} is not after its parent's slot {parent_slot}")
+        if self.slot_start_time(slot, parent) > self.clock() + SLOT_TOLERANCE:
+            raise InvalidBlock("slot-in-future", f"slot {slot} has not started yet")
+        if header.timestamp != int(self.slot_start_time(slot, parent)):
+            raise InvalidBlock("bad-timestamp", "a PoS block's timestamp is its slot's start time")
+        if header.bits or header.nonce:
+            raise InvalidBlock("bad-seal", "a PoS header carries no proof-of-work fields")
 
     def check_block(self, block: Block) -> None:
         """Every stateless rule: body limits, tx root, and each transaction's own rules."""
@@ -229,19 +298,23 @@ class ChainState:
 
     # -- connecting ------------------------------------------------------------------------
     def apply_block(self, view: StateView, block: Block) -> Undo:
-        """Apply a block's transactions and reward to `view`; check the state root."""
+        """The state transition: slots and epochs, the PoS header, evidence and votes, transactions, payouts;
+        then the state root must match."""
+        try:
+            proposer = process_consensus_header(view, self.params, block.header)
+            outcome = process_operations(view, self.params, block.ops, strict=True)
+        except InvalidTx as e:
+            raise InvalidBlock(e.code, e.message) from None
         fees = 0
         for tx in block.txs:
             try:
-                fees += apply_tx(view, tx)
+                fees += apply_tx(view, tx, self.params)
             except InvalidTx as e:
                 raise InvalidBlock(e.code, f"tx {tx.txid.hex()}: {e.message}") from None
-        payout = self.params.block_reward(block.height) + fees
-        if payout:
-            try:
-                view.credit(block.header.beneficiary, payout)
-            except InvalidTx as e:
-                raise InvalidBlock(e.code, e.message) from None
+        try:
+            pay_out(view, self.params, block, fees, outcome.producer_reward, proposer)
+        except InvalidTx as e:
+            raise InvalidBlock(e.code, e.message) from None
         undo = view.finish()
         if view.muhash.digest() != block.header.state_root:
             raise InvalidBlock("bad-state-root", "the header's state root does not match the state after the block")
@@ -261,13 +334,54 @@ class ChainState:
             raise InvalidBlock("bad-parent", "the parent block is invalid")
         self.check_header(block.header, parent)
         self.check_block(block)
-        idx = BlockIndex(block.header, parent.chain_work + pow_rules.work_from_bits(block.header.bits), STATUS_VALID, len(block.txs))
-        if idx.chain_work <= self.head.chain_work:
+        if uses_validators(self.params):
+            self.check_finality(parent)
+        # Work for PoW blocks; a PoS block adds one (longest chain until votes say otherwise, see forkchoice).
+        work = 1 if block.header.is_pos else pow_rules.work_from_bits(block.header.bits)
+        idx = BlockIndex(block.header, parent.chain_work + work, STATUS_VALID, len(block.txs))
+        if not self.is_better_tip(idx):
             batch = ChainBatch(blocks={block.hash: block.encode()}, index={block.hash: idx})
             self.db.commit(batch)
             self._index[block.hash] = idx
             return AcceptResult("side", block.hash)
         return self._activate(idx, block)
+
+    # -- finality and fork choice ------------------------------------------------------------
+    def consensus_state(self) -> ConsensusState | None:
+        """The head's PoS record (None on a plain PoW network)."""
+        return self.load_record(TAG_CONSENSUS)
+
+    def checkpoint_block(self, root: bytes) -> BlockIndex:
+        """A checkpoint's block; the genesis checkpoint is written with a zero root (genesis cannot name itself)."""
+        if root == bytes(32):
+            return self.get_index(self.db.get_hash_at(0))
+        idx = self.get_index(root)
+        if idx is None:
+            raise StoreError("corrupt-datadir", f"checkpoint block {root.hex()} is not stored")
+        return idx
+
+    def descends_from(self, idx: BlockIndex, ancestor: BlockIndex) -> bool:
+        return idx.height >= ancestor.height and self.get_ancestor(idx, ancestor.height).hash == ancestor.hash
+
+    def check_finality(self, parent: BlockIndex) -> None:
+        """A finalized block is never reverted: a block must build on the finalized checkpoint."""
+        cs = self.consensus_state()
+        if cs is None or cs.finalized.epoch == 0 and cs.finalized.root == bytes(32):
+            return
+        finalized = self.checkpoint_block(cs.finalized.root)
+        if not self.descends_from(parent, finalized):
+            raise InvalidBlock("finalized-conflict", f"the block's branch does not contain the finalized checkpoint of "
+                                                     f"epoch {cs.finalized.epoch} ({finalized.hash.hex()[:16]}…)")
+
+    def is_better_tip(self, idx: BlockIndex) -> bool:
+        """PoW: most work. With the FFG gadget (EIP-1011): a branch must hold the justified checkpoint, then most
+        work (a branch without our justified checkpoint could only carry a lower one: our validators vote here)."""
+        if idx.chain_work <= self.head.chain_work:
+            return False
+        cs = self.consensus_state()
+        if cs is None or cs.current_justified.root == bytes(32):
+            return True
+        return self.descends_from(idx, self.checkpoint_block(cs.current_justified.root))
 
     def _find_fork(self, a: BlockIndex, b: BlockIndex) -> BlockIndex:
         while a.height > b.height:
@@ -371,15 +485,35 @@ class ChainState:
             self.db.commit(batch)
 
     # -- building --------------------------------------------------------------------------
-    def build_block(self, beneficiary: bytes, candidates: Iterable[Tx], timestamp: int | None = None) -> tuple[Block, list[tuple[Tx, ChaintopError]]]:
-        """A block template on the head: takes candidates in order, skipping (and returning) any that fail."""
+    def build_block(self, beneficiary: bytes, candidates: Iterable[Tx], timestamp: int | None = None,
+                    ops: BlockOps = EMPTY_OPS, pos_slot: int | None = None, proposer_key: crypto.KeyPair | None = None,
+                    ) -> tuple[Block, list[tuple[Tx, ChaintopError]]]:
+        """A block template on the head: votes and evidence that still apply, then candidates in order, skipping
+        (and returning) any that fail. With pos_slot and proposer_key, a signed PoS block for that slot."""
         parent = self.head
-        mtp = self.compute_median_time_past(parent)
-        ts = max(int(self.clock()), mtp + 1) if timestamp is None else timestamp
+        height = parent.height + 1
         view = self.new_view()
+        if pos_slot is not None:
+            epoch = pos_slot // self.params.slots_per_epoch
+            reveal = proposer_key.sign(pos.randao_message(self.params.chain_id, epoch))
+            ts = int(self.slot_start_time(pos_slot, parent))
+            seal: PowSeal | PosSeal = PosSeal(pos_slot, self.get_proposer(pos_slot), reveal, bytes(64))
+            engine = ENGINE_POS
+        else:
+            mtp = self.compute_median_time_past(parent)
+            ts = max(int(self.clock()), mtp + 1) if timestamp is None else timestamp
+            seal, engine = PowSeal(self.compute_next_bits(parent), 0), ENGINE_POW
+        draft = Header(HEADER_VERSION, height, parent.hash, ts, bytes(32), bytes(32), bytes(32), beneficiary, engine, seal)
+        try:
+            proposer = process_consensus_header(view, self.params, draft, check_signature=False)
+        except InvalidBlock as e:
+            raise InvalidBlock(e.code, f"cannot build on the head: {e.message}") from None
+        if proposer is not None:
+            seal = PosSeal(pos_slot, proposer, seal.randao_reveal, bytes(64))
+        outcome = process_operations(view, self.params, ops, strict=False)
         included: list[Tx] = []
         rejected: list[tuple[Tx, ChaintopError]] = []
-        size = 200  # header and count, with room to spare
+        size = 300 + len(outcome.ops().encode())  # header, counts and ops, with room to spare
         fees = 0
         for tx in candidates:
             if len(included) >= self.params.max_block_txs or size + tx.size > self.params.max_block_bytes:
@@ -387,23 +521,22 @@ class ChainState:
             attempt = view.fork()  # a failing tx leaves no trace
             try:
                 check_tx(tx, self.params.chain_id, verify_signature=False)
-                fees += apply_tx(attempt, tx)
+                fees += apply_tx(attempt, tx, self.params)
             except InvalidTx as e:
                 rejected.append((tx, e))
                 continue
             view.absorb(attempt)
             included.append(tx)
             size += tx.size
-        payout = self.params.block_reward(parent.height + 1) + fees
-        if payout:
-            view.credit(beneficiary, payout)
+        pay_out(view, self.params, draft, fees, outcome.producer_reward, proposer)
         view.finish()
-        header = Header(
-            HEADER_VERSION, parent.height + 1, parent.hash, ts, compute_tx_root(included), EMPTY_OPS_ROOT,
-            view.muhash.digest(),
-            beneficiary, ENGINE_POW, PowSeal(self.compute_next_bits(parent), 0),
-        )
-        return Block(header, tuple(included)), rejected
+        block_ops = outcome.ops()
+        header = Header(HEADER_VERSION, height, parent.hash, ts, compute_tx_root(included), block_ops.root(),
+                        view.muhash.digest(), beneficiary, engine, seal)
+        if proposer is not None:
+            signature = proposer_key.sign(pos.proposal_message(self.params.chain_id, header.hash))
+            header = header.replace(seal=PosSeal(pos_slot, proposer, seal.randao_reveal, signature))
+        return Block(header, tuple(included), block_ops), rejected
 
 
 def load_params(db: ChainDB) -> Params:

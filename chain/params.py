@@ -40,6 +40,26 @@ class Params:
     mempool_max_bytes: int = 5_000_000  # relay policy: beyond this the lowest fee rates are evicted
     mempool_expiry: int = 3 * 60 * 60  # relay policy: seconds a transaction may wait
     pow_no_retarget: bool = False  # regtest: difficulty stays at genesis_bits (Bitcoin's fPowNoRetargeting)
+    # -- proof of stake (Ethereum phase0/Altair's names; devnet values, Ethereum's in the comments) --------------
+    slots_per_epoch: int = 8  # Ethereum 32; in hybrid mode an epoch is this many PoW blocks
+    slot_time: float = 2.0  # seconds; Ethereum 12
+    genesis_validators: int = 0
+    merge_height: int = 0  # merge mode: the first PoS block's height
+    min_stake: int = 32 * COIN  # a new validator's least deposit (Ethereum: 32 ETH)
+    max_effective_balance: int = 32 * COIN
+    effective_balance_increment: int = COIN
+    ejection_balance: int = 16 * COIN
+    churn_limit_min: int = 2  # validators activated (or exited) per epoch at least; Ethereum 4
+    churn_limit_quotient: int = 16  # Ethereum 65536
+    activation_delay: int = 2  # epochs from the queue to active (Ethereum 1 + MAX_SEED_LOOKAHEAD = 5)
+    withdrawal_delay: int = 4  # epochs from exit to withdrawable: the lock-up (Ethereum 256)
+    slashed_withdrawal_delay: int = 8  # epochs a slashed validator waits (Ethereum 8192)
+    base_reward_factor: int = 2048  # Ethereum 64: rewards are visible within a few epochs here
+    min_slashing_penalty_quotient: int = 8  # lose 1/8 of the effective balance at once (Ethereum 1/32 to 1/128)
+    whistleblower_reward_quotient: int = 64  # Ethereum 512
+    inactivity_penalty_quotient: int = 64  # the leak: eb * delay / this per epoch (Ethereum 2**26)
+    min_epochs_to_inactivity_penalty: int = 4  # Ethereum 4
+    shuffle_rounds: int = 10  # Ethereum mainnet 90, minimal preset 10
 
     @property
     def target_timespan(self) -> int:
@@ -80,8 +100,21 @@ DEVNET = Params(
 
 # Like bitcoind -regtest: the easiest target forever, so scripts and tests mine instantly.
 REGTEST = replace(DEVNET, network="regtest", chain_id=0xC4A2, hrp="ctreg", pow_no_retarget=True)
+# Bitcoin-style proof of work alone: probabilistic finality, confirmations.
+POW_DEVNET = replace(DEVNET, network="pow-devnet", chain_id=0xC4A3, hrp="ctpow")
+# Proof of stake from genesis: a proposer per slot, committees, FFG. genesis_time 0 = "when init runs".
+POS_DEVNET = replace(DEVNET, network="pos-devnet", chain_id=0xC4A4, hrp="ctpos", consensus="pos", genesis_time=0,
+                     dev_accounts=16, genesis_validators=16, initial_reward=0)
+# PoW blocks, FFG committees voting on epoch checkpoints (EIP-1011): the default devnet.
+HYBRID_DEVNET = replace(DEVNET, network="hybrid-devnet", chain_id=0xC4A5, hrp="cthyb", consensus="hybrid",
+                        dev_accounts=16, genesis_validators=16)
+# Hybrid until merge_height, then proof of stake (Ethereum's Merge).
+MERGE_DEVNET = replace(HYBRID_DEVNET, network="merge-devnet", chain_id=0xC4A6, hrp="ctmrg", consensus="merge",
+                       merge_height=24)
+# `devnet`, what `make run` opens, is the hybrid: mining, committees and finality at once.
+DEVNET = replace(HYBRID_DEVNET, network="devnet", chain_id=0xC4A1, hrp="ctdev")
 
-PRESETS: dict[str, Params] = {p.network: p for p in (DEVNET, REGTEST)}
+PRESETS: dict[str, Params] = {p.network: p for p in (DEVNET, REGTEST, POW_DEVNET, POS_DEVNET, HYBRID_DEVNET, MERGE_DEVNET)}
 
 
 def get_preset(network: str) -> Params:

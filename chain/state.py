@@ -115,7 +115,7 @@ class StateView:
     root accumulator and return the block's undo record.
     """
 
-    __slots__ = ("_load", "changes", "muhash", "_priors", "_prior_muhash")
+    __slots__ = ("_load", "changes", "muhash", "_priors", "_prior_muhash", "notes")
 
     def __init__(self, load: Loader, muhash: MuHash3072) -> None:
         self._load = load
@@ -123,6 +123,7 @@ class StateView:
         self.muhash = muhash
         self._priors: dict[bytes, bytes | None] = {}
         self._prior_muhash = muhash.to_bytes()
+        self.notes: list[tuple] = []  # what a transition did worth telling (justified, slashed, ...): not state
 
     def get(self, key: bytes) -> Any:
         if key in self.changes:
@@ -170,12 +171,14 @@ class StateView:
         """Take a finished child's changes and accumulator (the child folded its own changes into the root)."""
         self.changes.update(child.changes)
         self.muhash = child.muhash
+        self.notes.extend(child.notes)
 
     def absorb(self, child: StateView) -> None:
         """Take an unfinished child's changes as this view's own (this view's finish() will fold them)."""
         for key, value in child.changes.items():
             self._remember(key)
             self.changes[key] = value
+        self.notes.extend(child.notes)
 
     def finish(self) -> Undo:
         """Fold every changed record into the accumulator; return the undo record of this view's changes."""

@@ -6,14 +6,15 @@ from collections.abc import Callable
 
 from chain.codec import U64_MAX
 from chain.errors import InvalidTx
+from chain.params import Params
 from chain.state import Account, StateView
 from chain.tx import TRANSFER, Tx, get_transfer
 
 # Handlers for the other kinds register here (chain.consensus.staking), so this module stays kind-agnostic.
-KIND_HANDLERS: dict[int, Callable[[StateView, Tx, Account], None]] = {}
+KIND_HANDLERS: dict[int, Callable[[StateView, Tx, Account, Params], None]] = {}
 
 
-def apply_tx(view: StateView, tx: Tx) -> int:
+def apply_tx(view: StateView, tx: Tx, params: Params | None = None) -> int:
     """Apply a statelessly valid tx; returns its fee. Raises InvalidTx before changing anything."""
     sender = tx.sender_address
     acct = view.account(sender)
@@ -23,8 +24,8 @@ def apply_tx(view: StateView, tx: Tx) -> int:
         raise InvalidTx("nonce-too-high", f"nonce {tx.nonce} skips ahead; the account's next nonce is {acct.nonce}")
     if tx.kind == TRANSFER:
         _apply_transfer(view, tx, acct)
-    elif tx.kind in KIND_HANDLERS:
-        KIND_HANDLERS[tx.kind](view, tx, acct)
+    elif tx.kind in KIND_HANDLERS and params is not None and params.consensus != "pow":
+        KIND_HANDLERS[tx.kind](view, tx, acct, params)
     else:
         raise InvalidTx("unknown-kind", f"kind {tx.kind}")
     return tx.fee

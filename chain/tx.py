@@ -143,6 +143,10 @@ class Transfer:
         return out
 
 
+def make_tx(chain_id: int, kind: int, nonce: int, fee: int, sender: bytes, payload: bytes) -> Tx:
+    return Tx(chain_id, kind, nonce, fee, sender, payload)
+
+
 def make_transfer(chain_id: int, nonce: int, fee: int, sender: bytes, to: bytes, amount: int) -> Tx:
     if not 0 <= amount <= U64_MAX:
         raise InvalidTx("bad-amount", f"amount {amount} is outside [0, 2^64)")
@@ -163,19 +167,31 @@ def get_transfer(tx: Tx) -> Transfer:
 
 
 def get_amount(tx: Tx) -> int:
-    return get_transfer(tx).amount if tx.kind == TRANSFER else 0
+    """What the transaction takes from the sender's balance besides the fee (a transfer's or a stake's amount)."""
+    if tx.kind == TRANSFER:
+        return get_transfer(tx).amount
+    if tx.kind == STAKE and len(tx.payload) >= 40:
+        return int.from_bytes(tx.payload[32:40], "big")
+    return 0
+
+
+# Stateless payload checks of the other kinds (chain.consensus.staking registers stake and unstake).
+KIND_CHECKS: dict = {}
 
 
 def check_tx(tx: Tx, chain_id: int, verify_signature: bool = True) -> None:
     """Stateless rules, in order: chain, kind, payload, amounts, signature."""
     if tx.chain_id != chain_id:
         raise InvalidTx("wrong-chain-id", f"transaction is for chain {tx.chain_id:#x}, this is {chain_id:#x}")
-    if tx.kind != TRANSFER:
+    if tx.kind == TRANSFER:
+        transfer = get_transfer(tx)
+        if transfer.amount == 0:
+            raise InvalidTx("zero-amount", "a transfer must move at least one base unit")
+        if transfer.amount + tx.fee > U64_MAX:
+            raise InvalidTx("amount-overflow", "amount plus fee exceeds 2^64 - 1")
+    elif tx.kind in KIND_CHECKS:
+        KIND_CHECKS[tx.kind](tx)
+    else:
         raise InvalidTx("unknown-kind", f"kind {tx.kind} is not enabled on this network")
-    transfer = get_transfer(tx)
-    if transfer.amount == 0:
-        raise InvalidTx("zero-amount", "a transfer must move at least one base unit")
-    if transfer.amount + tx.fee > U64_MAX:
-        raise InvalidTx("amount-overflow", "amount plus fee exceeds 2^64 - 1")
     if verify_signature and not tx.has_valid_signature():
         raise InvalidTx("bad-signature", "the signature does not verify against the sender's key")

@@ -70,6 +70,8 @@ class Node:
     @classmethod
     def create(cls, datadir: str | Path, network: str = "devnet", clock: Clock = time.time, **overrides) -> Node:
         params = with_overrides(get_preset(network), **overrides) if overrides else get_preset(network)
+        if params.genesis_time == 0:  # PoS: the slot clock starts when the chain is created
+            params = with_overrides(params, genesis_time=int(clock()))
         path = Path(datadir).expanduser()
         if (path / "chain").exists():
             raise StoreError("already-initialized", f"{path} already holds a chain; use another --datadir or remove it")

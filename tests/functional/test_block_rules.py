@@ -587,7 +587,7 @@ def test_reorg_to_a_shorter_branch_with_more_work(tmp_path):
     a20 (20*2 + 8 = 48) outweighs b22 (23*2 = 46): the head moves down two heights, and what
     stood at heights 21 and 22 is no longer on the main chain.
     """
-    h = ChainHarness(tmp_path, "devnet")
+    h = ChainHarness(tmp_path, "pow-devnet")
     try:
         ts = DEVNET.genesis_time
         for _ in range(21):
@@ -644,7 +644,7 @@ def hand_retarget(actual: int) -> int:
     ids=["half", "clamp-quarter", "cap-at-limit"],
 )
 def test_devnet_retarget_at_height_20(tmp_path, deltas, expected_bits):
-    h = ChainHarness(tmp_path, "devnet")
+    h = ChainHarness(tmp_path, "pow-devnet")
     try:
         ts = DEVNET.genesis_time
         for delta in deltas:
@@ -668,7 +668,7 @@ def test_devnet_retarget_at_height_20(tmp_path, deltas, expected_bits):
 
 
 def test_devnet_rejects_new_bits_before_the_boundary(tmp_path):
-    h = ChainHarness(tmp_path, "devnet")
+    h = ChainHarness(tmp_path, "pow-devnet")
     try:
         ts = DEVNET.genesis_time
         for _ in range(18):
@@ -689,7 +689,7 @@ def test_most_work_beats_most_blocks(tmp_path):
     a21 holds 20*2 + 2*8 = 56. b27 is six blocks longer yet only ties it (first seen stays);
     b28 has 58, and the node reorganizes to it.
     """
-    h = ChainHarness(tmp_path, "devnet")
+    h = ChainHarness(tmp_path, "pow-devnet")
     try:
         ts = DEVNET.genesis_time
         for _ in range(19):

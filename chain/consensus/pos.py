@@ -1,0 +1,214 @@
+"""Proof of stake over a StateView: validators, seeds, committees, proposers, slot processing, votes in blocks."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+
+from chain import crypto
+from chain.consensus import committees as cm
+from chain.consensus.beacon import (
+    FLAG_HEAD,
+    FLAG_SOURCE,
+    FLAG_TARGET,
+    Attestation,
+    AttestationData,
+    ConsensusState,
+    Validator,
+)
+from chain.consensus.schedule import compute_epoch, compute_start_slot
+from chain.errors import InvalidBlock
+from chain.params import Params
+from chain.state import TAG_CONSENSUS, StateView, validator_key
+
+EPOCHS_HISTORY = 8  # randao mixes kept (a ring); seeds look back two epochs
+ROOTS_HISTORY_EPOCHS = 2  # block roots kept: enough to check votes from this epoch and the last
+# Altair's participation weights (of 64): votes for the right source, target and head, and the proposer's share.
+TIMELY_SOURCE_WEIGHT, TIMELY_TARGET_WEIGHT, TIMELY_HEAD_WEIGHT, PROPOSER_WEIGHT = 14, 26, 14, 8
+WEIGHT_DENOMINATOR = 64
+FLAG_WEIGHTS = ((FLAG_SOURCE, TIMELY_SOURCE_WEIGHT), (FLAG_TARGET, TIMELY_TARGET_WEIGHT), (FLAG_HEAD, TIMELY_HEAD_WEIGHT))
+
+
+# -- reading state ------------------------------------------------------------------------------
+def get_consensus(view: StateView) -> ConsensusState:
+    cs = view.get(TAG_CONSENSUS)
+    if cs is None:
+        raise InvalidBlock("no-consensus-state", "this chain has no proof-of-stake state")
+    return cs
+
+
+def get_consensus_mut(view: StateView) -> ConsensusState:
+    return view.get_mut(TAG_CONSENSUS)
+
+
+def get_validator(view: StateView, index: int) -> Validator:
+    v = view.get(validator_key(index))
+    if v is None:
+        raise InvalidBlock("unknown-validator", f"no validator {index}")
+    return v
+
+
+def get_validator_mut(view: StateView, index: int) -> Validator:
+    return view.get_mut(validator_key(index))
+
+
+def get_validators(view: StateView, cs: ConsensusState) -> list[Validator]:
+    return [view.get(validator_key(i)) for i in range(cs.validator_count)]
+
+
+def get_current_epoch(cs: ConsensusState, params: Params) -> int:
+    return compute_epoch(cs.slot, params)
+
+
+def get_active_indices(validators: list[Validator], epoch: int) -> list[int]:
+    return [i for i, v in enumerate(validators) if v.is_active(epoch)]
+
+
+def get_total_active_balance(validators: list[Validator], epoch: int, params: Params) -> int:
+    total = sum(v.effective_balance for v in validators if v.is_active(epoch))
+    return max(params.effective_balance_increment, total)
+
+
+def get_randao_mix(cs: ConsensusState, epoch: int) -> bytes:
+    return cs.randao_mixes[epoch % len(cs.randao_mixes)]
+
+
+def get_seed(cs: ConsensusState, epoch: int, domain: bytes) -> bytes:
+    """phase0's get_seed with MIN_SEED_LOOKAHEAD = 1: the mix as it stood at the end of epoch - 2."""
+    mix = get_randao_mix(cs, epoch + EPOCHS_HISTORY - 2)
+    return hashlib.sha256(domain + epoch.to_bytes(8, "little") + mix).digest()
+
+
+def get_block_root_at_slot(cs: ConsensusState, slot: int) -> bytes:
+    """The root of the latest block at or before `slot`, for slots this state still remembers."""
+    if not (cs.slot - len(cs.block_roots) <= slot < cs.slot):
+        raise InvalidBlock("slot-out-of-range", f"slot {slot} is outside the remembered roots (now at {cs.slot})")
+    return cs.block_roots[slot % len(cs.block_roots)]
+
+
+def get_checkpoint_root(cs: ConsensusState, epoch: int, params: Params) -> bytes:
+    """Ethereum's epoch boundary block: the latest block at or before the epoch's first slot."""
+    return get_block_root_at_slot(cs, compute_start_slot(epoch, params))
+
+
+_COMMITTEE_CACHE: OrderedDict = OrderedDict()
+
+
+def get_epoch_committees(view: StateView, cs: ConsensusState, epoch: int, params: Params) -> list[list[int]]:
+    """One committee per slot of the epoch, from a single whole-list swap-or-not shuffle (memoised)."""
+    validators = get_validators(view, cs)
+    active = get_active_indices(validators, epoch)
+    seed = get_seed(cs, epoch, b"attester")
+    key = (seed, tuple(active), params.slots_per_epoch, params.shuffle_rounds)
+    cached = _COMMITTEE_CACHE.get(key)
+    if cached is None:
+        if not active:
+            cached = [[] for _ in range(params.slots_per_epoch)]
+        else:
+            per_slot = cm.compute_epoch_committees(active, seed, params.slots_per_epoch, 1, params.shuffle_rounds)
+            cached = [slot[0] for slot in per_slot]
+        _COMMITTEE_CACHE[key] = cached
+        if len(_COMMITTEE_CACHE) > 64:
+            _COMMITTEE_CACHE.popitem(last=False)
+    return cached
+
+
+def get_committee(view: StateView, cs: ConsensusState, slot: int, params: Params) -> list[int]:
+    return get_epoch_committees(view, cs, compute_epoch(slot, params), params)[slot % params.slots_per_epoch]
+
+
+def get_beacon_proposer(view: StateView, cs: ConsensusState, slot: int, params: Params) -> int:
+    """phase0's proposer: the shuffle walked with an effective-balance acceptance roll, seeded per slot."""
+    epoch = compute_epoch(slot, params)
+    validators = get_validators(view, cs)
+    active = get_active_indices(validators, epoch)
+    if not active:
+        raise InvalidBlock("no-active-validators", f"no validator is active in epoch {epoch}")
+    seed = hashlib.sha256(get_seed(cs, epoch, b"proposer") + slot.to_bytes(8, "little")).digest()
+    balances = {i: validators[i].effective_balance for i in active}
+    try:
+        return cm.compute_proposer_index(active, balances, seed, params.max_effective_balance, params.shuffle_rounds)
+    except ValueError as e:
+        raise InvalidBlock("no-proposer", str(e)) from None
+
+
+# -- what validators sign (domain-separated, bound to the chain id) -------------------------------
+def attestation_message(chain_id: int, data: AttestationData) -> bytes:
+    return crypto.sha256(b"chaintop/attestation" + chain_id.to_bytes(4, "big") + data.encode())
+
+
+def randao_message(chain_id: int, epoch: int) -> bytes:
+    return crypto.sha256(b"chaintop/randao" + chain_id.to_bytes(4, "big") + epoch.to_bytes(8, "big"))
+
+
+def proposal_message(chain_id: int, block_hash: bytes) -> bytes:
+    return crypto.sha256(b"chaintop/proposal" + chain_id.to_bytes(4, "big") + block_hash)
+
+
+def stake_message(chain_id: int, address: bytes) -> bytes:
+    """Proof of possession: the validator key agrees to be bonded by this account."""
+    return crypto.sha256(b"chaintop/stake" + chain_id.to_bytes(4, "big") + address)
+
+
+# -- base rewards (Altair) --------------------------------------------------------------------------
+def get_base_reward_per_increment(total_active: int, params: Params) -> int:
+    return params.effective_balance_increment * params.base_reward_factor // max(1, _isqrt(total_active))
+
+
+def get_base_reward(v: Validator, total_active: int, params: Params) -> int:
+    increments = v.effective_balance // params.effective_balance_increment
+    return increments * get_base_reward_per_increment(total_active, params)
+
+
+def _isqrt(n: int) -> int:
+    import math
+
+    return math.isqrt(n)
+
+
+# -- votes inside blocks -----------------------------------------------------------------------------
+def check_attestation(view: StateView, cs: ConsensusState, att: Attestation, params: Params) -> tuple[int, int]:
+    """Every rule for including `att` at the state's slot; returns (participation flags earned, epoch)."""
+    data = att.data
+    current = get_current_epoch(cs, params)
+    previous = max(current - 1, 0)
+    if data.target.epoch not in (previous, current):
+        raise InvalidBlock("attestation-bad-epoch", f"target epoch {data.target.epoch} is neither {previous} nor {current}")
+    if data.target.epoch != compute_epoch(data.slot, params):
+        raise InvalidBlock("attestation-bad-target", "the target epoch is not the epoch of the vote's slot")
+    if not data.slot < cs.slot <= data.slot + params.slots_per_epoch:
+        raise InvalidBlock("attestation-bad-slot", f"a vote for slot {data.slot} cannot be included at slot {cs.slot}")
+    committee = get_committee(view, cs, data.slot, params)
+    if att.validator_index not in committee:
+        raise InvalidBlock("not-in-committee", f"validator {att.validator_index} is not in the committee of slot {data.slot}")
+    justified = cs.current_justified if data.target.epoch == current else cs.previous_justified
+    if data.source != justified:
+        raise InvalidBlock("bad-source", f"the vote's source (epoch {data.source.epoch}) is not the justified checkpoint "
+                                         f"(epoch {justified.epoch})")
+    v = get_validator(view, att.validator_index)
+    if not crypto.verify(v.pubkey, att.signature, attestation_message(params.chain_id, data)):
+        raise InvalidBlock("bad-attestation-signature", f"vote of validator {att.validator_index} is not signed by it")
+    flags = FLAG_SOURCE
+    if data.target.root == get_checkpoint_root(cs, data.target.epoch, params):
+        flags |= FLAG_TARGET
+        if data.head == get_block_root_at_slot(cs, data.slot):
+            flags |= FLAG_HEAD
+    return flags, data.target.epoch
+
+
+def process_attestation(view: StateView, att: Attestation, params: Params) -> int:
+    """Record a vote's participation flags; returns the proposer's reward for including it (Altair's share)."""
+    cs = get_consensus(view)
+    flags, epoch = check_attestation(view, cs, att, params)
+    cs = get_consensus_mut(view)
+    participation = cs.current_participation if epoch == get_current_epoch(cs, params) else cs.previous_participation
+    i = att.validator_index
+    new = flags & ~participation[i]
+    if not new:
+        return 0  # counted already (a repeat, or a second, conflicting vote: that one is evidence, not credit)
+    participation[i] |= new
+    validators = get_validators(view, cs)
+    total = get_total_active_balance(validators, get_current_epoch(cs, params), params)
+    base = get_base_reward(validators[i], total, params)
+    numerator = sum(base * weight for flag, weight in FLAG_WEIGHTS if new & flag)
+    return numerator // ((WEIGHT_DENOMINATOR - PROPOSER_WEIGHT) * WEIGHT_DENOMINATOR // PROPOSER_WEIGHT)
