@@ -58,6 +58,7 @@ class AcceptResult:
     disconnected: list[Block] = field(default_factory=list)
     old_head: bytes = b""
     new_head: bytes = b""
+    notes: list[tuple] = field(default_factory=list)  # what the connected blocks did (justified, slashed, ...)
 
     @property
     def depth(self) -> int:
@@ -250,6 +251,25 @@ class ChainState:
         if slot > block_slot(self.head.header):
             process_slots(view, self.params, slot, self.head.hash)
         return view
+
+    def vote_for_slot(self, slot: int) -> tuple[bytes, object, object]:
+        """(head, source, target) an honest validator votes for at `slot` on the current head."""
+        from chain.consensus.beacon import Checkpoint
+
+        view = self.head_view_at_slot(slot)
+        cs = pos.get_consensus(view)
+        epoch = slot // self.params.slots_per_epoch
+        start = epoch * self.params.slots_per_epoch
+        head_slot = block_slot(self.head.header)
+        if head_slot <= start:
+            target_root = self.head.hash
+        else:
+            target_root = pos.get_block_root_at_slot(pos.get_consensus(self.new_view_advanced()), start)
+        return self.head.hash, cs.current_justified, Checkpoint(epoch, target_root)
+
+    def new_view_advanced(self) -> StateView:
+        """The head state one slot on: its root ring then covers every slot up to the head's."""
+        return self.head_view_at_slot(block_slot(self.head.header) + 1)
 
     def get_proposer(self, slot: int) -> int:
         view = self.head_view_at_slot(slot)
@@ -467,7 +487,7 @@ class ChainState:
         self.head = tip
         self.muhash = view.muhash
         status = "connected" if not disconnected else "reorg"
-        return AcceptResult(status, tip.hash, connected, disconnected, old.hash, tip.hash)
+        return AcceptResult(status, tip.hash, connected, disconnected, old.hash, tip.hash, view.notes)
 
     def _mark_invalid(self, bad: BlockIndex, tip: BlockIndex) -> None:
         """Persist INVALID for `bad` and every stored block from it up to `tip`."""

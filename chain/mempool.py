@@ -139,33 +139,43 @@ class Mempool:
         return replaced, acct
 
     def add(self, tx: Tx, now: float = 0.0) -> AddResult:
-        """Admit `tx` or raise InvalidTx (nothing changed). Over the byte bound, the lowest fee rates leave."""
+        """Admit `tx` or raise InvalidTx (nothing changed). Over the byte bound, lower fee rates leave, but only
+        for a newcomer paying strictly more per byte than each one it pushes out (as Bitcoin Core requires)."""
         replaced, acct = self._check(tx)
+        replaced_entry = self.entries.get(replaced.txid) if replaced is not None else None
         if replaced is not None:
             self._remove(replaced.txid)
         self._insert(tx, now)
-        evicted: list[Tx] = []
+        evicted: list[PoolEntry] = []
         while self.total_bytes > self.policy.max_bytes:
-            victim = self._lowest_tail()
-            if victim is tx:
+            victim = self._lowest_tail(exclude=tx.txid)
+            if victim is None or tx.fee_rate <= victim.fee_rate:
                 self._remove(tx.txid)
-                for t in reversed(evicted):
-                    self._insert(t, now)
-                if replaced is not None:
-                    self._insert(replaced, now)
+                for entry in reversed(evicted):
+                    self._insert(entry.tx, entry.added)
+                if replaced_entry is not None:
+                    self._insert(replaced_entry.tx, replaced_entry.added)
                 raise InvalidTx("mempool-full", f"the pool is full ({self.policy.max_bytes} bytes) and this fee rate "
-                                                f"({tx.fee_rate:.2f}/byte) is the lowest")
-            evicted.append(victim)
+                                                f"({tx.fee_rate:.2f}/byte) does not beat the lowest one pooled")
+            evicted.append(self.entries[victim.txid])
             self._remove(victim.txid)
         lane, nonce = self.lanes[tx.sender_address], acct.nonce
         while nonce in lane and nonce < tx.nonce:
             nonce += 1
-        return AddResult(tx, replaced, evicted, nonce == tx.nonce)
+        return AddResult(tx, replaced, [e.tx for e in evicted], nonce == tx.nonce)
 
-    def _lowest_tail(self) -> Tx:
-        """The lowest-fee-rate transaction at the end of a lane: evicting it never opens a gap."""
-        tails = (self.entries[lane[max(lane)]].tx for lane in self.lanes.values())
-        return min(tails, key=lambda t: (t.fee_rate, -t.nonce))
+    def _lowest_tail(self, exclude: bytes) -> Tx | None:
+        """The lowest-fee-rate transaction at the end of a lane (evicting it never opens a gap), other than
+        `exclude`; a lane that ends in `exclude` offers nothing (its predecessors would leave a gap before it)."""
+        best = None
+        for lane in self.lanes.values():
+            txid = lane[max(lane)]
+            if txid == exclude:
+                continue
+            t = self.entries[txid].tx
+            if best is None or (t.fee_rate, -t.nonce) < (best.fee_rate, -best.nonce):
+                best = t
+        return best
 
     def _insert(self, tx: Tx, now: float) -> None:
         entry = PoolEntry(tx, now, get_amount(tx) + tx.fee)

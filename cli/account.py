@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cli import output
-from cli.common import JsonFlag, handle_errors, open_node
+from cli.common import JsonFlag, datadir_for, handle_errors, open_node
 
 
 def render_account(a: dict):
@@ -27,6 +27,15 @@ def register(app: typer.Typer) -> None:
     def account(address: Annotated[str, typer.Argument(metavar="ADDRESS", help="Address or key label.")],
                 as_json: JsonFlag = False) -> None:
         """Balance and nonce of an account."""
+        from storage.keystore import Keystore
+
         with open_node() as node:
+            entry = Keystore(datadir_for()).find(address.strip())
+            if entry is not None:  # a keystore label: the node knows addresses, not our key names
+                from chain.crypto import compute_address, encode_address
+                from chain.params import Params
+
+                hrp = Params.from_dict(node.params_view()).hrp
+                address = encode_address(hrp, compute_address(bytes.fromhex(entry["pubkey"])))
             data = node.account(address)
         output.emit(data, as_json, render_account)

@@ -46,7 +46,8 @@ def register(app: typer.Typer) -> None:
             ("network", d["network"]),
             ("genesis", d["head"]),
             ("dev accounts", f"{len(d['dev_accounts'])} prefunded from a PUBLIC seed — dev only, never real value"),
-        ]))
+        ] + ([("next", f"commands find this chain with `chaintop --network {net} …` or `export CHAINTOP_NETWORK={net}`")]
+             if net != settings.network and not settings.datadir else [])))
 
     @app.command()
     @handle_errors

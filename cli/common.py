@@ -57,7 +57,9 @@ def open_node(embedded_ok: bool = True) -> Iterator:
     try:
         node = Node.open(datadir)
     except StoreError as e:
-        if e.code != "datadir-locked":
+        if e.code == "no-chain":
+            raise StoreError("no-chain", no_chain_hint(datadir)) from None
+        if e.code != "datadir-locked" or not _holder_is_a_node(datadir):
             raise
         # A node is starting up: give it a moment to publish its RPC address.
         if wait_for_node_info(datadir, 5.0) is None or (client := RpcClient.for_datadir(datadir)) is None:
@@ -95,3 +97,23 @@ def handle_errors(fn):
 
 def env_flag(name: str) -> bool:
     return os.environ.get(name, "").lower() in ("1", "true", "yes")
+
+
+def _holder_is_a_node(datadir: Path) -> bool:
+    from storage.lock import read_holder
+
+    holder = read_holder(datadir) or {}
+    words = str(holder.get("command", "")).split()
+    return "node" in words or "tui" in words
+
+
+def no_chain_hint(datadir: Path) -> str:
+    """Say where we looked, and which networks do have a chain in the default place."""
+    msg = f"no chain in {datadir}; run `chaintop init`"
+    if settings.datadir:
+        return msg + " with this --datadir"
+    root = default_datadir(settings.network).parent
+    others = sorted(p.name for p in root.glob("*") if (p / "chain").exists()) if root.exists() else []
+    if others:
+        msg += f", or pick an initialised network with --network ({', '.join(others)})"
+    return msg

@@ -26,8 +26,8 @@ def mine_with_progress(api, blocks: int, to: str | None, as_json: bool) -> dict:
     if not is_embedded(api):
         with output.console.status(f"the running node is mining {blocks} block(s)…"):
             data = api.mine(blocks, to)
-        for h in data["blocks"]:
-            print(f"mined block {h}", flush=True)
+        for b in data["mined"]:
+            print(f"mined block {b['height']} {b['hash']} txs={b['txs']}", flush=True)
         return data
     if not sys.stdout.isatty():
         def on_block(b: dict) -> None:

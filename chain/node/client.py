@@ -31,8 +31,8 @@ class RpcClient:
     def for_datadir(cls, datadir: str | Path) -> RpcClient | None:
         """A client for the node that holds `datadir`, or None if no live node does."""
         info = rpc.read_node_info(Path(datadir))
-        if info is None or not _pid_alive(int(info["pid"])):
-            return None
+        if info is None or not _pid_alive(int(info["pid"])) or not _lock_held(Path(datadir)):
+            return None  # no node, or a crashed one's leftovers (its pid may since belong to anything)
         cookie = rpc.read_cookie(Path(datadir))
         if cookie is None:
             return None
@@ -165,3 +165,24 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _lock_held(datadir: Path) -> bool:
+    """Whether some process holds the data-dir lock right now (a live node does, for as long as it runs)."""
+    import fcntl
+
+    from storage.lock import LOCK_NAME
+
+    try:
+        fd = os.open(datadir / LOCK_NAME, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)

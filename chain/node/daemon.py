@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from pathlib import Path
 
+from chain.errors import StoreError
 from chain.node import rpc
 from chain.node.node import Node
 from chain.node.service import NodeService
@@ -21,9 +23,14 @@ class RunningNode:
         self.stopped = threading.Event()
         try:
             self.service = NodeService(self.node, mining, traffic)
-            cookie = rpc.write_cookie(self.datadir)
-            self.server = rpc.RpcServer(rpc.Dispatcher(self, self.service, self.node), self.node.events, cookie,
-                                        rpc_host, rpc_port)
+            cookie = secrets.token_hex(32)
+            try:
+                self.server = rpc.RpcServer(rpc.Dispatcher(self, self.service, self.node), self.node.events, cookie,
+                                            rpc_host, rpc_port)
+            except OSError as e:
+                raise StoreError("rpc-bind-failed", f"cannot listen on {rpc_host}:{rpc_port}: {e.strerror}; "
+                                                    "pick another --rpc-port (0 = any free port)") from None
+            rpc.write_cookie(self.datadir, cookie)  # only once the port is ours: no stale cookie on failure
         except BaseException:
             self.node.close()
             raise

@@ -71,15 +71,32 @@ ProgressFn = Callable[[MiningProgress], None]
 StopFn = Callable[[], bool]
 
 
-def _worker_main(jobs, results, current_job) -> None:
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this worker when its parent dies (a SIGKILLed node cannot clean up after itself)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass  # not Linux: the parent check in the loop below still ends the worker within a second
+
+
+def _worker_main(jobs, results, current_job, parent_pid: int) -> None:
     """Worker process: take a job, search in chunks until found, stopped, or superseded."""
+    _die_with_parent()
     while True:
-        job = jobs.get()
+        if os.getppid() != parent_pid:
+            return  # orphaned: the node is gone
+        try:
+            job = jobs.get(timeout=1.0)
+        except queue.Empty:
+            continue
         if job is None:
             return
         job_id, prefix, target, start, stride = job
         nonce = start
-        while current_job.value == job_id:
+        while current_job.value == job_id and os.getppid() == parent_pid:
             found, tried, best = search(prefix, target, nonce, stride, CHUNK)
             results.put((job_id, found, tried, best))
             if found is not None:
@@ -108,7 +125,8 @@ class Miner:
         self._results = self._ctx.Queue()
         self._current = self._ctx.Value("q", 0, lock=False)
         for _ in range(self.workers):
-            p = self._ctx.Process(target=_worker_main, args=(self._jobs, self._results, self._current), daemon=True)
+            p = self._ctx.Process(target=_worker_main, args=(self._jobs, self._results, self._current, os.getpid()),
+                                  daemon=True)
             p.start()
             self._procs.append(p)
 

@@ -13,6 +13,7 @@ from chain.abc import STATUS_INVALID, ChainBatch
 from chain.block import Block
 from chain.chainstate import AcceptResult, ChainState, load_params
 from chain.consensus import pow as pow_rules
+from chain.consensus import schedule
 from chain.errors import ChaintopError, InvalidAddress, NotFound, StoreError, UsageError
 from chain.mempool import AddResult, Mempool, PoolPolicy, decode_pool_record, encode_pool_record
 from chain.node import events as ev
@@ -375,18 +376,37 @@ class Node:
         if blocks < 1:
             raise UsageError("bad-count", "--blocks must be at least 1")
         beneficiary = self.resolve_address(to) if to else self._dev_keys[0].address
-        mined = []
+        mined, details = [], []
         while len(mined) < blocks:
             if should_stop is not None and should_stop():
                 break
+            if schedule.is_pos_height(self.params, self.chain.head.height + 1):
+                if mined:
+                    break
+                raise UsageError("pos-height", f"block {self.chain.head.height + 1} is produced by proof of stake: "
+                                               "validators propose it, there is nothing to mine")
+            self._wait_for_clock()
             result = self.mine_block(beneficiary, progress, should_stop)
             if result is None:
                 continue  # the head moved under us (another miner, an import): build on the new head
-            mined.append(result.block_hash.hex())
+            info = {"height": self.chain.head.height, "hash": result.block_hash.hex(),
+                    "txs": sum(len(b.txs) for b in result.connected)}
+            mined.append(info["hash"])
+            details.append(info)
             if on_block is not None:
-                on_block({"height": self.chain.head.height, "hash": result.block_hash.hex(),
-                          "txs": sum(len(b.txs) for b in result.connected)})
-        return {"blocks": mined, "height": self.chain.head.height}
+                on_block(info)
+        return {"blocks": mined, "mined": details, "height": self.chain.head.height}
+
+    def _wait_for_clock(self) -> None:
+        """Each timestamp must exceed the median time past; mining faster than one block a second walks the
+        timestamps ahead of the clock. Before they pass the future limit, wait for the clock to catch up."""
+        margin = self.params.max_future_time - 60
+        while True:
+            mtp = self.chain.compute_median_time_past(self.chain.head)
+            ahead = mtp + 1 - self.clock()
+            if ahead <= margin:
+                return
+            time.sleep(min(1.0, ahead - margin))
 
     @locked
     def accept_block(self, block: Block) -> AcceptResult:

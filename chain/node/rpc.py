@@ -267,8 +267,8 @@ class RpcServer(ThreadingHTTPServer):
         self.server_close()
 
 
-def write_cookie(datadir: Path) -> str:
-    cookie = secrets.token_hex(32)
+def write_cookie(datadir: Path, cookie: str | None = None) -> str:
+    cookie = cookie or secrets.token_hex(32)
     path = Path(datadir) / COOKIE_NAME
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:

@@ -107,7 +107,7 @@ class NodeService:
 
     # -- traffic ---------------------------------------------------------------------------
     def set_traffic(self, rate: float) -> dict:
-        if rate < 0 or rate > 10_000:
+        if not 0 <= rate <= 10_000:  # also refuses NaN, which compares false both ways
             raise UsageError("bad-traffic-rate", "traffic rate must be between 0 and 10000 transactions per second")
         self.traffic_rate = float(rate)
         if rate > 0 and (self._traffic_thread is None or not self._traffic_thread.is_alive()):
