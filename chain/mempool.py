@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from chain.codec import U64_MAX
 from chain.errors import InvalidTx
 from chain.state import Account
-from chain.tx import Tx, check_tx, get_amount
+from chain.tx import TRANSFER, Tx, check_tx, get_amount
 
 REPLACE_BUMP_PERCENT = 10  # a replacement must pay at least 10% more fee (BIP 125's spirit)
 MAX_NONCE_GAP = 64  # how far past the next usable nonce a sender may queue (waiting transactions)
@@ -56,6 +56,7 @@ class PoolPolicy:
     min_fee_rate: float  # base units per byte
     max_bytes: int
     expiry: float  # seconds a transaction may wait before it is dropped
+    staking: bool = False  # whether stake and unstake transactions exist on this network
 
 
 class Mempool:
@@ -110,6 +111,8 @@ class Mempool:
             raise InvalidTx("txn-already-in-mempool", "this transaction is already pending")
         if self._is_confirmed(tx.txid):
             raise InvalidTx("txn-already-known", "this transaction is already in the chain")
+        if tx.kind != TRANSFER and not self.policy.staking:
+            raise InvalidTx("unknown-kind", "this network has no validators: only transfers")
         check_tx(tx, self.policy.chain_id)
         needed_fee = self.min_fee_for(tx)
         if tx.fee < needed_fee:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from chain import crypto
 from chain.abc import STATUS_INVALID
 from chain.block import Block
 from chain.codec import Reader, Writer
+from chain.consensus import pos
 from chain.consensus import pow as pow_rules
 from chain.errors import ChaintopError, DecodeError, InvalidBlock, StoreError, UsageError
-from chain.state import TAG_ACCOUNT, Undo, compute_state_muhash
+from chain.state import TAG_ACCOUNT, Undo, compute_state_muhash, validator_key
 
 EXPORT_MAGIC = b"CHAINTOP-BLOCKS\x01"
 MAX_EXPORT_BLOCK = 8_000_000
@@ -110,15 +112,22 @@ def verify_db(node, check_signatures: bool = True) -> dict:
             errors.append(f"height {height}: block says height {block.height}")
         if idx.status == STATUS_INVALID:
             errors.append(f"height {height}: main-chain block is marked invalid")
+        is_pos = block.header.is_pos
         if prev is not None:
             if block.header.parent != prev.hash:
                 errors.append(f"height {height}: parent link broken")
-            if idx.chain_work != prev.chain_work + pow_rules.work_from_bits(block.header.bits):
+            work = 1 if is_pos else pow_rules.work_from_bits(block.header.bits)
+            if idx.chain_work != prev.chain_work + work:
                 errors.append(f"height {height}: cumulative work is wrong")
-            if block.header.bits != chain.compute_next_bits(prev):
+            if not is_pos and block.header.bits != chain.compute_next_bits(prev):
                 errors.append(f"height {height}: bits differ from the retarget rule")
-        if not pow_rules.check_proof_of_work(h, block.header.bits, pow_limit):
+        if not is_pos and not pow_rules.check_proof_of_work(h, block.header.bits, pow_limit):
             errors.append(f"height {height}: proof of work not met")
+        if is_pos and height > 0:
+            v = chain.load_record(validator_key(block.header.seal.proposer_index))
+            msg = pos.proposal_message(params.chain_id, h)
+            if v is None or not crypto.verify(v.pubkey, block.header.seal.signature, msg):
+                errors.append(f"height {height}: proposer signature does not verify")
         if height > 0:
             try:
                 if check_signatures:

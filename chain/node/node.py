@@ -14,11 +14,13 @@ from chain.block import Block
 from chain.chainstate import AcceptResult, ChainState, load_params
 from chain.consensus import pow as pow_rules
 from chain.consensus import schedule
+from chain.consensus.beacon import BlockOps
 from chain.errors import ChaintopError, InvalidAddress, NotFound, StoreError, UsageError
 from chain.mempool import AddResult, Mempool, PoolPolicy, decode_pool_record, encode_pool_record
 from chain.node import events as ev
-from chain.node import views
+from chain.node import pos_api, views
 from chain.node.miner import Miner, ProgressFn
+from chain.node.validator import ValidatorClient
 from chain.params import Params, get_preset, with_overrides
 from chain.tx import Tx, make_transfer
 from storage.store import ChainStore
@@ -48,7 +50,8 @@ class Node:
         self.params: Params = load_params(store)
         self.chain = ChainState(store, self.params, clock)
         p = self.params
-        self.mempool = Mempool(PoolPolicy(p.chain_id, p.min_fee, p.min_fee_rate, p.mempool_max_bytes, p.mempool_expiry),
+        self.mempool = Mempool(PoolPolicy(p.chain_id, p.min_fee, p.min_fee_rate, p.mempool_max_bytes, p.mempool_expiry,
+                                          schedule.uses_validators(p)),
                                self.chain.get_account, lambda txid: store.get_tx_location(txid) is not None)
         self.lock = threading.RLock()
         self.mining_lock = threading.Lock()  # one nonce search at a time: the miner's workers are shared
@@ -56,6 +59,7 @@ class Node:
         self._workers = workers
         self._miner: Miner | None = None
         self._dev_keys = [crypto.dev_keypair(i) for i in range(self.params.dev_accounts)]
+        self.validator = ValidatorClient(self) if schedule.uses_validators(self.params) else None
         self._load_pool()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -165,7 +169,49 @@ class Node:
             "chain_work": f"{head.chain_work:x}",
             "mempool_size": len(self.mempool),
             "datadir": str(self.store.datadir),
-        }
+        } | self._pos_status()
+
+    def _pos_status(self) -> dict:
+        if self.validator is None:
+            return {}
+        f = pos_api.finality(self)
+        return {"epoch": f["current_epoch"], "slot": pos_api.current_slot(self), "justified_epoch": f["justified_epoch"],
+                "finalized_epoch": f["finalized_epoch"], "producer": "pos" if schedule.is_pos_height(
+                    self.params, self.chain.head.height + 1) else "pow"}
+
+    # -- proof of stake ----------------------------------------------------------------------
+    @locked
+    def validators(self) -> list[dict]:
+        return pos_api.validators(self)
+
+    @locked
+    def committees(self, epoch: int | None = None) -> dict:
+        return pos_api.committees(self, epoch)
+
+    @locked
+    def finality(self) -> dict:
+        return pos_api.finality(self)
+
+    @locked
+    def duties(self) -> list[dict]:
+        return pos_api.duties(self)
+
+    @locked
+    def stake(self, sender: str, amount: int, fee: int | None = None, validator_key: str | None = None) -> dict:
+        return pos_api.stake(self, sender, amount, fee, validator_key)
+
+    @locked
+    def unstake(self, sender: str, index: int, fee: int | None = None) -> dict:
+        return pos_api.unstake(self, sender, index, fee)
+
+    @locked
+    def validator_fault(self, index: int, mode: str) -> dict:
+        return pos_api.fault(self, index, mode)
+
+    @locked
+    def on_slot(self, slot: int):
+        """PoS duties for `slot` (the service's slot ticker calls this; tests call it with a fake clock)."""
+        return self.validator.on_slot(slot) if self.validator is not None else None
 
     def _resolve_block(self, ident: str | int) -> Block:
         text = str(ident).strip()
@@ -339,7 +385,8 @@ class Node:
     @locked
     def build_template(self, beneficiary: bytes) -> Block:
         """What the next block would hold: ready transactions by fee rate, within the size limit."""
-        template, _ = self.chain.build_block(beneficiary, self.mempool.iter_by_fee_rate())
+        ops = self.validator.ops_for_block() if self.validator is not None else BlockOps()
+        template, _ = self.chain.build_block(beneficiary, self.mempool.iter_by_fee_rate(), ops=ops)
         return template
 
     def mine_block(self, beneficiary: bytes, progress: ProgressFn | None = None, should_stop=None) -> AcceptResult | None:
@@ -366,7 +413,7 @@ class Node:
             with self.lock:
                 if self.chain.head.hash != parent:
                     return None  # another block won the race while we searched
-                result = self.accept_block(Block(header, template.txs))
+                result = self.accept_block(Block(header, template.txs, template.ops))
             self.events.emit(ev.BlockMined(header.height, header.hash.hex(), tried["hashes"],
                                            round(time.monotonic() - started, 3)))
             return result
@@ -412,6 +459,9 @@ class Node:
     def accept_block(self, block: Block) -> AcceptResult:
         """Validate and store a block (possibly reorganising); then bring the mempool up to date."""
         result = self.chain.accept_block(block)
+        if self.validator is not None and result.status != "duplicate":
+            for b in result.connected or [block]:
+                self.validator.on_block(b, result.status != "side")
         if result.status not in ("connected", "reorg"):
             return result
         for tx in self.mempool.remove(tx.txid for b in result.connected for tx in b.txs):
@@ -448,7 +498,27 @@ class Node:
             self.events.emit(ev.TxRemoved(tx.txid.hex(), f"invalid:{err.code}"))
         for tx in expired:
             self.events.emit(ev.TxRemoved(tx.txid.hex(), "expired"))
+        self._emit_notes(result.notes)
+        if self.validator is not None:
+            self.validator.on_block_connected(self.chain.head.height)
         return result
+
+    def _emit_notes(self, notes: list[tuple]) -> None:
+        """What the state transition reported, as events."""
+        for note in notes:
+            kind = note[0]
+            if kind == "justified":
+                self.events.emit(ev.CheckpointJustified(note[1], note[2].hex()))
+            elif kind == "finalized":
+                self.events.emit(ev.CheckpointFinalized(note[1], note[2].hex()))
+            elif kind == "slashed":
+                self.events.emit(ev.ValidatorSlashed(note[1], note[2], None, note[3]))
+            elif kind == "leak":
+                self.events.emit(ev.InactivityLeak(note[1], note[2]))
+            elif kind == "activating":
+                self.events.emit(ev.ValidatorActivated(note[1], note[2]))
+            elif kind in ("unstaking", "ejected"):
+                self.events.emit(ev.ValidatorExited(note[1], note[2]))
 
     def params_view(self) -> dict:
         return self.params.to_dict()

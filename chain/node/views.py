@@ -74,5 +74,7 @@ def account_view(address: bytes, acct: Account, params: Params, label: str | Non
 
 def difficulty(bits: int, params: Params) -> float:
     """How many times harder than the easiest allowed target (1.0 at the pow limit), as Bitcoin reports it."""
+    if not bits:
+        return 0.0  # a PoS block: no proof of work
     limit = pow_rules.bits_to_target(params.pow_limit_bits)
     return limit / max(1, pow_rules.bits_to_target(bits))
