@@ -7,38 +7,57 @@ from typing import Annotated
 
 import typer
 
+from chain.errors import UsageError
 from cli import output
 from cli.common import JsonFlag, datadir_for, handle_errors, open_node, settings
 
 
 def render_status(s: dict):
     age = max(0, int(time.time()) - s["head_time"])
-    return output.kv_table([
+    rows = [
         ("network", f"{s['network']} (chain id {s['chain_id']:#x})"),
-        ("consensus", s["consensus"]),
+        ("consensus", s["consensus"] + (f" — next block by {s['producer']}" if "producer" in s else "")),
         ("height", s["height"]),
         ("head", s["head"]),
         ("head age", f"{age} s"),
-        ("bits", f"{s['bits']}  (difficulty {s['difficulty']:.4g}; next block {s['next_bits']})"),
-        ("chain work", s["chain_work"]),
-        ("mempool", f"{s['mempool_size']} pending"),
-        ("data dir", s["datadir"]),
-    ], title="chaintop status")
+    ]
+    if s.get("producer", "pow") == "pow":
+        rows += [("bits", f"{s['bits']}  (difficulty {s['difficulty']:.4g}; next block {s['next_bits']})"),
+                 ("chain work", s["chain_work"])]
+    if "epoch" in s:
+        rows += [("epoch / slot", f"{s['epoch']} / {s['slot']}"),
+                 ("finality", f"justified epoch {s['justified_epoch']}, finalized epoch {s['finalized_epoch']}")]
+    rows += [("mempool", f"{s['mempool_size']} pending"), ("data dir", s["datadir"])]
+    return output.kv_table(rows, title="chaintop status")
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
     def init(
-        network: Annotated[str | None, typer.Option(help="Network preset: devnet, regtest.")] = None,
+        network: Annotated[str | None, typer.Option(
+            help="Network preset: devnet (hybrid), pos-devnet, hybrid-devnet, merge-devnet, pow-devnet, regtest.")] = None,
+        slot_time: Annotated[float | None, typer.Option(
+            "--slot-time", help="Seconds per PoS slot (e.g. 0.5 for demos); default 2.")] = None,
+        merge_height: Annotated[int | None, typer.Option(
+            "--merge-height", help="merge-devnet: the first proof-of-stake height.")] = None,
         as_json: JsonFlag = False,
     ) -> None:
-        """Create a new chain (genesis and prefunded dev accounts) in the data dir."""
+        """Create a new chain (genesis, prefunded dev accounts, genesis validators) in the data dir."""
         from chain.node.node import Node
 
         net = network or settings.network
         path = datadir_for(net)
-        with Node.create(path, net) as node:
+        overrides: dict = {}
+        if slot_time is not None:
+            if not 0.1 <= slot_time <= 3600:
+                raise UsageError("bad-slot-time", "--slot-time must be between 0.1 and 3600 seconds")
+            overrides["slot_time"] = slot_time
+        if merge_height is not None:
+            if merge_height < 2:
+                raise UsageError("bad-merge-height", "--merge-height must be at least 2")
+            overrides["merge_height"] = merge_height
+        with Node.create(path, net, **overrides) as node:
             data = node.status()
             data["dev_accounts"] = node.keys()
         output.emit(data, as_json, lambda d: output.kv_table([

@@ -130,6 +130,27 @@ class RpcClient:
     def stop_node(self) -> dict:
         return self.call("stop")
 
+    def validators(self) -> list[dict]:
+        return self.call("validators")
+
+    def committees(self, epoch: int | None = None) -> dict:
+        return self.call("committees", epoch=epoch)
+
+    def finality(self) -> dict:
+        return self.call("finality")
+
+    def duties(self) -> list[dict]:
+        return self.call("duties")
+
+    def stake(self, sender: str, amount: int, fee: int | None = None, validator_key: str | None = None) -> dict:
+        return self.call("stake", **{"from": sender, "amount": amount, "fee": fee, "validator_key": validator_key})
+
+    def unstake(self, sender: str, index: int, fee: int | None = None) -> dict:
+        return self.call("unstake", **{"from": sender, "index": index, "fee": fee})
+
+    def validator_fault(self, index: int, mode: str) -> dict:
+        return self.call("validator_fault", index=index, mode=mode)
+
     def iter_events(self) -> Iterator[dict]:
         """Server-sent events as dicts, until the node goes away."""
         conn = http.client.HTTPConnection(self.host, self.port, timeout=None)

@@ -6,6 +6,7 @@ import random
 import threading
 import time
 
+from chain.consensus import schedule
 from chain.errors import ChaintopError, UsageError
 from chain.node import events as ev
 from chain.node.node import Node
@@ -39,7 +40,26 @@ class NodeService:
         t = threading.Thread(target=self._mining_loop, name="miner", daemon=True)
         t.start()
         self._threads.append(t)
+        if self.node.validator is not None:
+            t = threading.Thread(target=self._slot_loop, name="slots", daemon=True)
+            t.start()
+            self._threads.append(t)
         return self
+
+    def _slot_loop(self) -> None:
+        """Proof of stake: at each slot's start, run the local validators' duties (propose, then vote)."""
+        chain = self.node.chain
+        while not self._stopping.is_set():
+            if not schedule.is_pos_height(self.node.params, chain.head.height + 1):
+                self._stopping.wait(0.2)  # still proof of work (hybrid, or merge before the merge height)
+                continue
+            slot = chain.current_slot()
+            try:
+                self.node.on_slot(slot)
+            except ChaintopError:
+                pass  # e.g. no active validator; the next slot tries again
+            wait = chain.slot_start_time(slot + 1) - self.node.clock()
+            self._stopping.wait(max(0.01, min(wait, self.node.params.slot_time)))
 
     def stop(self) -> None:
         self._stopping.set()
@@ -68,6 +88,8 @@ class NodeService:
             self._wake.set()
 
     def _should_mine(self) -> bool:
+        if schedule.is_pos_height(self.node.params, self.node.chain.head.height + 1):
+            return False  # validators propose from here on
         if self.mode == "auto":
             with self.node.lock:
                 return any(True for _ in self.node.mempool.iter_by_fee_rate())

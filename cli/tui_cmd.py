@@ -1,0 +1,66 @@
+"""`chaintop tui`: the Textual TUI on the data dir, with the node (mining, traffic, RPC) running in this process."""
+
+from __future__ import annotations
+
+import signal
+from typing import Annotated
+
+import typer
+
+from cli import output
+from cli.common import datadir_for, handle_errors, settings
+
+
+def cli_prefix() -> str:
+    """How the user invokes chaintop for this data dir: what the TUI prefixes its equivalent commands with."""
+    if settings.datadir:
+        return f"chaintop --datadir {settings.datadir}"
+    if settings.network != "devnet":
+        return f"chaintop --network {settings.network}"
+    return "chaintop"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @handle_errors
+    def tui(
+        mining: Annotated[str, typer.Option("--mining", help="auto, interval (a block per target spacing), manual "
+                                                             "or off.")] = "interval",
+        traffic: Annotated[float, typer.Option("--traffic", help="Generated transfers per second (0: none).")] = 2.0,
+        workers: Annotated[int | None, typer.Option("--workers", help="Mining worker processes (default: cores).")] = None,
+        rpc_port: Annotated[int, typer.Option("--rpc-port", help="Loopback RPC port (default: any free port).")] = 0,
+    ) -> None:
+        """Open the TUI on the data dir (creating the default devnet on first start); CLI commands reach it over RPC."""
+        from chain.node.daemon import RunningNode
+        from chain.node.node import Node
+
+        path = datadir_for()
+        if not (path / "chain").exists():
+            Node.create(path, settings.network).close()
+            output.err_console.print(f"initialised {settings.network} in {path}", highlight=False)
+        running = RunningNode(path, mining, traffic, rpc_port, workers)
+        try:
+            running.start()
+            from tui.app import ChaintopApp
+            from tui.backend import Backend
+
+            tui_app = ChaintopApp(Backend(running.node, running.service, running, path), cli_prefix=cli_prefix())
+
+            def on_term(*_) -> None:
+                loop = tui_app._loop
+                if loop is not None:
+                    loop.call_soon_threadsafe(tui_app.action_quit_clean)
+
+            signal.signal(signal.SIGTERM, on_term)
+            tui_app.run()
+        finally:
+            pending = len(running.node.mempool)
+            running.close()
+        output.err_console.print(f"chaintop: node stopped cleanly; {pending} pending transaction(s) saved",
+                                 highlight=False)
+        code = tui_app.return_code or 0
+        if code:
+            raise typer.Exit(code)
+
+
+__all__ = ["register"]
