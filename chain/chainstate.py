@@ -105,6 +105,7 @@ class ChainState:
         self.pow_limit = pow_rules.bits_to_target(params.pow_limit_bits)
         self._index: dict[bytes, BlockIndex] = {}
         self._heights: dict[int, bytes] = {}
+        self._children: dict[bytes, set[bytes]] = {}  # blocks stored this session, for LMD-GHOST
         head_hash = db.get_meta("head")
         raw_acc = db.get_meta("muhash")
         if head_hash is None or raw_acc is None:
@@ -359,12 +360,40 @@ class ChainState:
         # Work for PoW blocks; a PoS block adds one (longest chain until votes say otherwise, see forkchoice).
         work = 1 if block.header.is_pos else pow_rules.work_from_bits(block.header.bits)
         idx = BlockIndex(block.header, parent.chain_work + work, STATUS_VALID, len(block.txs))
+        self._children.setdefault(idx.parent, set()).add(idx.hash)
         if not self.is_better_tip(idx):
             batch = ChainBatch(blocks={block.hash: block.encode()}, index={block.hash: idx})
             self.db.commit(batch)
             self._index[block.hash] = idx
             return AcceptResult("side", block.hash)
         return self._activate(idx, block)
+
+    def children_of(self, block_hash: bytes) -> set[bytes]:
+        """Children seen this session, plus the main-chain child (blocks from before a restart are on it)."""
+        kids = set(self._children.get(block_hash, ()))
+        idx = self.get_index(block_hash)
+        if idx is not None and self.is_on_main_chain(idx):
+            nxt = self.get_hash_at(idx.height + 1)
+            if nxt is not None:
+                kids.add(nxt)
+        return kids
+
+    def fork_choice_head(self, votes: dict[int, bytes]) -> BlockIndex:
+        """LMD-GHOST from the justified checkpoint, weighing each validator's latest vote by effective balance."""
+        from chain.forkchoice import get_head
+
+        cs = self.consensus_state()
+        start = self.checkpoint_block(cs.current_justified.root)
+        view = self.new_view()
+        balances = {i: pos.get_validator(view, i).effective_balance for i in range(cs.validator_count)
+                    if not pos.get_validator(view, i).slashed}
+        return get_head(start, self.children_of, votes, balances, self.get_index)
+
+    def reorg_to(self, tip: BlockIndex) -> AcceptResult:
+        """Make a stored, valid block the head (fork choice moved): disconnect and connect through undo data."""
+        if tip.hash == self.head.hash:
+            return AcceptResult("duplicate", tip.hash)
+        return self._activate(tip, None)
 
     # -- finality and fork choice ------------------------------------------------------------
     def consensus_state(self) -> ConsensusState | None:

@@ -456,11 +456,16 @@ class Node:
             time.sleep(min(1.0, ahead - margin))
 
     @locked
-    def accept_block(self, block: Block) -> AcceptResult:
+    def reorg_to(self, tip) -> AcceptResult:
+        """Fork choice moved the head to a stored block."""
+        return self.accept_block(None, self.chain.reorg_to(tip))
+
+    @locked
+    def accept_block(self, block: Block | None, result: AcceptResult | None = None) -> AcceptResult:
         """Validate and store a block (possibly reorganising); then bring the mempool up to date."""
-        result = self.chain.accept_block(block)
+        result = result if result is not None else self.chain.accept_block(block)
         if self.validator is not None and result.status != "duplicate":
-            for b in result.connected or [block]:
+            for b in result.connected or ([block] if block is not None else []):
                 self.validator.on_block(b, result.status != "side")
         if result.status not in ("connected", "reorg"):
             return result

@@ -51,6 +51,7 @@ class ValidatorClient:
         self._votes: dict[tuple[int, int], Attestation] = {}  # (validator, target epoch) -> first vote seen
         self._proposals: dict[tuple[int, int], bytes] = {}  # (slot, proposer) -> header bytes
         self._last_slot = -1
+        self.latest_votes: dict[int, tuple[int, bytes]] = {}  # validator -> (target epoch, head) of its newest vote
         self.lock = threading.RLock()
 
     # -- keys ------------------------------------------------------------------------------
@@ -108,10 +109,26 @@ class ValidatorClient:
         self.node.events.emit(ev.SlotStarted(slot, slot // self.params.slots_per_epoch, proposer))
         block = None
         local = self.local_indices()
+        self.update_head()
         if proposer in local and proposer not in self.offline:
             block = self.propose(slot, proposer, local[proposer])
         self.attest(slot)
         return block
+
+    def update_head(self) -> None:
+        """Proof of stake: move the head where LMD-GHOST points (votes can favour a sibling of our head)."""
+        chain = self.node.chain
+        if not chain.head.header.is_pos:
+            return
+        try:
+            best = chain.fork_choice_head({i: root for i, (_, root) in self.latest_votes.items()})
+        except ChaintopError:
+            return
+        if best.hash != chain.head.hash:
+            try:
+                self.node.reorg_to(best)
+            except ChaintopError:
+                pass  # the branch failed validation when connected; it is marked invalid
 
     def on_block_connected(self, height: int) -> None:
         """Hybrid (and merge before the merge): the committee of slot = height votes on the new block."""
@@ -184,6 +201,9 @@ class ValidatorClient:
         self.node.events.emit(ev.AttestationSeen(d.slot, att.validator_index, d.head.hex(), d.source.epoch, d.target.epoch))
 
     def _watch_vote(self, att: Attestation) -> None:
+        latest = self.latest_votes.get(att.validator_index)
+        if latest is None or att.data.target.epoch > latest[0]:
+            self.latest_votes[att.validator_index] = (att.data.target.epoch, att.data.head)
         key = (att.validator_index, att.data.target.epoch)
         first = self._votes.setdefault(key, att)
         if first is not att and first.data != att.data and is_slashable_attestation_data(first.data, att.data):
