@@ -46,6 +46,8 @@ from chain.tx import Tx, check_tx
 Clock = Callable[[], float]
 _INDEX_CACHE_MAX = 50_000
 _HEIGHT_CACHE_MAX = 500_000
+_RECORD_CACHE_MAX = 200_000
+_MISSING = object()
 
 
 @dataclass
@@ -106,6 +108,7 @@ class ChainState:
         self._index: dict[bytes, BlockIndex] = {}
         self._heights: dict[int, bytes] = {}
         self._children: dict[bytes, set[bytes]] = {}  # blocks stored this session, for LMD-GHOST
+        self._records: dict[bytes, object] = {}
         head_hash = db.get_meta("head")
         raw_acc = db.get_meta("muhash")
         if head_hash is None or raw_acc is None:
@@ -169,8 +172,16 @@ class ChainState:
         return Block.decode(raw) if raw is not None else None
 
     def load_record(self, key: bytes):
+        """A committed state record, decoded once and shared (records are only changed on copies: get_mut)."""
+        hit = self._records.get(key, _MISSING)
+        if hit is not _MISSING:
+            return hit
         raw = self.db.get_state(key)
-        return decode_record(key, raw) if raw is not None else None
+        record = decode_record(key, raw) if raw is not None else None
+        if len(self._records) >= _RECORD_CACHE_MAX:
+            self._records.clear()
+        self._records[key] = record
+        return record
 
     def get_account(self, address: bytes) -> Account:
         return self.load_record(account_key(address)) or Account()
@@ -312,6 +323,10 @@ class ChainState:
                 check_tx(tx, self.params.chain_id, verify_signature=False)
             except InvalidTx as e:
                 raise InvalidBlock(e.code, f"tx {tx.txid.hex()}: {e.message}") from None
+        for att in block.ops.attestations:
+            if self.get_index(att.data.head) is None:
+                raise InvalidBlock("attestation-unknown-block", f"a vote for block {att.data.head.hex()[:16]}…, "
+                                                                "which this node has never seen")
         results = crypto.verify_many([(tx.sender, tx.signature, tx.txid) for tx in block.txs])
         for tx, ok in zip(block.txs, results, strict=True):
             if not ok:
@@ -507,6 +522,8 @@ class ChainState:
                 if tx.txid not in included:
                     batch.pool[tx.txid] = encode_pool_record(tx, now)
         self.db.commit(batch)
+        for key, record in batch.state.items():
+            self._records[key] = record
         for height, h in batch.heights.items():
             if h is None:
                 self._heights.pop(height, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from dataclasses import dataclass, field
 
 from chain import crypto
 from chain.consensus import committees as cm
@@ -94,9 +95,10 @@ def get_checkpoint_root(cs: ConsensusState, epoch: int, params: Params) -> bytes
 _COMMITTEE_CACHE: OrderedDict = OrderedDict()
 
 
-def get_epoch_committees(view: StateView, cs: ConsensusState, epoch: int, params: Params) -> list[list[int]]:
+def get_epoch_committees(view: StateView, cs: ConsensusState, epoch: int, params: Params,
+                         validators: list[Validator] | None = None) -> list[list[int]]:
     """One committee per slot of the epoch, from a single whole-list swap-or-not shuffle (memoised)."""
-    validators = get_validators(view, cs)
+    validators = validators if validators is not None else get_validators(view, cs)
     active = get_active_indices(validators, epoch)
     seed = get_seed(cs, epoch, b"attester")
     key = (seed, tuple(active), params.slots_per_epoch, params.shuffle_rounds)
@@ -113,8 +115,33 @@ def get_epoch_committees(view: StateView, cs: ConsensusState, epoch: int, params
     return cached
 
 
-def get_committee(view: StateView, cs: ConsensusState, slot: int, params: Params) -> list[int]:
-    return get_epoch_committees(view, cs, compute_epoch(slot, params), params)[slot % params.slots_per_epoch]
+def get_committee(view: StateView, cs: ConsensusState, slot: int, params: Params,
+                  validators: list[Validator] | None = None) -> list[int]:
+    return get_epoch_committees(view, cs, compute_epoch(slot, params), params, validators)[slot % params.slots_per_epoch]
+
+
+@dataclass
+class VoteContext:
+    """What every vote in one block shares: the validator set, the active stake, and signatures checked in bulk
+    (on every core) before the votes are applied one by one."""
+
+    validators: list[Validator]
+    total_active: int
+    signature_ok: dict[bytes, bool]
+    committees: dict[int, set[int]] = field(default_factory=dict)
+
+
+def make_vote_context(view: StateView, atts, params: Params) -> VoteContext:
+    cs = get_consensus(view)
+    validators = get_validators(view, cs)
+    items, ids = [], []
+    for a in atts:
+        if a.validator_index < len(validators):
+            items.append((validators[a.validator_index].pubkey, a.signature, attestation_message(params.chain_id, a.data)))
+            ids.append(a.id)
+    results = crypto.verify_many(items)
+    total = get_total_active_balance(validators, get_current_epoch(cs, params), params)
+    return VoteContext(validators, total, dict(zip(ids, results, strict=True)))
 
 
 def get_beacon_proposer(view: StateView, cs: ConsensusState, slot: int, params: Params) -> int:
@@ -167,9 +194,12 @@ def _isqrt(n: int) -> int:
 
 
 # -- votes inside blocks -----------------------------------------------------------------------------
-def check_attestation(view: StateView, cs: ConsensusState, att: Attestation, params: Params) -> tuple[int, int]:
+def check_attestation(view: StateView, cs: ConsensusState, att: Attestation, params: Params,
+                      ctx: VoteContext | None = None) -> tuple[int, int]:
     """Every rule for including `att` at the state's slot; returns (participation flags earned, epoch)."""
     data = att.data
+    if att.validator_index >= cs.validator_count:
+        raise InvalidBlock("not-in-committee", f"there is no validator {att.validator_index}")
     current = get_current_epoch(cs, params)
     previous = max(current - 1, 0)
     if data.target.epoch not in (previous, current):
@@ -178,15 +208,24 @@ def check_attestation(view: StateView, cs: ConsensusState, att: Attestation, par
         raise InvalidBlock("attestation-bad-target", "the target epoch is not the epoch of the vote's slot")
     if not data.slot < cs.slot <= data.slot + params.slots_per_epoch:
         raise InvalidBlock("attestation-bad-slot", f"a vote for slot {data.slot} cannot be included at slot {cs.slot}")
-    committee = get_committee(view, cs, data.slot, params)
+    if ctx is not None:
+        committee = ctx.committees.get(data.slot)
+        if committee is None:
+            committee = ctx.committees[data.slot] = set(get_committee(view, cs, data.slot, params, ctx.validators))
+    else:
+        committee = get_committee(view, cs, data.slot, params)
     if att.validator_index not in committee:
         raise InvalidBlock("not-in-committee", f"validator {att.validator_index} is not in the committee of slot {data.slot}")
     justified = cs.current_justified if data.target.epoch == current else cs.previous_justified
     if data.source != justified:
         raise InvalidBlock("bad-source", f"the vote's source (epoch {data.source.epoch}) is not the justified checkpoint "
                                          f"(epoch {justified.epoch})")
-    v = get_validator(view, att.validator_index)
-    if not crypto.verify(v.pubkey, att.signature, attestation_message(params.chain_id, data)):
+    if ctx is not None and att.id in ctx.signature_ok:
+        ok = ctx.signature_ok[att.id]
+    else:
+        ok = crypto.verify(get_validator(view, att.validator_index).pubkey, att.signature,
+                           attestation_message(params.chain_id, data))
+    if not ok:
         raise InvalidBlock("bad-attestation-signature", f"vote of validator {att.validator_index} is not signed by it")
     flags = FLAG_SOURCE
     if data.target.root == get_checkpoint_root(cs, data.target.epoch, params):
@@ -196,10 +235,10 @@ def check_attestation(view: StateView, cs: ConsensusState, att: Attestation, par
     return flags, data.target.epoch
 
 
-def process_attestation(view: StateView, att: Attestation, params: Params) -> int:
+def process_attestation(view: StateView, att: Attestation, params: Params, ctx: VoteContext | None = None) -> int:
     """Record a vote's participation flags; returns the proposer's reward for including it (Altair's share)."""
     cs = get_consensus(view)
-    flags, epoch = check_attestation(view, cs, att, params)
+    flags, epoch = check_attestation(view, cs, att, params, ctx)
     cs = get_consensus_mut(view)
     participation = cs.current_participation if epoch == get_current_epoch(cs, params) else cs.previous_participation
     i = att.validator_index
@@ -207,8 +246,11 @@ def process_attestation(view: StateView, att: Attestation, params: Params) -> in
     if not new:
         return 0  # counted already (a repeat, or a second, conflicting vote: that one is evidence, not credit)
     participation[i] |= new
-    validators = get_validators(view, cs)
-    total = get_total_active_balance(validators, get_current_epoch(cs, params), params)
+    if ctx is not None:
+        validators, total = ctx.validators, ctx.total_active
+    else:
+        validators = get_validators(view, cs)
+        total = get_total_active_balance(validators, get_current_epoch(cs, params), params)
     base = get_base_reward(validators[i], total, params)
     numerator = sum(base * weight for flag, weight in FLAG_WEIGHTS if new & flag)
     return numerator // ((WEIGHT_DENOMINATOR - PROPOSER_WEIGHT) * WEIGHT_DENOMINATOR // PROPOSER_WEIGHT)

@@ -92,13 +92,17 @@ def process_operations(view: StateView, params: Params, ops: BlockOps, strict: b
         out.producer_reward += whistle
         v.notes.append(("slashed", index, offence, penalty))
 
+    ctx = None
+
     def attestation(v: StateView, att: Attestation) -> None:
-        out.producer_reward += pos.process_attestation(v, att, params)
+        out.producer_reward += pos.process_attestation(v, att, params, ctx)
 
     for ev in ops.proposer_slashings:
         attempt(proposer_slashing, ev, out.proposer_slashings)
     for ev in ops.attester_slashings:
         attempt(attester_slashing, ev, out.attester_slashings)
+    if ops.attestations:
+        ctx = pos.make_vote_context(view, ops.attestations, params)  # after slashings: they change no committee
     for att in ops.attestations:
         attempt(attestation, att, out.attestations)
     return out
