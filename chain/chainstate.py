@@ -50,6 +50,12 @@ _RECORD_CACHE_MAX = 200_000
 _MISSING = object()
 
 
+class _BranchInvalid(Exception):
+    def __init__(self, idx: BlockIndex, error: InvalidBlock) -> None:
+        super().__init__(error.message)
+        self.idx, self.error = idx, error
+
+
 @dataclass
 class AcceptResult:
     """What accepting a block did: `status` is connected, reorg, side or duplicate."""
@@ -324,13 +330,21 @@ class ChainState:
             except InvalidTx as e:
                 raise InvalidBlock(e.code, f"tx {tx.txid.hex()}: {e.message}") from None
         for att in block.ops.attestations:
-            if self.get_index(att.data.head) is None:
-                raise InvalidBlock("attestation-unknown-block", f"a vote for block {att.data.head.hex()[:16]}…, "
+            unknown = self.unknown_vote_block(att)
+            if unknown is not None:
+                raise InvalidBlock("attestation-unknown-block", f"a vote for block {unknown.hex()[:16]}..., "
                                                                 "which this node has never seen")
         results = crypto.verify_many([(tx.sender, tx.signature, tx.txid) for tx in block.txs])
         for tx, ok in zip(block.txs, results, strict=True):
             if not ok:
                 raise InvalidBlock("bad-signature", f"tx {tx.txid.hex()}: the signature does not verify against the sender's key")
+
+    def unknown_vote_block(self, att) -> bytes | None:
+        """The head or target root of a vote that names a block this node does not have, if any."""
+        for root in (att.data.head, att.data.target.root):
+            if root != bytes(32) and self.get_index(root) is None:
+                return root
+        return None
 
     # -- connecting ------------------------------------------------------------------------
     def apply_block(self, view: StateView, block: Block) -> Undo:
@@ -338,7 +352,7 @@ class ChainState:
         then the state root must match."""
         try:
             proposer = process_consensus_header(view, self.params, block.header)
-            outcome = process_operations(view, self.params, block.ops, strict=True)
+            outcome = process_operations(view, self.params, block.ops, strict=True, proposer=proposer)
         except InvalidTx as e:
             raise InvalidBlock(e.code, e.message) from None
         fees = 0
@@ -376,7 +390,7 @@ class ChainState:
         work = 1 if block.header.is_pos else pow_rules.work_from_bits(block.header.bits)
         idx = BlockIndex(block.header, parent.chain_work + work, STATUS_VALID, len(block.txs))
         self._children.setdefault(idx.parent, set()).add(idx.hash)
-        if not self.is_better_tip(idx):
+        if not self.is_better_tip(idx, block):
             batch = ChainBatch(blocks={block.hash: block.encode()}, index={block.hash: idx})
             self.db.commit(batch)
             self._index[block.hash] = idx
@@ -437,15 +451,15 @@ class ChainState:
             raise InvalidBlock("finalized-conflict", f"the block's branch does not contain the finalized checkpoint of "
                                                      f"epoch {cs.finalized.epoch} ({finalized.hash.hex()[:16]}…)")
 
-    def is_better_tip(self, idx: BlockIndex) -> bool:
-        """PoW: most work. With the FFG gadget (EIP-1011): a branch must hold the justified checkpoint, then most
-        work (a branch without our justified checkpoint could only carry a lower one: our validators vote here)."""
-        if idx.chain_work <= self.head.chain_work:
-            return False
+    def is_better_tip(self, idx: BlockIndex, block: Block | None = None) -> bool:
+        """PoW: most work. PoS: the longest chain here; LMD-GHOST moves the head by votes (forkchoice.py).
+        Hybrid (EIP-1011): the highest justified checkpoint, then most work: a rival branch is validated on a
+        scratch view to learn how far its votes justified it."""
         cs = self.consensus_state()
-        if cs is None or cs.current_justified.root == bytes(32):
-            return True
-        return self.descends_from(idx, self.checkpoint_block(cs.current_justified.root))
+        if cs is None or idx.header.is_pos or idx.parent == self.head.hash:
+            return idx.chain_work > self.head.chain_work
+        candidate = self.justified_epoch_of(idx, block)
+        return (candidate, idx.chain_work) > (cs.current_justified.epoch, self.head.chain_work)
 
     def _find_fork(self, a: BlockIndex, b: BlockIndex) -> BlockIndex:
         while a.height > b.height:
@@ -457,8 +471,9 @@ class ChainState:
             b = self.get_index(b.parent)
         return a
 
-    def _activate(self, tip: BlockIndex, new_block: Block | None) -> AcceptResult:
-        """Move the head to `tip`: disconnect to the fork point, connect the branch, commit once."""
+    def _build_branch(self, tip: BlockIndex, new_block: Block | None):
+        """The state at `tip`: the head's state, disconnected to the fork point with undo data, then the branch
+        connected with full validation. Nothing is written. Raises _BranchInvalid naming the first bad block."""
         old = self.head
         fork = self._find_fork(old, tip)
         path = []
@@ -467,10 +482,8 @@ class ChainState:
             path.append(cur)
             cur = self.get_index(cur.parent)
         path.reverse()
-
         view = self.new_view()
-        batch = ChainBatch()
-        disconnected: list[Block] = []
+        disconnected: list[tuple[BlockIndex, Block]] = []
         cur = old
         while cur.hash != fork.hash:
             block = self.get_block(cur.hash)
@@ -478,35 +491,57 @@ class ChainState:
             if block is None or raw_undo is None:
                 raise StoreError("corrupt-datadir", f"block or undo data missing for {cur.hash.hex()}")
             undo_block(view, Undo.decode(raw_undo))
-            for tx in block.txs:
-                batch.tx_locations[tx.txid] = None
-            batch.heights[cur.height] = None
-            batch.undo[cur.hash] = None
-            disconnected.append(block)
+            disconnected.append((cur, block))
             cur = self.get_index(cur.parent)
-
-        connected: list[Block] = []
+        connected: list[tuple[BlockIndex, Block, Undo]] = []
         for idx in path:
             block = new_block if new_block is not None and idx.hash == new_block.hash else self.get_block(idx.hash)
             child = view.fork()
             try:
                 undo = self.apply_block(child, block)
-            except InvalidBlock:
-                self._mark_invalid(idx, tip)
-                if new_block is not None and idx.hash == new_block.hash:
-                    raise
-                # A stored ancestor of the new block failed: stay on the best valid chain.
-                best_valid = self.get_index(idx.parent)
-                if best_valid.chain_work > self.head.chain_work:
-                    return self._activate(best_valid, None)
-                raise InvalidBlock("bad-ancestor", f"ancestor {idx.hash.hex()} at height {idx.height} is invalid") from None
+            except InvalidBlock as e:
+                raise _BranchInvalid(idx, e) from None
             view.merge(child)
+            connected.append((idx, block, undo))
+        return view, disconnected, connected
+
+    def justified_epoch_of(self, tip: BlockIndex, new_block: Block | None) -> int:
+        """The justified epoch the branch ending at `tip` reaches (validating it on a scratch view)."""
+        try:
+            view, _, _ = self._build_branch(tip, new_block)
+        except _BranchInvalid as bad:
+            self._mark_invalid(bad.idx, tip)
+            raise bad.error from None
+        return pos.get_consensus(view).current_justified.epoch
+
+    def _activate(self, tip: BlockIndex, new_block: Block | None) -> AcceptResult:
+        """Move the head to `tip`: disconnect to the fork point, connect the branch, commit once."""
+        old = self.head
+        try:
+            view, disconnected_pairs, connected_triples = self._build_branch(tip, new_block)
+        except _BranchInvalid as bad:
+            self._mark_invalid(bad.idx, tip)
+            if new_block is not None and bad.idx.hash == new_block.hash:
+                raise bad.error from None
+            # A stored ancestor of the new block failed: stay on the best valid chain.
+            best_valid = self.get_index(bad.idx.parent)
+            if best_valid.chain_work > self.head.chain_work:
+                return self._activate(best_valid, None)
+            raise InvalidBlock("bad-ancestor", f"ancestor {bad.idx.hash.hex()} at height {bad.idx.height} is invalid") from None
+        batch = ChainBatch()
+        disconnected = [b for _, b in disconnected_pairs]
+        for idx, block in disconnected_pairs:
+            for tx in block.txs:
+                batch.tx_locations[tx.txid] = None
+            batch.heights[idx.height] = None
+            batch.undo[idx.hash] = None
+        connected: list[Block] = []
+        for idx, block, undo in connected_triples:
             batch.heights[idx.height] = idx.hash
             batch.undo[idx.hash] = undo.encode()
             for i, tx in enumerate(block.txs):
                 batch.tx_locations[tx.txid] = TxLocation(idx.hash, i)
             connected.append(block)
-
         if new_block is not None:
             batch.blocks[new_block.hash] = new_block.encode()
             batch.index[new_block.hash] = tip
@@ -576,7 +611,9 @@ class ChainState:
             raise InvalidBlock(e.code, f"cannot build on the head: {e.message}") from None
         if proposer is not None:
             seal = PosSeal(pos_slot, proposer, seal.randao_reveal, bytes(64))
-        outcome = process_operations(view, self.params, ops, strict=False)
+        ops = BlockOps(tuple(a for a in ops.attestations if self.unknown_vote_block(a) is None),
+                       ops.proposer_slashings, ops.attester_slashings)
+        outcome = process_operations(view, self.params, ops, strict=False, proposer=proposer)
         included: list[Tx] = []
         rejected: list[tuple[Tx, ChaintopError]] = []
         size = 300 + len(outcome.ops().encode())  # header, counts and ops, with room to spare

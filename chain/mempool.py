@@ -73,6 +73,8 @@ class Mempool:
         self.entries: dict[bytes, PoolEntry] = {}
         self.lanes: dict[bytes, dict[int, bytes]] = {}  # sender address -> nonce -> txid
         self.lane_cost: dict[bytes, int] = {}  # sender address -> sum of its pending amounts and fees
+        # The state rules of kinds other than transfers (stake, unstake), against the head: set by the node.
+        self.check_state: Callable[[Tx], None] | None = None
         self.total_bytes = 0
 
     def __len__(self) -> int:
@@ -114,6 +116,8 @@ class Mempool:
         if tx.kind != TRANSFER and not self.policy.staking:
             raise InvalidTx("unknown-kind", "this network has no validators: only transfers")
         check_tx(tx, self.policy.chain_id)
+        if tx.kind != TRANSFER and self.check_state is not None:
+            self.check_state(tx)
         needed_fee = self.min_fee_for(tx)
         if tx.fee < needed_fee:
             raise InvalidTx("fee-too-low", f"fee {tx.fee} is below the minimum relay fee of {needed_fee} base units "

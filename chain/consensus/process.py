@@ -60,7 +60,8 @@ def process_consensus_header(view: StateView, params: Params, header: Header, ch
     return expected
 
 
-def process_operations(view: StateView, params: Params, ops: BlockOps, strict: bool = True) -> OpsOutcome:
+def process_operations(view: StateView, params: Params, ops: BlockOps, strict: bool = True,
+                       proposer: int | None = None) -> OpsOutcome:
     """Evidence first, then votes (the spec's order). strict: any bad operation invalidates the block;
     otherwise (building a template) bad ones are skipped."""
     out = OpsOutcome()
@@ -84,13 +85,13 @@ def process_operations(view: StateView, params: Params, ops: BlockOps, strict: b
         index = check_proposer_slashing(v, ev, params)
         penalty, whistle = slash_validator(v, index, params)
         out.producer_reward += whistle
-        v.notes.append(("slashed", index, "double-proposal", penalty))
+        v.notes.append(("slashed", index, "double-proposal", penalty, proposer))
 
     def attester_slashing(v: StateView, ev: AttesterSlashing) -> None:
         index, offence = check_attester_slashing(v, ev, params)
         penalty, whistle = slash_validator(v, index, params)
         out.producer_reward += whistle
-        v.notes.append(("slashed", index, offence, penalty))
+        v.notes.append(("slashed", index, offence, penalty, proposer))
 
     ctx = None
 

@@ -60,6 +60,8 @@ class Node:
         self._miner: Miner | None = None
         self._dev_keys = [crypto.dev_keypair(i) for i in range(self.params.dev_accounts)]
         self.validator = ValidatorClient(self) if schedule.uses_validators(self.params) else None
+        if self.validator is not None:
+            self.mempool.check_state = self._check_staking_tx
         self._load_pool()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -99,6 +101,15 @@ class Node:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def _check_staking_tx(self, tx: Tx) -> None:
+        """A stake or unstake must pass its state rules at the head now (the pool checks balance and nonces)."""
+        from chain.codec import U64_MAX
+        from chain.state import Account
+        from chain.transition import KIND_HANDLERS
+
+        view = self.chain.head_view_at_slot(pos_api.current_slot(self)).fork()
+        KIND_HANDLERS[tx.kind](view, tx, Account(U64_MAX, tx.nonce), self.params)
 
     def _load_pool(self) -> None:
         stale, txs = [], []
@@ -517,7 +528,7 @@ class Node:
             elif kind == "finalized":
                 self.events.emit(ev.CheckpointFinalized(note[1], note[2].hex()))
             elif kind == "slashed":
-                self.events.emit(ev.ValidatorSlashed(note[1], note[2], None, note[3]))
+                self.events.emit(ev.ValidatorSlashed(note[1], note[2], note[4], note[3]))
             elif kind == "leak":
                 self.events.emit(ev.InactivityLeak(note[1], note[2]))
             elif kind == "activating":
