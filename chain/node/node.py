@@ -480,8 +480,7 @@ class Node:
                 self.validator.on_block(b, result.status != "side")
         if result.status not in ("connected", "reorg"):
             return result
-        for tx in self.mempool.remove(tx.txid for b in result.connected for tx in b.txs):
-            self.events.emit(ev.TxRemoved(tx.txid.hex(), "included"))
+        included = self.mempool.remove(tx.txid for b in result.connected for tx in b.txs)
         returned = []
         for b in reversed(result.disconnected):  # oldest first, so each sender's nonces arrive in order
             for tx in b.txs:
@@ -510,6 +509,11 @@ class Node:
             self.events.emit(ev.BlockConnected(h.height, h.hash.hex(), h.parent.hex(), h.timestamp,
                                                [tx.txid.hex() for tx in b.txs], crypto.encode_address(hrp, h.beneficiary),
                                                f"{h.bits:08x}"))
+        for tx in included:  # after BlockConnected, so a screen never shows a transaction vanish before its block
+            self.events.emit(ev.TxRemoved(tx.txid.hex(), "included"))
+        for tx in returned:
+            self.events.emit(ev.TxAdded(tx.txid.hex(), crypto.encode_address(hrp, tx.sender_address), tx.nonce, tx.fee,
+                                        round(tx.fee_rate, 3), None))
         for tx, err in dropped:
             self.events.emit(ev.TxRemoved(tx.txid.hex(), f"invalid:{err.code}"))
         for tx in expired:
