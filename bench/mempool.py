@@ -30,6 +30,8 @@ def run(sizes: tuple[int, ...] = (1_000, 10_000, 100_000), accept_count: int = 5
         with Node.create(tmp, "regtest", dev_accounts=senders, mempool_max_bytes=200 * max(sizes) + 1_000_000) as node:
             txs = signed_transfers(node, max(sizes), senders)
             accept_count = min(accept_count, max(sizes))
+            seen: list = []
+            node.events.subscribe(seen.append)  # a listener, as the TUI or an event stream would be
             before = raw_ed25519_verify_rate(0.5)
             start = time.perf_counter()
             for tx in txs[:accept_count]:
@@ -38,6 +40,7 @@ def run(sizes: tuple[int, ...] = (1_000, 10_000, 100_000), accept_count: int = 5
             baseline = (before + raw_ed25519_verify_rate(0.5)) / 2  # bracket the run: the machine is shared
             rows.append(emit("mempool", "accepted tx/s (full checks + persist + event)", accept,
                              "raw ed25519 verify/s (one core)", baseline, target_ratio=0.75, txs=accept_count))
+            assert len(seen) >= accept_count
             node.mempool.revalidate()  # (the pool as the sizes below need it: refilled from empty)
             node.mempool.remove(list(node.mempool.entries))
             loaded = 0

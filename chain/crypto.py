@@ -50,10 +50,16 @@ def decode_address(hrp: str, text: str) -> bytes:
     return raw
 
 
+@functools.lru_cache(maxsize=16_384)
+def _public_key(pubkey: bytes) -> Ed25519PublicKey:
+    """Loaded once per key: the same senders and validators sign again and again."""
+    return Ed25519PublicKey.from_public_bytes(pubkey)
+
+
 def verify(pubkey: bytes, signature: bytes, message: bytes) -> bool:
     """True if `signature` is a valid Ed25519 signature of `message` by `pubkey`."""
     try:
-        Ed25519PublicKey.from_public_bytes(pubkey).verify(signature, message)
+        _public_key(pubkey).verify(signature, message)
     except (InvalidSignature, ValueError):
         return False
     return True

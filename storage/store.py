@@ -132,6 +132,10 @@ class ChainStore:
             for name, raw in batch.meta.items():
                 _put_or_delete(wb, schema.meta_key(name), raw)
 
+    def put_pool(self, txid: bytes, raw: bytes | None) -> None:
+        """One pending transaction in or out: not consensus data, so no sync (the chain's batches sync)."""
+        _put_or_delete(self._db, schema.pool_key(txid), raw)
+
     # -- raw access for benchmarks and db verify ------------------------------------------
     def raw_get(self, key: bytes) -> bytes | None:
         return self._db.get(key)

@@ -101,6 +101,10 @@ class EventBus:
 
         return unsubscribe
 
+    @property
+    def has_listeners(self) -> bool:
+        return bool(self._listeners)
+
     def emit(self, event: Event) -> None:
         with self._lock:
             listeners = list(self._listeners)

@@ -339,10 +339,15 @@ class Node:
     def _persist_added(self, result: AddResult) -> None:
         tx = result.tx
         entry = self.mempool.entries[tx.txid]
-        pool: dict[bytes, bytes | None] = {tx.txid: encode_pool_record(tx, entry.added)}
-        for gone in ([result.replaced] if result.replaced else []) + result.evicted:
-            pool[gone.txid] = None
-        self.store.commit(ChainBatch(pool=pool, sync=False))
+        if result.replaced is None and not result.evicted:
+            self.store.put_pool(tx.txid, encode_pool_record(tx, entry.added))  # the common case: one put
+        else:
+            pool: dict[bytes, bytes | None] = {tx.txid: encode_pool_record(tx, entry.added)}
+            for gone in ([result.replaced] if result.replaced else []) + result.evicted:
+                pool[gone.txid] = None
+            self.store.commit(ChainBatch(pool=pool, sync=False))
+        if not self.events.has_listeners:
+            return
         hrp = self.params.hrp
         self.events.emit(ev.TxAdded(tx.txid.hex(), crypto.encode_address(hrp, tx.sender_address), tx.nonce, tx.fee,
                                     round(tx.fee_rate, 3), result.replaced.txid.hex() if result.replaced else None))
