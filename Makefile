@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/chaintop demo
+	$(BIN)/chaintop tui
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli import account, block, chain, db, mempool, mine, node, stake, tx, wallet
+from cli import account, block, chain, db, mempool, mine, node, stake, tui_cmd, tx, wallet
 from cli.common import settings
 
 app = typer.Typer(
@@ -29,7 +29,7 @@ def main(
     settings.network = network
 
 
-for module in (chain, block, tx, account, wallet, mine, mempool, db, node, stake):
+for module in (chain, block, tx, account, wallet, mine, mempool, db, node, stake, tui_cmd):
     module.register(app)
 
 

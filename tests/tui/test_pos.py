@@ -1,0 +1,123 @@
+"""Validators screen on a proof-of-stake network: the table, committees, staking, unstaking, fault injection."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Input, Label
+
+from chain.node.daemon import RunningNode
+from chain.node.node import Node
+from tests.tui.conftest import SIZE, make_app, panel_text, run, settle, wait_for
+from tui.screens.prompt import ConfirmScreen
+from tui.screens.staking import StakeScreen, UnstakeScreen
+from tui.screens.validators import ValidatorsScreen
+
+POS_API = ("validators", "committees", "finality", "duties", "stake", "unstake", "validator_fault")
+
+
+def require_pos_api() -> None:
+    missing = [name for name in POS_API if not hasattr(Node, name)]
+    assert not missing, (f"the node's proof-of-stake API has not landed yet: Node lacks {', '.join(missing)} "
+                         "(see the PoS issue); these TUI tests exercise it")
+
+
+@pytest.fixture
+def pos_running(tmp_path):
+    require_pos_api()
+    datadir = tmp_path / "pos"
+    Node.create(datadir, "pos-devnet").close()
+    node = RunningNode(datadir, mining="manual", traffic=0.0, workers=1).start()
+    yield node
+    node.close()
+
+
+def pending_kinds(node) -> list[str]:
+    return [t["kind"] for t in node.mempool_view()]
+
+
+def test_validators_screen_shows_the_set_committees_and_finality(pos_running):
+    app = make_app(pos_running)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("5")
+            await settle(pilot)
+            assert isinstance(app.screen, ValidatorsScreen)
+            table = app.screen.query_one("#validators-table", DataTable)
+            assert table.row_count == len(pos_running.node.validators()) > 0
+            committees = panel_text(app.screen.query_one("#validators-committees"))
+            assert "proposer" in committees
+            finality = panel_text(app.screen.query_one("#validators-finality"))
+            assert "justified" in finality and "2/3" in finality
+            assert app.last_command == "validators"
+
+    run(scenario())
+
+
+def test_stake_and_unstake_from_the_keyboard(pos_running):
+    app = make_app(pos_running)
+    node = pos_running.node
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("5")
+            await settle(pilot)
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(app.screen, StakeScreen), what="the stake dialog")
+            app.screen.query_one("#stake-amount", Input).value = "1"
+            await pilot.press("enter")
+            label = app.screen.query_one("#stake-amount-error", Label)
+            assert label.display and "at least" in str(label.render()), "below the minimum stake: inline error"
+            assert "stake" not in pending_kinds(node)
+            app.screen.query_one("#stake-amount", Input).value = "32"
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: "stake" in pending_kinds(node), what="a stake transaction in the mempool")
+            assert app.last_command == "stake --from dev0 --amount 32"
+            await settle(pilot)
+            assert isinstance(app.screen, ValidatorsScreen)
+            await pilot.press("down", "down")  # validator 2
+            await pilot.press("u")
+            await wait_for(pilot, lambda: isinstance(app.screen, UnstakeScreen), what="the unstake dialog")
+            app.screen.query_one("#unstake-submit").press()
+            await wait_for(pilot, lambda: "unstake" in pending_kinds(node), what="an unstake transaction")
+            assert app.last_command.startswith("unstake --from dev") and app.last_command.endswith("--validator 2")
+
+    run(scenario())
+
+
+def test_fault_injection_offline_online_equivocate(pos_running):
+    app = make_app(pos_running)
+    vc = pos_running.node.validator
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("5")
+            await settle(pilot)
+            await pilot.press("down", "down", "down")  # validator 3
+            await pilot.press("o")
+            await wait_for(pilot, lambda: 3 in vc.offline, what="validator 3 offline")
+            assert app.last_command == "validator offline 3"
+            await wait_for(pilot, lambda: "OFFLINE" in str(app.screen.query_one("#validators-table", DataTable)
+                                                          .get_row("3")[2]), what="the OFFLINE flag drawn")
+            await pilot.press("o")
+            await wait_for(pilot, lambda: 3 not in vc.offline, what="validator 3 back online")
+            assert app.last_command == "validator online 3"
+            await pilot.press("e")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+            await pilot.press("y")
+            await wait_for(pilot, lambda: app.last_command == "validator equivocate 3", what="the equivocate call")
+            await wait_for(pilot, lambda: any("equivocate" in n.message for n in app._notifications),
+                           what="the result notification")
+
+    run(scenario())
+
+
+def test_pow_network_explains_why_there_are_no_validators(app):
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("5")
+            await settle(pilot)
+            text = panel_text(app.screen.query_one("#validators-unavailable"))
+            assert "runs pow consensus" in text and "pos-devnet" in text
+
+    run(scenario())

@@ -1,0 +1,171 @@
+"""Every chain operation the TUI performs: run off the UI loop, echoed as its chaintop command, result notified."""
+
+from __future__ import annotations
+
+from chain.params import format_coins
+from tui import equivalents
+from tui.screens.prompt import ConfirmScreen, PromptScreen
+from tui.screens.staking import StakeScreen, UnstakeScreen
+from tui.workers import call_node, describe_error
+
+
+class Actions:
+    def __init__(self, app) -> None:
+        self.app = app
+
+    @property
+    def backend(self):
+        return self.app.backend
+
+    def _run(self, command: str | None, fn, *args, done=None, failed=None, ok: str | None = None, **kwargs) -> None:
+        if command:
+            self.app.show_command(command)
+
+        def finished(result) -> None:
+            if ok:
+                self.app.notify(ok.format(result=result), timeout=4)
+            if done is not None:
+                done(result)
+
+        def broke(error) -> None:
+            self.app.notify(describe_error(error), severity="error", title=command or "node")
+            if failed is not None:
+                failed(error)
+
+        call_node(self.app, fn, *args, done=finished, failed=broke, **kwargs)
+
+    # -- mining ----------------------------------------------------------------------------
+    def mine(self, blocks: int = 1) -> None:
+        def ok(result: dict) -> None:
+            n = len(result.get("blocks", []))
+            self.app.notify(f"mined {n} block(s); head is now {result.get('height')}", timeout=3)
+
+        stop = lambda: self.app.is_exiting  # noqa: E731 — a long mine must not hold the process open at quit
+        self._run(equivalents.mine(blocks), self.backend.mine, blocks, None, stop, done=ok)
+
+    def set_mining(self, mode: str) -> None:
+        self._run(equivalents.mining(mode), self.backend.set_mining, mode,
+                  done=lambda state: self.app.model.load_mining(state), ok=f"mining mode: {mode}")
+
+    def set_traffic(self, rate: float) -> None:
+        self._run(equivalents.traffic(rate), self.backend.set_traffic, rate,
+                  done=lambda state: self.app.model.load_mining(state),
+                  ok=f"traffic: {rate:g} transfers a second" if rate else "traffic: off")
+
+    # -- wallet ----------------------------------------------------------------------------
+    def send(self, sender: str, to: str, amount: int, fee: int | None, done=None) -> None:
+        self._run(equivalents.send(sender, to, amount, fee), self.backend.send, sender, to, amount, fee, done=done,
+                  ok=f"sent {format_coins(amount)} coins: txid {{result[txid]:.16}}…")
+
+    def stake(self, sender: str, amount: int, done=None, failed=None) -> None:
+        self._run(equivalents.stake(sender, amount), self.backend.stake, sender, amount, done=done, failed=failed,
+                  ok=f"staked {format_coins(amount)} coins from {sender}")
+
+    def unstake(self, sender: str, index: int) -> None:
+        self._run(equivalents.unstake(sender, index), self.backend.unstake, sender, index,
+                  ok=f"validator #{index} asked to exit")
+
+    def fault(self, index: int, mode: str) -> None:
+        words = {"offline": "is offline: it stops proposing and attesting", "online": "is back online",
+                 "equivocate": "will equivocate: expect it to be slashed"}
+        self._run(equivalents.fault(index, mode), self.backend.validator_fault, index, mode,
+                  ok=f"validator #{index} {words.get(mode, mode)}")
+
+    # -- dialogs ---------------------------------------------------------------------------
+    def stake_dialog(self) -> None:
+        def got_balances(wallet: list[dict]) -> None:
+            labels = [a["label"] for a in wallet]
+            balances = {a["label"]: a["balance"] for a in wallet}
+            p = self.backend.params
+            screen = StakeScreen(labels, getattr(p, "min_stake", None), p.min_fee, balances)
+            self.app.push_screen(screen, lambda v: v and self.stake(v["sender"], v["amount"]))
+
+        call_node(self.app, self.backend.wallet, done=got_balances)
+
+    def unstake_dialog(self, validator: dict) -> None:
+        owner = self.backend.label_for(validator.get("address", "")) if validator.get("address") else None
+        labels = [k["label"] for k in self.app.keys]
+        self.app.push_screen(UnstakeScreen(validator, labels, owner),
+                             lambda v: v and self.unstake(v["sender"], v["index"]))
+
+    def equivocate_dialog(self, index: int) -> None:
+        self.app.push_screen(ConfirmScreen(f"Make validator #{index} equivocate?",
+                                           "It will sign two conflicting messages for one slot. Any node that sees "
+                                           "both includes the evidence and the validator is slashed and ejected."),
+                             lambda yes: yes and self.fault(index, "equivocate"))
+
+    def fault_prompt(self, mode: str) -> None:
+        self.app.push_screen(PromptScreen(f"validator {mode}: which validator index?", "e.g. 3", check=_check_index),
+                             lambda v: v and self.fault(int(v), mode))
+
+    def unstake_prompt(self) -> None:
+        def got(value: str | None) -> None:
+            if value:
+                self.unstake_dialog({"index": int(value)})
+
+        self.app.push_screen(PromptScreen("unstake: which validator index?", "e.g. 3", check=_check_index), got)
+
+    def prompt_block(self) -> None:
+        self.app.push_screen(PromptScreen("block: go to height (or paste a hash)", "e.g. 42", check=_check_block_id),
+                             lambda v: v and self.app.open_block(v))
+
+    def prompt_tx(self) -> None:
+        self.app.push_screen(PromptScreen("tx: look up by txid", "64 hex digits", check=_check_hash),
+                             lambda v: v and self.app.open_tx(v))
+
+    def prompt_account(self) -> None:
+        self.app.push_screen(PromptScreen("account: address or dev label", "ctdev1… or dev3",
+                                          check=self.backend.check_address),
+                             lambda v: v and self.app.open_account(v))
+
+    def prompt_mine(self) -> None:
+        self.app.push_screen(PromptScreen("mine how many blocks?", "e.g. 10", check=_check_count),
+                             lambda v: v and self.mine(int(v)))
+
+    def prompt_traffic(self) -> None:
+        def check(v: str) -> str | None:
+            try:
+                r = float(v)
+            except ValueError:
+                return "a number of transfers per second, e.g. 50"
+            return None if 0 <= r <= 10_000 else "between 0 and 10000"
+
+        self.app.push_screen(PromptScreen("traffic: transfers per second", "0 turns it off", check=check),
+                             lambda v: v is not None and v != "" and self.set_traffic(float(v)))
+
+    def prompt_export(self) -> None:
+        self._run_prompt("export blocks to file", "/tmp/chain.blocks", lambda v: self._run(
+            f"export {v}", self.backend.export_blocks, v, ok="exported {result}"))
+
+    def _run_prompt(self, title: str, placeholder: str, then) -> None:
+        self.app.push_screen(PromptScreen(title, placeholder), lambda v: v and then(v))
+
+    # -- reads that answer in a notification -----------------------------------------------------
+    def fee_estimate(self) -> None:
+        def show(est: dict) -> None:
+            fees = est.get("transfer_fee", {})
+            self.app.notify(f"fee rates ({est.get('source')}): low {est.get('low')} · medium {est.get('medium')} · "
+                            f"high {est.get('high')} units/byte; a transfer: {format_coins(fees.get('medium', 0))} "
+                            f"coins (medium)", title="fee estimate", timeout=8)
+
+        self._run("fee-estimate", self.backend.fee_estimate, done=show)
+
+    def verify(self) -> None:
+        self._run("db verify", self.backend.verify, ok="database verified: {result}")
+
+
+def _check_index(v: str) -> str | None:
+    return None if v.isdigit() else "a validator index is a whole number"
+
+
+def _check_count(v: str) -> str | None:
+    return None if v.isdigit() and 1 <= int(v) <= 10_000 else "a whole number of blocks, 1 to 10000"
+
+
+def _check_hash(v: str) -> str | None:
+    v = v.lower().removeprefix("0x")
+    return None if len(v) == 64 and all(c in "0123456789abcdef" for c in v) else "64 hex digits"
+
+
+def _check_block_id(v: str) -> str | None:
+    return None if v.isdigit() or _check_hash(v) is None else "a height (a whole number) or a 64-hex block hash"

@@ -1,0 +1,252 @@
+"""The TUI's one door to the node: public Node / NodeService calls, proof-of-stake calls that may be missing,
+and the few fallbacks used until the node offers a call (each marked). Called from worker threads only."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+from chain import crypto
+from chain.errors import ChaintopError, NotFound, UsageError
+from chain.params import Params
+
+POS_HINT = ("Validators exist on proof-of-stake networks. Start one with "
+            "`chaintop --network pos-devnet init` and `chaintop --network pos-devnet tui`.")
+
+
+class PosUnavailable(Exception):
+    """This node cannot answer a proof-of-stake question: a PoW network, or a node without the PoS API."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class Backend:
+    def __init__(self, node, service=None, running=None, datadir: str | Path | None = None) -> None:
+        self.node = node
+        self.service = service
+        self.running = running
+        self.datadir = Path(datadir) if datadir else Path(node.status()["datadir"])
+        self.params = Params.from_dict(node.params_view())
+        self.hrp = self.params.hrp
+        self.network = self.params.network
+        self.consensus = self.params.consensus
+        self._blocks_kw = _kwarg_of(node.blocks, ("start", "before", "top"))
+
+    # -- reads -----------------------------------------------------------------------------
+    def status(self) -> dict:
+        return self.node.status()
+
+    def recent_blocks(self, n: int = 12) -> list[dict]:
+        return self.node.blocks(last=n)
+
+    def headers(self, top: int, count: int) -> list[dict]:
+        """Header views for heights top, top-1, ... (count of them, stopping at genesis): one page."""
+        if top < 0 or count < 1:
+            return []
+        count = min(count, top + 1)
+        if self._blocks_kw is not None:
+            return self.node.blocks(last=count, **{self._blocks_kw: top})
+        return self._headers_fallback(top, count)
+
+    def _headers_fallback(self, top: int, count: int) -> list[dict]:
+        # FALLBACK until Node.blocks(last, start=height) exists: the same view blocks() builds, from the index.
+        from chain.node import views
+
+        node = self.node
+        out = []
+        with node.lock:
+            head = node.chain.head.height
+            for height in range(min(top, head), max(-1, min(top, head) - count), -1):
+                idx = node.chain.get_index(node.chain.get_hash_at(height))
+                view = views.header_fields(idx, node.params)
+                view["confirmations"] = head - height + 1
+                out.append(view)
+        return out
+
+    def block(self, ident: str | int) -> dict:
+        return self.node.block(ident)
+
+    def block_txs(self, block: dict, limit: int = 200) -> list[dict]:
+        """Transaction views of a block's first `limit` transactions."""
+        if "tx_views" in block:  # a node that answers block(ident, verbose=True)
+            return block["tx_views"][:limit]
+        if _kwarg_of(self.node.block, ("verbose",)):
+            return self.node.block(block["hash"], verbose=True).get("tx_views", [])[:limit]
+        # FALLBACK until Node.block(ident, verbose=True) exists: node.tx() per txid re-reads the whole block each
+        # time (quadratic on a full block), so decode the block once under the node's lock instead.
+        from chain.node import views
+
+        node = self.node
+        with node.lock:
+            raw = node.chain.get_block(bytes.fromhex(block["hash"]))
+            if raw is None:
+                return []
+            return [views.tx_view(tx, node.params) for tx in raw.txs[:limit]]
+
+    def tx(self, txid: str) -> dict:
+        return self.node.tx(txid)
+
+    def proof(self, txid: str) -> dict:
+        return self.node.proof(txid)
+
+    def account(self, address: str) -> dict:
+        return self.node.account(address)
+
+    def account_history(self, address: str, blocks: int = 500, limit: int = 100) -> dict:
+        """Confirmed transactions that touch an address, newest first, from the last `blocks` blocks."""
+        fn = getattr(self.node, "account_history", None)
+        if fn is not None:
+            return {"txs": fn(address, limit=limit), "scanned": None}
+        # FALLBACK until Node.account_history exists: scan recent blocks (bounded, so it stays quick).
+        from chain.node import views
+        from chain.tx import TRANSFER, get_transfer
+
+        node = self.node
+        raw = node.resolve_address(address)
+        out: list[dict] = []
+        with node.lock:
+            head = node.chain.head.height
+        low = max(0, head - blocks + 1)
+        for height in range(head, low - 1, -1):
+            with node.lock:
+                block = node.chain.get_block_at(height)
+                if block is None:
+                    continue
+                for tx in block.txs:
+                    to = get_transfer(tx).to if tx.kind == TRANSFER else None
+                    if tx.sender_address == raw or to == raw:
+                        view = views.tx_view(tx, node.params)
+                        view.update(height=height, block=block.hash.hex(), status="confirmed")
+                        out.append(view)
+            if len(out) >= limit:
+                break
+        return {"txs": out[:limit], "scanned": (low, head)}
+
+    def keys(self) -> list[dict]:
+        return self.node.keys()
+
+    def wallet(self) -> list[dict]:
+        """Each key the node can sign with, with its balance and nonce."""
+        out = []
+        for k in self.node.keys():
+            acct = self.node.account(k["address"])
+            out.append({**k, "balance": acct["balance"], "nonce": acct["nonce"], "pending": acct.get("pending", 0),
+                        "next_nonce": acct.get("next_nonce", acct["nonce"])})
+        return out
+
+    def mempool_view(self) -> list[dict]:
+        return self.node.mempool_view()
+
+    def template(self) -> dict:
+        return self.node.template_view()
+
+    def fee_estimate(self) -> dict:
+        return self.node.fee_estimate()
+
+    def mining_state(self) -> dict:
+        if self.service is None:
+            return {"mode": "manual", "workers": 0, "active": False, "traffic": 0.0}
+        return self.service.mining_state()
+
+    def verify(self) -> dict:
+        return self.node.verify()
+
+    # -- proof of stake ----------------------------------------------------------------------
+    def _pos(self, name: str, *args, **kwargs):
+        fn = getattr(self.node, name, None)
+        if fn is None:
+            raise PosUnavailable(f"This node has no proof-of-stake API yet (Node.{name} is missing). "
+                                 f"{POS_HINT}", "no-pos-api")
+        try:
+            return fn(*args, **kwargs)
+        except ChaintopError as e:
+            if e.code == "not-pos":
+                raise PosUnavailable(f"This chain runs {self.consensus} consensus: no validators, no committees, "
+                                     f"no checkpoints; finality is probabilistic (count confirmations). {POS_HINT}",
+                                     "not-pos") from None
+            raise
+
+    @property
+    def is_pos(self) -> bool:
+        return self.consensus != "pow"
+
+    def validators(self) -> list[dict]:
+        return self._pos("validators")
+
+    def committees(self, epoch: int | None = None) -> dict:
+        return self._pos("committees", epoch)
+
+    def finality(self) -> dict:
+        return self._pos("finality")
+
+    def duties(self) -> list[dict]:
+        return self._pos("duties")
+
+    # -- writes ----------------------------------------------------------------------------
+    def send(self, sender: str, to: str, amount: int, fee: int | None = None) -> dict:
+        return self.node.send(sender, to, amount, fee)
+
+    def stake(self, sender: str, amount: int) -> dict:
+        return self._pos("stake", sender, amount)
+
+    def unstake(self, sender: str, index: int) -> dict:
+        return self._pos("unstake", sender, index)
+
+    def validator_fault(self, index: int, mode: str) -> dict:
+        return self._pos("validator_fault", index, mode)
+
+    def mine(self, blocks: int = 1, to: str | None = None, should_stop=None) -> dict:
+        return self.node.mine(blocks, to, should_stop=should_stop)
+
+    def set_mining(self, mode: str) -> dict:
+        if self.service is None:
+            raise UsageError("no-service", "this node runs without its mining service")
+        return self.service.set_mining(mode)
+
+    def set_traffic(self, rate: float) -> dict:
+        if self.service is None:
+            raise UsageError("no-service", "this node runs without its traffic generator")
+        return self.service.set_traffic(rate)
+
+    def export_blocks(self, file: str) -> dict:
+        return self.node.export_blocks(file)
+
+    # -- names -----------------------------------------------------------------------------
+    def check_address(self, text: str) -> str | None:
+        """None if `text` is a dev label or a valid address of this network, else why not."""
+        text = text.strip()
+        if not text:
+            return "enter an address (ctdev1…) or a dev label (dev0…dev9)"
+        if text.startswith("dev") and text[3:].isdigit():
+            if int(text[3:]) < self.params.dev_accounts:
+                return None
+            return f"there are {self.params.dev_accounts} dev accounts: dev0…dev{self.params.dev_accounts - 1}"
+        try:
+            crypto.decode_address(self.hrp, text)
+        except ChaintopError as e:
+            return f"not an address of this network ({self.hrp}1…): {e.message}"
+        return None
+
+    def label_for(self, address: str) -> str | None:
+        for k in self.node.keys():
+            if k["address"] == address:
+                return k["label"]
+        return None
+
+
+def _kwarg_of(fn, names: tuple[str, ...]) -> str | None:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return None
+    for n in names:
+        if n in params:
+            return n
+    return None
+
+
+
+__all__ = ["Backend", "PosUnavailable", "NotFound", "POS_HINT"]

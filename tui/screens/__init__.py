@@ -1,0 +1,1 @@
+"""The TUI's screens: one top-level screen per mode, and detail screens pushed on top of them."""

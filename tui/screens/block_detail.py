@@ -1,0 +1,191 @@
+"""One block: every header field with what it means, the reward breakdown, its transactions (and PoS extras)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
+
+from tui import equivalents, fmt
+from tui.screens.base import ChainScreen
+from tui.widgets.field_table import FieldTable
+from tui.widgets.placeholder import Placeholder
+
+EXPLAIN = {
+    "height": "blocks between this one and genesis (genesis is 0)",
+    "hash": "double SHA-256 of the header: the block's id; for PoW it must be at or below the target",
+    "parent": "the hash of the block this one builds on — the chain link",
+    "timestamp": "miner-chosen time: above the median of the last 11, at most 2 h in the future",
+    "version": "header format version",
+    "tx_root": "RFC 6962 Merkle root over the txids: commits to the exact transaction list",
+    "state_root": "MuHash3072 digest of every account after this block: commits to the whole state",
+    "beneficiary": "who receives the block reward and the fees",
+    "bits": "the compact target (Bitcoin's nBits): the hash must be at or below it",
+    "nonce": "the number the miner varied until the hash fell under the target",
+    "difficulty": "how many times harder than the easiest target",
+    "chain_work": "expected hashes of the whole chain up to here: fork choice keeps the most work",
+    "confirmations": "this block plus the blocks on top of it; each makes reversing it costlier",
+    "size": "encoded bytes (header and transactions)",
+    "slot": "PoS: the time slot this block fills",
+    "proposer_index": "PoS: the validator chosen (by stake) to propose in this slot",
+    "randao_reveal": "PoS: the proposer's signature over the epoch, mixed into the randomness",
+    "operations_root": "PoS: commits to the attestations and slashing evidence carried",
+    "proposer_signature": "PoS: the proposer's Ed25519 signature over the header",
+    "status": "valid, or invalid (failed a consensus rule; never reconsidered)",
+    "main_chain": "on the best chain, or a side branch that lost fork choice",
+}
+ORDER = ("height", "hash", "parent", "timestamp", "confirmations", "main_chain", "status", "beneficiary", "bits",
+         "nonce", "difficulty", "chain_work", "slot", "proposer_index", "randao_reveal", "operations_root",
+         "proposer_signature", "tx_root", "state_root", "size", "version")
+
+
+def header_rows(block: dict, now: float) -> list[tuple]:
+    rows = []
+    for key in ORDER:
+        if key not in block:
+            continue
+        value = block[key]
+        if key == "timestamp":
+            value = f"{value} ({fmt.age(now - value)} ago)"
+        elif key == "difficulty":
+            value = f"{value:.6g}"
+        rows.append((key.replace("_", " "), value, EXPLAIN.get(key, "")))
+    return rows
+
+
+def reward_rows(block: dict) -> list[tuple]:
+    reward, fees = block.get("reward", 0), block.get("fees", 0)
+    return [
+        ("subsidy", f"{fmt.coins(reward)} coins", "new coins this height mints (halves every so many blocks)"),
+        ("fees", f"{fmt.coins(fees)} coins", "what its transactions paid"),
+        ("total", Text(f"{fmt.coins(reward + fees)} coins", style="bold"), f"to {block.get('beneficiary', '?')}"),
+    ]
+
+
+class BlockDetailScreen(ChainScreen):
+    TAB = "blocks"
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="block.back"),
+        Binding("left_square_bracket", "step(-1)", "Parent", id="block.parent"),
+        Binding("right_square_bracket", "step(1)", "Child", id="block.child"),
+        Binding("b", "beneficiary", "Beneficiary", id="block.beneficiary"),
+        Binding("x", "explain", "Explanations", id="block.explain"),
+    ]
+
+    def __init__(self, ident: str | int) -> None:
+        super().__init__()
+        self.ident = str(ident)
+        self.block: dict | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="block-scroll"):
+            yield Placeholder(id="block-status")
+            yield FieldTable("reward", id="block-reward")
+            table = DataTable(id="block-txs", cursor_type="row", zebra_stripes=True)
+            table.border_title = "transactions (enter opens one)"
+            yield table
+            yield Static("", id="block-pos", classes="panel")
+            yield FieldTable("header", id="block-header")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#block-txs", DataTable)
+        for col in ("#", "txid", "kind", "from", "to", "amount", "fee"):
+            table.add_column(col, key=col)
+        super().on_mount()
+
+    def reload(self) -> None:
+        self.query_one("#block-status", Placeholder).show({"title": f"loading block {self.ident}…"})
+        self.call(self.backend.block, self.ident, done=self._got_block, failed=self._failed, group="block")
+
+    def _failed(self, error) -> None:
+        self.query_one("#block-status", Placeholder).show({"title": "no such block", "message": str(getattr(
+            error, "message", error))})
+
+    def _got_block(self, block: dict) -> None:
+        self.block = block
+        status = self.query_one("#block-status", Placeholder)
+        status.display = False
+        self.query_one("#block-header", FieldTable).border_title = f"block {block['height']}: header fields (x hides " \
+                                                                   "the explanations)"
+        self._draw_fields()
+        self._show_pos(block)
+        table = self.query_one("#block-txs", DataTable)
+        table.clear()
+        n = len(block.get("txs", []))
+        table.border_title = f"{n} transaction(s) — enter opens one" if n else "no transactions"
+        if n:
+            self.call(self.backend.block_txs, block, done=self._got_txs, group="block-txs")
+
+    def _show_pos(self, block: dict) -> None:
+        pos = self.query_one("#block-pos", Static)
+        atts, evidence = block.get("attestations"), block.get("evidence", block.get("slashings"))
+        if atts is None and evidence is None:
+            pos.display = False
+            return
+        pos.display = True
+        pos.border_title = "attestations and evidence"
+        t = Text()
+        for a in (atts or [])[:50]:
+            voters = a.get("validators", a.get("aggregation", a.get("committee", [])))
+            t.append(f"slot {a.get('slot', '?')}: {len(voters) if isinstance(voters, list) else voters} vote(s) "
+                     f"source {a.get('source_epoch', '?')} -> target {a.get('target_epoch', '?')} head "
+                     f"{fmt.short(a.get('head'))}\n")
+        if not atts:
+            t.append("no attestations\n", style="dim")
+        for ev in evidence or []:
+            t.append(f"SLASHING EVIDENCE: {ev}\n", style="bold white on red")
+        pos.update(t)
+
+    def _got_txs(self, txs: list[dict]) -> None:
+        table = self.query_one("#block-txs", DataTable)
+        table.clear()
+        for i, tx in enumerate(txs):
+            name = self.model.name
+            table.add_row(i, fmt.short(tx["txid"], 16), tx.get("kind", "?"), name(tx.get("from")),
+                          name(tx.get("to")) if tx.get("to") else "-", fmt.coins(tx.get("amount")) if tx.get("amount") is not None
+                          else "-", fmt.coins(tx.get("fee")), key=tx["txid"])
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.app.open_tx(event.row_key.value)
+
+    def update_live(self, topics: frozenset[str]) -> None:
+        if "head" in topics and self.block is not None and self.due("block-conf", 1.0):
+            # confirmations grow with every block on top
+            self.call(self.backend.block, self.block["hash"], done=self._refresh_header, group="block")
+
+    def _refresh_header(self, block: dict) -> None:
+        self.block = block
+        self._draw_fields()
+
+    def _draw_fields(self) -> None:
+        explain = self.app.explain
+        self.query_one("#block-header", FieldTable).show({"rows": header_rows(self.block, self.now()),
+                                                           "explain": explain})
+        self.query_one("#block-reward", FieldTable).border_title = f"block {self.block['height']}: reward"
+        self.query_one("#block-reward", FieldTable).show({"rows": reward_rows(self.block), "explain": explain})
+
+    def action_explain(self) -> None:
+        self.app.explain = not self.app.explain
+        if self.block is not None:
+            self._draw_fields()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_step(self, delta: int) -> None:
+        if self.block is None:
+            return
+        target = self.block["height"] + delta
+        if target < 0 or target > self.model.status.get("height", target):
+            self.app.notify("no block there: this is the " + ("genesis" if target < 0 else "head"), timeout=2)
+            return
+        self.ident = str(target)
+        self.app.show_command(equivalents.block(target))
+        self.reload()
+
+    def action_beneficiary(self) -> None:
+        if self.block is not None:
+            self.app.open_account(self.block["beneficiary"])
