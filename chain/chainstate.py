@@ -41,7 +41,7 @@ from chain.state import (
     undo_block,
 )
 from chain.transition import apply_tx
-from chain.tx import Tx, check_tx
+from chain.tx import TRANSFER, Tx, check_tx, get_transfer
 
 Clock = Callable[[], float]
 _INDEX_CACHE_MAX = 50_000
@@ -531,8 +531,10 @@ class ChainState:
         batch = ChainBatch()
         disconnected = [b for _, b in disconnected_pairs]
         for idx, block in disconnected_pairs:
-            for tx in block.txs:
+            for i, tx in enumerate(block.txs):
                 batch.tx_locations[tx.txid] = None
+                for address in tx_addresses(tx):
+                    batch.address_index[(address, idx.height, i)] = None
             batch.heights[idx.height] = None
             batch.undo[idx.hash] = None
         connected: list[Block] = []
@@ -541,6 +543,8 @@ class ChainState:
             batch.undo[idx.hash] = undo.encode()
             for i, tx in enumerate(block.txs):
                 batch.tx_locations[tx.txid] = TxLocation(idx.hash, i)
+                for address in tx_addresses(tx):
+                    batch.address_index[(address, idx.height, i)] = tx.txid
             connected.append(block)
         if new_block is not None:
             batch.blocks[new_block.hash] = new_block.encode()
@@ -640,6 +644,14 @@ class ChainState:
             signature = proposer_key.sign(pos.proposal_message(self.params.chain_id, header.hash))
             header = header.replace(seal=PosSeal(pos_slot, proposer, seal.randao_reveal, signature))
         return Block(header, tuple(included), block_ops), rejected
+
+
+def tx_addresses(tx: Tx) -> set[bytes]:
+    """The accounts a transaction touches: its sender, and a transfer's recipient."""
+    out = {tx.sender_address}
+    if tx.kind == TRANSFER:
+        out.add(get_transfer(tx).to)
+    return out
 
 
 def load_params(db: ChainDB) -> Params:

@@ -12,6 +12,7 @@ STATE = b"s"  # s + state record key       -> record bytes (accounts, validators
 UNDO = b"u"  # u + block hash             -> Undo
 POOL = b"p"  # p + txid                   -> pending transaction bytes
 META = b"m"  # m + name                   -> head hash, root accumulator, params, schema version
+ADDRESS = b"x"  # x + address + height (u64 BE) + position (u32 BE) -> txid: an account's history
 
 SCHEMA_VERSION = 1
 
@@ -48,6 +49,10 @@ def undo_key(h: bytes) -> bytes:
 
 def pool_key(txid: bytes) -> bytes:
     return POOL + txid
+
+
+def address_key(address: bytes, height: int, position: int) -> bytes:
+    return ADDRESS + address + _HEIGHT.pack(height) + position.to_bytes(4, "big")
 
 
 def meta_key(name: str) -> bytes:

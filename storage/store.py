@@ -108,6 +108,14 @@ class ChainStore:
     def iter_pool(self) -> Iterator[tuple[bytes, bytes]]:
         yield from self._iter(schema.POOL)
 
+    def iter_address(self, address: bytes) -> Iterator[tuple[int, int, bytes]]:
+        """(height, position, txid) of the account's transactions, newest first."""
+        prefix = schema.ADDRESS + address
+        with self._db.iterator(prefix=prefix, reverse=True) as it:
+            for key, txid in it:
+                rest = key[len(prefix):]
+                yield int.from_bytes(rest[:8], "big"), int.from_bytes(rest[8:12], "big"), txid
+
     def iter_blocks_raw(self) -> Iterator[tuple[bytes, bytes]]:
         yield from self._iter(schema.BLOCK)
 
@@ -131,6 +139,8 @@ class ChainStore:
                 _put_or_delete(wb, schema.pool_key(txid), raw)
             for name, raw in batch.meta.items():
                 _put_or_delete(wb, schema.meta_key(name), raw)
+            for (address, height, position), txid in batch.address_index.items():
+                _put_or_delete(wb, schema.address_key(address, height, position), txid)
 
     def put_pool(self, txid: bytes, raw: bytes | None) -> None:
         """One pending transaction in or out: not consensus data, so no sync (the chain's batches sync)."""

@@ -3,7 +3,6 @@ and the few fallbacks used until the node offers a call (each marked). Called fr
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 from chain import crypto
@@ -33,7 +32,6 @@ class Backend:
         self.hrp = self.params.hrp
         self.network = self.params.network
         self.consensus = self.params.consensus
-        self._blocks_kw = _kwarg_of(node.blocks, ("start", "before", "top"))
 
     # -- reads -----------------------------------------------------------------------------
     def status(self) -> dict:
@@ -46,45 +44,15 @@ class Backend:
         """Header views for heights top, top-1, ... (count of them, stopping at genesis): one page."""
         if top < 0 or count < 1:
             return []
-        count = min(count, top + 1)
-        if self._blocks_kw is not None:
-            return self.node.blocks(last=count, **{self._blocks_kw: top})
-        return self._headers_fallback(top, count)
-
-    def _headers_fallback(self, top: int, count: int) -> list[dict]:
-        # FALLBACK until Node.blocks(last, start=height) exists: the same view blocks() builds, from the index.
-        from chain.node import views
-
-        node = self.node
-        out = []
-        with node.lock:
-            head = node.chain.head.height
-            for height in range(min(top, head), max(-1, min(top, head) - count), -1):
-                idx = node.chain.get_index(node.chain.get_hash_at(height))
-                view = views.header_fields(idx, node.params)
-                view["confirmations"] = head - height + 1
-                out.append(view)
-        return out
+        return self.node.blocks(last=min(count, top + 1), start=top)
 
     def block(self, ident: str | int) -> dict:
         return self.node.block(ident)
 
     def block_txs(self, block: dict, limit: int = 200) -> list[dict]:
-        """Transaction views of a block's first `limit` transactions."""
-        if "tx_views" in block:  # a node that answers block(ident, verbose=True)
-            return block["tx_views"][:limit]
-        if _kwarg_of(self.node.block, ("verbose",)):
-            return self.node.block(block["hash"], verbose=True).get("tx_views", [])[:limit]
-        # FALLBACK until Node.block(ident, verbose=True) exists: node.tx() per txid re-reads the whole block each
-        # time (quadratic on a full block), so decode the block once under the node's lock instead.
-        from chain.node import views
-
-        node = self.node
-        with node.lock:
-            raw = node.chain.get_block(bytes.fromhex(block["hash"]))
-            if raw is None:
-                return []
-            return [views.tx_view(tx, node.params) for tx in raw.txs[:limit]]
+        """Transaction views of a block's first `limit` transactions (the block decoded once, on the node)."""
+        views = block["tx_views"] if "tx_views" in block else self.node.block(block["hash"], verbose=True)["tx_views"]
+        return views[:limit]
 
     def tx(self, txid: str) -> dict:
         return self.node.tx(txid)
@@ -95,35 +63,9 @@ class Backend:
     def account(self, address: str) -> dict:
         return self.node.account(address)
 
-    def account_history(self, address: str, blocks: int = 500, limit: int = 100) -> dict:
-        """Confirmed transactions that touch an address, newest first, from the last `blocks` blocks."""
-        fn = getattr(self.node, "account_history", None)
-        if fn is not None:
-            return {"txs": fn(address, limit=limit), "scanned": None}
-        # FALLBACK until Node.account_history exists: scan recent blocks (bounded, so it stays quick).
-        from chain.node import views
-        from chain.tx import TRANSFER, get_transfer
-
-        node = self.node
-        raw = node.resolve_address(address)
-        out: list[dict] = []
-        with node.lock:
-            head = node.chain.head.height
-        low = max(0, head - blocks + 1)
-        for height in range(head, low - 1, -1):
-            with node.lock:
-                block = node.chain.get_block_at(height)
-                if block is None:
-                    continue
-                for tx in block.txs:
-                    to = get_transfer(tx).to if tx.kind == TRANSFER else None
-                    if tx.sender_address == raw or to == raw:
-                        view = views.tx_view(tx, node.params)
-                        view.update(height=height, block=block.hash.hex(), status="confirmed")
-                        out.append(view)
-            if len(out) >= limit:
-                break
-        return {"txs": out[:limit], "scanned": (low, head)}
+    def account_history(self, address: str, limit: int = 100) -> dict:
+        """Confirmed transactions that touch an address, newest first (the node's address index)."""
+        return {"txs": self.node.account_history(address, limit=limit), "scanned": None}
 
     def keys(self) -> list[dict]:
         return self.node.keys()
@@ -235,18 +177,6 @@ class Backend:
             if k["address"] == address:
                 return k["label"]
         return None
-
-
-def _kwarg_of(fn, names: tuple[str, ...]) -> str | None:
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return None
-    for n in names:
-        if n in params:
-            return n
-    return None
-
 
 
 __all__ = ["Backend", "PosUnavailable", "NotFound", "POS_HINT"]

@@ -70,11 +70,14 @@ class RpcClient:
     def status(self) -> dict:
         return self.call("status")
 
-    def blocks(self, last: int = 10) -> list[dict]:
-        return self.call("blocks", last=last)
+    def blocks(self, last: int = 10, start: int | None = None) -> list[dict]:
+        return self.call("blocks", last=last, start=start)
 
-    def block(self, ident: str | int) -> dict:
-        return self.call("block", id=str(ident))
+    def block(self, ident: str | int, verbose: bool = False) -> dict:
+        return self.call("block", id=str(ident), verbose=verbose or None)
+
+    def account_history(self, address: str, limit: int = 100) -> list[dict]:
+        return self.call("account_history", address=address, limit=limit)
 
     def tx(self, txid: str) -> dict:
         return self.call("tx", txid=txid)

@@ -179,15 +179,18 @@ class Miner:
             self._current.value = 0  # tells every worker to drop this job
 
     def _mine_inline(self, header, prefix, target, target_int, start_time, progress, should_stop) -> Header | None:
-        nonce, hashes = 0, 0
+        nonce, hashes, best_all, last = 0, 0, b"\xff" * 32, start_time
         while True:
             if should_stop is not None and should_stop():
                 return None
             found, tried, best = search(prefix, target, nonce, 1, CHUNK)
             hashes += tried
+            best_all = min(best_all, best)
+            now = time.monotonic()
+            if progress is not None and (found is not None or now - last >= 0.25):
+                last = now
+                progress(MiningProgress(header.height, hashes, now - start_time, best_all, target_int, 1))
             if found is not None:
-                if progress is not None:
-                    progress(MiningProgress(header.height, hashes, time.monotonic() - start_time, best, target_int, 1))
                 return header.with_nonce(found)
             nonce += CHUNK
 

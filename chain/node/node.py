@@ -238,24 +238,49 @@ class Node:
         return block
 
     @locked
-    def block(self, ident: str | int) -> dict:
+    def block(self, ident: str | int, verbose: bool = False) -> dict:
+        """A block's header fields, txids, votes and evidence; verbose adds every transaction's view."""
         block = self._resolve_block(ident)
         idx = self.chain.get_index(block.hash)
         view = views.block_view(block, idx, self.params, self.chain.get_confirmations(block.hash))
         view["main_chain"] = self.chain.is_on_main_chain(idx)
         view["status"] = "invalid" if idx.status == STATUS_INVALID else "valid"
+        if verbose:
+            view["tx_views"] = [views.tx_view(tx, self.params) for tx in block.txs]
         return view
 
     @locked
-    def blocks(self, last: int = 10) -> list[dict]:
+    def blocks(self, last: int = 10, start: int | None = None) -> list[dict]:
+        """Header views of `last` main-chain blocks, newest first, from the head or from height `start` (a page)."""
         if last < 1:
             raise UsageError("bad-count", "--last must be at least 1")
         out = []
-        top = self.chain.head.height
+        head = self.chain.head.height
+        top = head if start is None else min(start, head)
+        if top < 0:
+            raise UsageError("bad-height", "start must be a height, 0 or more")
         for height in range(top, max(-1, top - last), -1):
             idx = self.chain.get_index(self.chain.get_hash_at(height))
             view = views.header_fields(idx, self.params)
-            view["confirmations"] = top - height + 1
+            view["confirmations"] = head - height + 1
+            out.append(view)
+        return out
+
+    @locked
+    def account_history(self, address: str, limit: int = 100) -> list[dict]:
+        """The account's confirmed transactions, newest first (from the address index)."""
+        raw = self.resolve_address(address)
+        out = []
+        for height, position, txid in self.store.iter_address(raw):
+            if len(out) >= limit:
+                break
+            loc = self.store.get_tx_location(txid)
+            if loc is None:
+                continue
+            block = self.chain.get_block(loc.block)
+            view = views.tx_view(block.txs[loc.index], self.params)
+            view.update(status="confirmed", block=loc.block.hex(), height=height, index=position,
+                        confirmations=self.chain.get_confirmations(loc.block))
             out.append(view)
         return out
 
@@ -268,13 +293,18 @@ class Node:
         if loc is None:
             raise NotFound("tx-not-found", f"no transaction {txid_text} in the chain or the mempool")
         block = self.chain.get_block(loc.block)
-        return block.txs[loc.index], {
+        where = {
             "status": "confirmed",
             "block": loc.block.hex(),
             "height": block.height,
             "index": loc.index,
             "confirmations": self.chain.get_confirmations(loc.block),
         }
+        if self.validator is not None:
+            cs = self.chain.consensus_state()
+            finalized = self.chain.checkpoint_block(cs.finalized.root)
+            where["finalized"] = where["confirmations"] > 0 and block.height <= finalized.height
+        return block.txs[loc.index], where
 
     @locked
     def tx(self, txid: str) -> dict:

@@ -92,7 +92,7 @@ def bind_params(method: str, spec, params: Any) -> dict:
                 kwargs[p.kwarg] = p.default
             continue
         value = named[p.name]
-        if isinstance(value, bool) or not isinstance(value, p.kind):
+        if (isinstance(value, bool) and p.kind is not bool) or not isinstance(value, p.kind):
             kinds = p.kind if isinstance(p.kind, tuple) else (p.kind,)
             want = " or ".join(k.__name__ for k in kinds)
             raise RpcError(INVALID_PARAMS, f"param {p.name!r} must be {want}, got {type(value).__name__}",

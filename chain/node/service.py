@@ -127,6 +127,17 @@ class NodeService:
             workers = self.node._miner.workers if self.node._miner else (self.node._workers or _cpus())
             self.node.events.emit(ev.MiningStateChanged(self.mode, workers, active))
 
+    def set_workers(self, workers: int) -> dict:
+        """Change the number of mining worker processes (the next search starts with the new pool)."""
+        if not 1 <= workers <= 64:
+            raise UsageError("bad-workers", "workers must be between 1 and 64")
+        with self.node.mining_lock:
+            if self.node._miner is not None:
+                self.node._miner.close()
+                self.node._miner = None
+            self.node._workers = workers
+        return self.mining_state()
+
     # -- traffic ---------------------------------------------------------------------------
     def set_traffic(self, rate: float) -> dict:
         if not 0 <= rate <= 10_000:  # also refuses NaN, which compares false both ways

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chain.abc import BlockIndex
-from chain.block import Block
+from chain.block import Block, Header
 from chain.consensus import pow as pow_rules
 from chain.crypto import encode_address
 from chain.params import Params, format_coins
@@ -54,6 +54,21 @@ def header_fields(idx: BlockIndex, params: Params) -> dict:
 def block_view(block: Block, idx: BlockIndex, params: Params, confirmations: int) -> dict:
     out = header_fields(idx, params)
     out["txs"] = [tx.txid.hex() for tx in block.txs]
+    out["ops_root"] = block.header.ops_root.hex()
+    if block.header.is_pos:
+        seal = block.header.seal
+        out.update(engine="pos", slot=seal.slot, proposer_index=seal.proposer_index,
+                   randao_reveal=seal.randao_reveal.hex(), proposer_signature=seal.signature.hex())
+    else:
+        out["engine"] = "pow"
+    out["attestations"] = [
+        {"slot": a.data.slot, "validator": a.validator_index, "head": a.data.head.hex(),
+         "source_epoch": a.data.source.epoch, "target_epoch": a.data.target.epoch, "target_root": a.data.target.root.hex()}
+        for a in block.ops.attestations]
+    out["evidence"] = (
+        [{"kind": "double-proposal", "validator": Header.decode(e.header_1.header).seal.proposer_index}
+         for e in block.ops.proposer_slashings]
+        + [{"kind": "attester", "validator": e.attestation_1.validator_index} for e in block.ops.attester_slashings])
     fees = sum(tx.fee for tx in block.txs)
     reward = params.block_reward(block.height) if block.height > 0 else 0
     out.update(size=block.size, confirmations=confirmations, reward=reward, fees=fees,

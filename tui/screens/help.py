@@ -59,7 +59,7 @@ Keys: `[` parent · `]` child · `b` beneficiary's account · `escape` back.
 hashed up from the txid, give the tx root in the header. Keys: `b` block · `f` sender · `t` recipient.
 
 **Account**: balance, nonce (transactions sent and confirmed), next nonce (counting pending ones), pending count,
-and recent history (scanned from recent blocks).
+and its history (every confirmed transaction that sent from or paid to it, newest first).
 """,
     "mempool": """\
 ## Mempool
