@@ -80,15 +80,18 @@ def register(app: typer.Typer) -> None:
     def mining(
         mode: Annotated[str | None, typer.Argument(help="auto, interval, manual or off (omit to show).")] = None,
         traffic: Annotated[float | None, typer.Option("--traffic", help="Generated transfers per second.")] = None,
+        workers: Annotated[int | None, typer.Option("--workers", help="Mining worker processes.")] = None,
         as_json: JsonFlag = False,
     ) -> None:
-        """Show or switch the running node's mining mode (and traffic rate)."""
+        """Show or switch the running node's mining mode, traffic rate and worker count."""
         with open_node(embedded_ok=False) as api:
             data = api.mining_state()
             if mode is not None:
                 data = api.set_mining(mode)
             if traffic is not None:
                 data = api.set_traffic(traffic)
+            if workers is not None:
+                data = api.set_workers(workers)
         output.emit(data, as_json, lambda d: output.kv_table(
             [("mode", d["mode"]), ("workers", d["workers"]), ("searching now", d["active"]),
              ("traffic", f"{d['traffic']} tx/s")], title="mining"))

@@ -8,6 +8,8 @@ from tui.screens.prompt import ConfirmScreen, PromptScreen
 from tui.screens.staking import StakeScreen, UnstakeScreen
 from tui.workers import call_node, describe_error
 
+MIN_WORKERS, MAX_WORKERS = 1, 64  # what NodeService.set_workers accepts
+
 
 class Actions:
     def __init__(self, app) -> None:
@@ -17,9 +19,10 @@ class Actions:
     def backend(self):
         return self.app.backend
 
-    def _run(self, command: str | None, fn, *args, done=None, failed=None, ok: str | None = None, **kwargs) -> None:
+    def _run(self, command: str | None, fn, *args, done=None, failed=None, ok: str | None = None,
+             note: str | None = None, **kwargs) -> None:
         if command:
-            self.app.show_command(command)
+            self.app.show_command(command, note=note)
 
         def finished(result) -> None:
             if ok:
@@ -52,6 +55,17 @@ class Actions:
                   done=lambda state: self.app.model.load_mining(state),
                   ok=f"traffic: {rate:g} transfers a second" if rate else "traffic: off")
 
+    def set_workers(self, workers: int) -> None:
+        """Resize the running miner's pool (`chaintop mining --workers N` does the same over RPC)."""
+        self._run(equivalents.workers(workers), self.backend.set_workers, workers,
+                  done=lambda state: self.app.model.load_mining(state),
+                  ok=f"mining workers: {workers} for this run (the next search starts with them)")
+
+    def prompt_workers(self) -> None:
+        self.app.push_screen(PromptScreen("mining workers: how many processes search nonces?", "1 to 64",
+                                          check=_check_workers),
+                             lambda v: v and self.set_workers(int(v)))
+
     # -- wallet ----------------------------------------------------------------------------
     def send(self, sender: str, to: str, amount: int, fee: int | None, done=None) -> None:
         self._run(equivalents.send(sender, to, amount, fee), self.backend.send, sender, to, amount, fee, done=done,
@@ -65,10 +79,10 @@ class Actions:
         self._run(equivalents.unstake(sender, index), self.backend.unstake, sender, index,
                   ok=f"validator #{index} asked to exit")
 
-    def fault(self, index: int, mode: str) -> None:
+    def fault(self, index: int, mode: str, done=None) -> None:
         words = {"offline": "is offline: it stops proposing and attesting", "online": "is back online",
                  "equivocate": "will equivocate: expect it to be slashed"}
-        self._run(equivalents.fault(index, mode), self.backend.validator_fault, index, mode,
+        self._run(equivalents.fault(index, mode), self.backend.validator_fault, index, mode, done=done,
                   ok=f"validator #{index} {words.get(mode, mode)}")
 
     # -- dialogs ---------------------------------------------------------------------------
@@ -88,11 +102,11 @@ class Actions:
         self.app.push_screen(UnstakeScreen(validator, labels, owner),
                              lambda v: v and self.unstake(v["sender"], v["index"]))
 
-    def equivocate_dialog(self, index: int) -> None:
+    def equivocate_dialog(self, index: int, done=None) -> None:
         self.app.push_screen(ConfirmScreen(f"Make validator #{index} equivocate?",
                                            "It will sign two conflicting messages for one slot. Any node that sees "
                                            "both includes the evidence and the validator is slashed and ejected."),
-                             lambda yes: yes and self.fault(index, "equivocate"))
+                             lambda yes: yes and self.fault(index, "equivocate", done=done))
 
     def fault_prompt(self, mode: str) -> None:
         self.app.push_screen(PromptScreen(f"validator {mode}: which validator index?", "e.g. 3", check=_check_index),
@@ -156,6 +170,11 @@ class Actions:
 
 def _check_index(v: str) -> str | None:
     return None if v.isdigit() else "a validator index is a whole number"
+
+
+def _check_workers(v: str) -> str | None:
+    return None if v.isdigit() and MIN_WORKERS <= int(v) <= MAX_WORKERS else (
+        f"a whole number of worker processes, {MIN_WORKERS} to {MAX_WORKERS}")
 
 
 def _check_count(v: str) -> str | None:

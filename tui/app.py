@@ -69,6 +69,7 @@ class ChaintopApp(App[int]):
         self.model = LiveModel(clock)
         self.actions = Actions(self)
         self.last_command: str | None = None
+        self.last_note: str | None = None  # said beside the command when it is not an exact equivalent
         self.is_exiting = False
         self.explain = True  # field explanations on detail screens (x toggles)
         self._status_due = False
@@ -204,16 +205,19 @@ class ChaintopApp(App[int]):
             self.notify(f"no block or transaction {h[:16]}… on this node", severity="warning", title="search")
 
     # -- the hint line ---------------------------------------------------------------------
-    def show_command(self, command: str, quiet: bool = False) -> None:
-        """Put the equivalent chaintop command on the hint line; `quiet` skips the notification (navigation)."""
+    def show_command(self, command: str, quiet: bool = False, note: str | None = None) -> None:
+        """Put the equivalent chaintop command on the hint line; `quiet` skips the notification (navigation);
+        `note` says how the command differs from what the TUI just did (e.g. it only applies at the next start)."""
         if not command:
             return
         self.last_command = command
+        self.last_note = note
         refresh = getattr(self.screen, "refresh_chrome", None)
         if refresh is not None:
             refresh()
         if not quiet:
-            self.notify(f"$ {self.cli_prefix} {command}", title="same as", timeout=4)
+            self.notify(f"$ {self.cli_prefix} {command}" + (f"\n({note})" if note else ""),
+                        title="at the next start" if note else "same as", timeout=4)
 
     # -- quitting --------------------------------------------------------------------------
     def action_quit_clean(self) -> None:

@@ -127,6 +127,17 @@ class Backend:
     def duties(self) -> list[dict]:
         return self._pos("duties")
 
+    def votes_included(self, first_slot: int, last_slot: int, depth: int) -> dict[int, int]:
+        """slot -> how many validators' votes for it (first_slot..last_slot) the newest `depth` blocks carry.
+        Votes cast before this node started were never seen live; the blocks still hold them."""
+        head = self.node.status()["height"]
+        voters: dict[int, set[int]] = {}
+        for height in range(head, max(0, head - depth), -1):
+            for a in self.node.block(height).get("attestations", []):
+                if first_slot <= a["slot"] <= last_slot:
+                    voters.setdefault(a["slot"], set()).add(a["validator"])
+        return {slot: len(v) for slot, v in voters.items()}
+
     # -- writes ----------------------------------------------------------------------------
     def send(self, sender: str, to: str, amount: int, fee: int | None = None) -> dict:
         return self.node.send(sender, to, amount, fee)
@@ -147,6 +158,11 @@ class Backend:
         if self.service is None:
             raise UsageError("no-service", "this node runs without its mining service")
         return self.service.set_mining(mode)
+
+    def set_workers(self, workers: int) -> dict:
+        if self.service is None:
+            raise UsageError("no-service", "this node runs without its mining service")
+        return self.service.set_workers(workers)
 
     def set_traffic(self, rate: float) -> dict:
         if self.service is None:

@@ -29,6 +29,7 @@ def chain_commands(app) -> list[tuple[str, Callable[[], object], str]]:
         ("mining: interval", partial(a.set_mining, "interval"), "one block per target spacing"),
         ("mining: manual", partial(a.set_mining, "manual"), "only when asked"),
         ("mining: off", partial(a.set_mining, "off"), "never mine"),
+        ("mining: workers…", a.prompt_workers, "worker processes searching nonces  (chaintop mining --workers N)"),
         ("traffic: off", partial(a.set_traffic, 0.0), "stop the generated transfers"),
         ("traffic: 10 tx/s", partial(a.set_traffic, 10.0), "generated transfers among the dev accounts"),
         ("traffic: 200 tx/s", partial(a.set_traffic, 200.0), "a busy mempool"),

@@ -34,6 +34,10 @@ def traffic(rate: float) -> str:
     return f"mining --traffic {rate:g}"
 
 
+def workers(n: int) -> str:
+    return f"mining --workers {n}"
+
+
 def block(ident: str | int) -> str:
     return f"block {ident}"
 

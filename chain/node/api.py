@@ -71,6 +71,7 @@ METHODS: dict[str, tuple[str, tuple[Param, ...]]] = {
     "mining_get": ("mining_state", ()),
     "mining_set": ("set_mining", (Param("mode", str),)),
     "traffic_set": ("set_traffic", (Param("rate", (int, float)),)),
+    "workers_set": ("set_workers", (Param("workers", int),)),
     "template": ("template_view", ()),
     "stop": ("stop_node", ()),
     "validators": ("validators", ()),

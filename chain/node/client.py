@@ -130,6 +130,9 @@ class RpcClient:
     def set_traffic(self, rate: float) -> dict:
         return self.call("traffic_set", rate=rate)
 
+    def set_workers(self, workers: int) -> dict:
+        return self.call("workers_set", workers=workers)
+
     def stop_node(self) -> dict:
         return self.call("stop")
 

@@ -136,7 +136,9 @@ class NodeService:
                 self.node._miner.close()
                 self.node._miner = None
             self.node._workers = workers
-        return self.mining_state()
+        state = self.mining_state()
+        self.node.events.emit(ev.MiningStateChanged(self.mode, workers, self._mining_active))
+        return state
 
     # -- traffic ---------------------------------------------------------------------------
     def set_traffic(self, rate: float) -> dict:

@@ -1,5 +1,6 @@
-"""TUI fixtures: a deterministic prebuilt regtest chain (fixed clock, dev keys), copied per test and opened by a
-RunningNode (manual mining, no traffic), and the app on top of it with a frozen display clock."""
+"""TUI fixtures: deterministic prebuilt chains (fixed clock, dev keys) — a regtest (PoW) one and a hybrid one
+(PoW blocks, FFG committees) — copied per test and opened by a RunningNode (manual mining, no traffic), and the
+app on top of it with a frozen display clock."""
 
 from __future__ import annotations
 
@@ -11,12 +12,18 @@ import pytest
 
 from chain.node.daemon import RunningNode
 from chain.node.node import Node
-from chain.params import COIN, REGTEST
+from chain.params import COIN, HYBRID_DEVNET, REGTEST
 
 GENESIS = REGTEST.genesis_time
 BLOCKS = 12  # the prebuilt chain's height
 FROZEN_NOW = GENESIS + BLOCKS * 10 + 95  # what the app's clock says: ages on screen never move
 SIZE = (120, 40)
+
+HYBRID_GENESIS = HYBRID_DEVNET.genesis_time  # hybrid-devnet has a fixed genesis date, like regtest
+HYBRID_BLOCKS = 36  # 4.5 epochs of 8 blocks: epoch 3 justified, epoch 2 finalized, epoch 4 half voted
+HYBRID_NOW = HYBRID_GENESIS + HYBRID_BLOCKS * 10 + 95
+HYBRID_STAKE_AT = 4  # dev3 stakes 32 coins in this block: validator 16, active two epochs later
+HYBRID_EQUIVOCATOR = 5  # told to equivocate before block 9 (its committee's slot); slashed by the evidence in 10
 
 
 class StepClock:
@@ -53,6 +60,62 @@ def build_chain(path: Path) -> dict:
     return facts
 
 
+def build_hybrid_chain(path: Path) -> dict:
+    """hybrid-devnet: 36 PoW blocks at +10 s each, no retargeting; the committee of slot h votes on block h and the
+    votes ride in block h+1, so FFG justifies and finalizes epochs. A stake in block 4, a double vote by validator 5
+    at slot 9 with its evidence (and the slashing) in block 10, transfers in blocks 6, 12 and 20, two left pending.
+    Same keys, same clock, same shuffle: the same chain, hash for hash, on every run."""
+    clock = StepClock(HYBRID_GENESIS)
+    node = Node.create(path, "hybrid-devnet", clock=clock, pow_no_retarget=True)
+    facts: dict = {"txids": []}
+    try:
+        for height in range(1, HYBRID_BLOCKS + 1):
+            clock.now = HYBRID_GENESIS + 10 * height
+            if height == HYBRID_STAKE_AT:
+                facts["stake"] = node.stake("dev3", 32 * COIN)["txid"]
+            if height == 9:
+                node.validator_fault(HYBRID_EQUIVOCATOR, "equivocate")
+            if height in (6, 12, 20):
+                facts["txids"].append(node.send("dev1", "dev2", height * COIN, None)["txid"])
+            node.mine(1)
+        clock.now = HYBRID_GENESIS + 10 * HYBRID_BLOCKS + 5
+        facts["pending"] = [node.send(f"dev{4 + i}", "dev9", COIN * (i + 1), node.params.min_fee * (2 + i))["txid"]
+                            for i in range(2)]
+        facts["evidence_block"] = next(h for h in range(1, HYBRID_BLOCKS + 1) if node.block(h)["evidence"])
+        facts["head"] = node.status()["head"]
+        facts["finality"] = node.finality()
+    finally:
+        node.close()
+    return facts
+
+
+@pytest.fixture(scope="session")
+def hybrid_prebuilt(tmp_path_factory) -> tuple[Path, dict]:
+    path = tmp_path_factory.mktemp("tui-hybrid") / "hybrid"
+    facts = build_hybrid_chain(path)
+    return path, facts
+
+
+@pytest.fixture
+def hybrid_facts(hybrid_prebuilt) -> dict:
+    return hybrid_prebuilt[1]
+
+
+@pytest.fixture
+def hybrid_running(hybrid_prebuilt, tmp_path):
+    src, _ = hybrid_prebuilt
+    datadir = tmp_path / "hybrid"
+    shutil.copytree(src, datadir)
+    node = RunningNode(datadir, mining="manual", traffic=0.0, workers=1).start()
+    yield node
+    node.close()
+
+
+@pytest.fixture
+def hybrid_app(hybrid_running):
+    return make_app(hybrid_running, clock=lambda: HYBRID_NOW)
+
+
 @pytest.fixture(scope="session")
 def prebuilt(tmp_path_factory) -> tuple[Path, dict]:
     path = tmp_path_factory.mktemp("tui-chain") / "regtest"
@@ -75,12 +138,12 @@ def running(prebuilt, tmp_path):
     node.close()
 
 
-def make_app(running_node, **kwargs):
+def make_app(running_node, clock=lambda: FROZEN_NOW, **kwargs):
     from tui.app import ChaintopApp
     from tui.backend import Backend
 
     backend = Backend(running_node.node, running_node.service, running_node, running_node.datadir)
-    return ChaintopApp(backend, clock=lambda: FROZEN_NOW, cli_prefix="chaintop", live_clock=False, **kwargs)
+    return ChaintopApp(backend, clock=clock, cli_prefix="chaintop", live_clock=False, **kwargs)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import threading
 from textual.widgets import DataTable, Input, Label
 
 from chain.node import events as ev
-from tests.tui.conftest import SIZE, make_app, run, settle, wait_for
+from tests.tui.conftest import SIZE, make_app, panel_text, run, settle, wait_for
 from tui.screens.account import AccountScreen
 from tui.screens.block_detail import BlockDetailScreen
 from tui.screens.blocks import BlocksScreen
@@ -16,6 +16,7 @@ from tui.screens.events import EventsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.mempool import MempoolScreen
 from tui.screens.mining import MiningScreen
+from tui.screens.prompt import PromptScreen
 from tui.screens.tx import TxScreen
 from tui.screens.validators import ValidatorsScreen
 from tui.screens.wallet import WalletScreen
@@ -192,6 +193,45 @@ def test_mining_keys_switch_modes_and_mine(app, running):
             await wait_for(pilot, lambda: service.traffic_rate == 0.0, what="traffic off")
             await pilot.press("o")
             await wait_for(pilot, lambda: service.mode == "off", what="mining off")
+
+    run(scenario())
+
+
+def test_mining_workers_keys_resize_the_pool_and_show_the_command(app, running):
+    service = running.service
+    workers = lambda: service.mining_state()["workers"]  # noqa: E731
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("4")
+            await settle(pilot)
+            assert workers() == 1
+            await pilot.press("plus")
+            await wait_for(pilot, lambda: workers() == 2, what="two workers")
+            assert app.last_command == "mining --workers 2"
+            hint = panel_text(app.screen.query_one("#hint"))
+            assert "$ chaintop mining --workers 2" in hint, hint
+            await wait_for(pilot, lambda: "2 worker(s)" in panel_text(app.screen.query_one("#mining-summary")),
+                           what="the summary showing two workers")
+            height = running.node.status()["height"]
+            await pilot.press("space")  # the miner's pool was rebuilt: it still mines
+            await wait_for(pilot, lambda: running.node.status()["height"] == height + 1, what="a block with 2 workers")
+            await pilot.press("minus")
+            await wait_for(pilot, lambda: workers() == 1, what="back to one worker")
+            assert app.last_command == "mining --workers 1"
+            await settle(pilot)
+            await pilot.press("minus")  # one is the fewest: nothing asked of the node, a warning instead
+            await settle(pilot)
+            assert workers() == 1 and app.last_command == "mining --workers 1"
+            assert any("already the fewest" in m for m in notifications(app))
+            await pilot.press("ctrl+p")  # the palette asks for a number
+            await pilot.press(*"mining: workers")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), what="the workers prompt")
+            await pilot.press("3", "enter")
+            await wait_for(pilot, lambda: workers() == 3, what="three workers from the palette")
+            assert app.last_command == "mining --workers 3"
 
     run(scenario())
 

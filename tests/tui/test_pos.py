@@ -1,6 +1,9 @@
-"""Validators screen on a proof-of-stake network: the table, committees, staking, unstaking, fault injection."""
+"""Validators screen on a proof-of-stake network: the table, committees, staking, unstaking, fault injection;
+and on the deterministic hybrid chain, fault injection followed through mined blocks to the slashing."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 from textual.widgets import DataTable, Input, Label
@@ -108,6 +111,73 @@ def test_fault_injection_offline_online_equivocate(pos_running):
             await wait_for(pilot, lambda: app.last_command == "validator equivocate 3", what="the equivocate call")
             await wait_for(pilot, lambda: any("equivocate" in n.message for n in app._notifications),
                            what="the result notification")
+
+    run(scenario())
+
+
+def row_of(app, index: int) -> tuple:
+    return app.screen.query_one("#validators-table", DataTable).get_row(str(index))
+
+
+async def select_validator(pilot, index: int) -> None:
+    """Move the table's cursor to a validator with the arrow keys (rows are in index order)."""
+    table = pilot.app.screen.query_one("#validators-table", DataTable)
+    target = table.get_row_index(str(index))
+    step = "down" if target > table.cursor_row else "up"
+    await pilot.press(*[step] * abs(target - table.cursor_row))
+    assert table.cursor_row == target
+
+
+def next_voter(node) -> tuple[int, int]:
+    """(validator, slot): a local validator in the committee of the next slot after the head (slot = height)."""
+    height = node.status()["height"]
+    duty = min((d for d in node.duties() if d["kind"] == "attest" and d["slot"] > height), key=lambda d: d["slot"])
+    return duty["index"], duty["slot"]
+
+
+def voters_in(node, height: int, slot: int) -> set[int]:
+    return {a["validator"] for a in node.block(height)["attestations"] if a["slot"] == slot}
+
+
+def test_hybrid_offline_skips_its_vote_and_equivocating_gets_it_slashed(hybrid_running, hybrid_app):
+    """hybrid: the committee of slot h votes when block h connects and the votes ride in block h+1."""
+    app, node = hybrid_app, hybrid_running.node
+    vc = node.validator
+
+    async def mine(blocks: int) -> None:
+        await asyncio.to_thread(node.mine, blocks)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("5")
+            await settle(pilot)
+            sleeper, slot = next_voter(node)
+            await select_validator(pilot, sleeper)
+            await pilot.press("o")
+            await wait_for(pilot, lambda: sleeper in vc.offline, what=f"validator {sleeper} offline")
+            assert app.last_command == f"validator offline {sleeper}"
+            await wait_for(pilot, lambda: "OFFLINE" in str(row_of(app, sleeper)[2]), what="the OFFLINE flag drawn")
+            await mine(slot + 1 - node.status()["height"])  # its slot's block, then the block carrying the votes
+            voted = voters_in(node, slot + 1, slot)
+            assert voted and sleeper not in voted, "an offline validator does not vote; its committee partner does"
+            await pilot.press("o")
+            await wait_for(pilot, lambda: sleeper not in vc.offline, what=f"validator {sleeper} back online")
+            assert app.last_command == f"validator online {sleeper}"
+            await wait_for(pilot, lambda: "OFFLINE" not in str(row_of(app, sleeper)[2]), what="the flag cleared")
+
+            cheat, slot = next_voter(node)
+            assert "SLASHED" not in str(row_of(app, cheat)[1])
+            await select_validator(pilot, cheat)
+            await pilot.press("e")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+            await pilot.press("y")
+            await wait_for(pilot, lambda: cheat in vc.equivocating, what=f"validator {cheat} set to equivocate")
+            assert app.last_command == f"validator equivocate {cheat}"
+            await mine(slot + 1 - node.status()["height"])  # it double-votes in its slot; the next block slashes it
+            assert {"kind": "attester", "validator": cheat} in node.block(slot + 1)["evidence"]
+            await wait_for(pilot, lambda: "SLASHED" in str(row_of(app, cheat)[1]),
+                           what=f"validator {cheat} shown SLASHED (the screen reloads after the last block)")
+            assert next(v for v in node.validators() if v["index"] == cheat)["slashed"]
 
     run(scenario())
 

@@ -159,6 +159,32 @@ def test_every_screen_has_help_and_equivalents_read_like_the_cli():
     assert equivalents.send("dev0", "dev1", COIN, 2000) == "send --from dev0 --to dev1 --amount 1 --fee 0.00002"
     assert equivalents.mine(3) == "mine --blocks 3" and equivalents.fault(4, "offline") == "validator offline 4"
     assert equivalents.stake("dev2", 32 * COIN) == "stake --from dev2 --amount 32"
+    assert equivalents.workers(3) == "mining --workers 3"
+
+
+def test_hint_line_says_when_the_command_only_applies_at_the_next_start():
+    from tui.widgets.hint_line import render_hint
+
+    plain = text(render_hint({"command": "mine", "prefix": "chaintop"}))
+    assert plain.strip() == "$ chaintop mine"
+    noted = text(render_hint({"command": "node --workers 2", "prefix": "chaintop", "note": "for the next start"}))
+    assert "$ chaintop node --workers 2" in noted and "next start" in noted
+
+
+def test_block_votes_grouped_by_what_they_vote_for_and_evidence_named():
+    from tui.screens.block_detail import render_votes
+
+    assert render_votes(None, None) is None, "a node without PoS views: no section"
+    assert "no attestations" in text(render_votes([], []))
+    vote = {"slot": 9, "head": "aa" * 32, "source_epoch": 0, "target_epoch": 1}
+    atts = [{**vote, "validator": 5}, {**vote, "validator": 4}, {**vote, "head": "bb" * 32, "validator": 5}]
+    out = text(render_votes(atts, [{"kind": "attester", "validator": 5}]))
+    lines = out.splitlines()
+    assert lines[0] == "3 vote(s):"
+    assert "head aaaaaaaaaaaa…" in lines[1] and "2 vote(s) by #4, #5" in lines[1]
+    assert "head bbbbbbbbbbbb…" in lines[2] and "1 vote(s) by #5" in lines[2]
+    assert "SLASHING EVIDENCE" in lines[3] and "validator #5 signed two conflicting votes" in lines[3]
+    assert "two different blocks" in text(render_votes([], [{"kind": "double-proposal", "validator": 2}]))
 
 
 def test_model_rolls_forward_from_events():

@@ -64,3 +64,17 @@ def test_send_form_errors(snap_compare, app):
 
 def test_dashboard_80x24(snap_compare, app):
     take(snap_compare, app, "1", size=(80, 24))
+
+
+# -- proof of stake on the deterministic hybrid chain (PoW blocks, FFG committees; see build_hybrid_chain) ----------
+
+@pytest.mark.parametrize("key", ["1", "5"], ids=["dashboard", "validators"])
+def test_hybrid_screen(snap_compare, hybrid_app, key):
+    take(snap_compare, hybrid_app, key)
+
+
+def test_hybrid_block_with_votes_and_evidence(snap_compare, hybrid_app, hybrid_facts):
+    async def open_block(pilot):
+        pilot.app.open_block(hybrid_facts["evidence_block"])
+
+    take(snap_compare, hybrid_app, before=open_block)

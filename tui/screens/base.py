@@ -24,6 +24,8 @@ class ChainScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self._throttle: dict[str, float] = {}
+        self._topics: frozenset[str] = frozenset()  # what the update_live call now running was told
+        self._trailing: dict[str, frozenset[str]] = {}  # keys refused by due(), to be retried at the window's end
 
     def compose(self) -> ComposeResult:
         yield TabBar(id="tabs")
@@ -52,12 +54,24 @@ class ChainScreen(Screen):
         call_node(self, fn, *args, done=done, failed=failed, group=group, **kwargs)
 
     def due(self, key: str, every: float) -> bool:
-        """True at most once per `every` seconds for `key`: throttles node reads triggered by live events."""
+        """True at most once per `every` seconds for `key`: throttles node reads triggered by live events.
+
+        A refused call is not dropped: update_live runs again with the same topics when the window ends, so
+        the last event of a burst (the final block, the slashing) is always read back, not left stale."""
         now = time.monotonic()
-        if now - self._throttle.get(key, 0.0) < every:
+        left = every - (now - self._throttle.get(key, 0.0))
+        if left > 0:
+            if self._topics and key not in self._trailing and self.is_mounted:
+                self._trailing[key] = self._topics
+                self.set_timer(left + 0.01, lambda: self._retry(key))
             return False
         self._throttle[key] = now
         return True
+
+    def _retry(self, key: str) -> None:
+        topics = self._trailing.pop(key, frozenset())
+        if self.is_current:
+            self._live(topics)
 
     # -- lifecycle -------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -66,14 +80,21 @@ class ChainScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.refresh_chrome()
-        self.update_live(frozenset({"head", "mempool", "mining", "pos", "log", "alert", "clock"}))
+        self._live(frozenset({"head", "mempool", "mining", "pos", "log", "alert", "clock"}))
 
     def on_resize(self) -> None:
         self.refresh_chrome()
 
     def on_model_changed(self, message: ModelChanged) -> None:
         self.refresh_chrome()
-        self.update_live(message.topics)
+        self._live(message.topics)
+
+    def _live(self, topics: frozenset[str]) -> None:
+        self._topics = topics
+        try:
+            self.update_live(topics)
+        finally:
+            self._topics = frozenset()
 
     def refresh_chrome(self) -> None:
         if not self.is_mounted:
@@ -81,7 +102,8 @@ class ChainScreen(Screen):
         s = self.model.status
         self.query_one(TabBar).show({"active": self.TAB, "width": self.size.width, "network": s.get("network"),
                                      "consensus": s.get("consensus"), "height": s.get("height")})
-        self.query_one(HintLine).show({"command": self.app.last_command, "prefix": self.app.cli_prefix})
+        self.query_one(HintLine).show({"command": self.app.last_command, "prefix": self.app.cli_prefix,
+                                       "note": getattr(self.app, "last_note", None)})
         self.query_one(AlertBanner).show({"lines": self.app.recent_alerts(),
                                           "clock": self.app.live_clock})
 

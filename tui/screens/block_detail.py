@@ -64,6 +64,44 @@ def reward_rows(block: dict) -> list[tuple]:
     ]
 
 
+EVIDENCE = {
+    "double-proposal": "signed two different blocks for one slot",
+    "attester": "signed two conflicting votes (double or surround)",
+}
+VOTE_GROUPS = 40  # a block's votes beyond this many distinct (slot, vote) groups are summed up on one line
+
+
+def render_votes(attestations: list[dict] | None, evidence: list[dict] | None) -> Text | None:
+    """A block's votes grouped by what they vote for — (slot, head, source -> target) with the voters' indices —
+    then its slashing evidence; None when the block carries neither field (a node without PoS views)."""
+    if attestations is None and evidence is None:
+        return None
+    groups: dict[tuple, list[int]] = {}
+    for a in attestations or []:
+        key = (a.get("slot"), a.get("head"), a.get("source_epoch"), a.get("target_epoch"))
+        groups.setdefault(key, []).append(a.get("validator"))
+    t = Text()
+    if not groups:
+        t.append("no attestations\n", style="dim")
+    else:
+        t.append(f"{len(attestations)} vote(s):\n", style="bold")
+    ordered = sorted(((key, sorted(v)) for key, v in groups.items()), key=lambda g: (g[0][0], g[1]))
+    for n, ((slot, head, source, target), voters) in enumerate(ordered):
+        if n == VOTE_GROUPS:
+            rest = sum(len(v) for _, v in ordered[n:])
+            t.append(f"  … and {len(ordered) - n} more group(s), {rest} vote(s)\n", style="dim")
+            break
+        t.append(f"  slot {slot}  ", style="cyan")
+        t.append(f"epoch {source} -> {target}  head {fmt.short(head)}  ")
+        t.append(f"{len(voters)} vote(s) by " + ", ".join(f"#{v}" for v in voters) + "\n", style="dim")
+    for e in evidence or []:
+        what = EVIDENCE.get(e.get("kind"), e.get("kind", "?"))
+        t.append(" SLASHING EVIDENCE ", style="bold white on red")
+        t.append(f" validator #{e.get('validator', '?')} {what}: this block slashes it\n", style="bold")
+    t.rstrip()
+    return t
+
+
 class BlockDetailScreen(ChainScreen):
     TAB = "blocks"
     BINDINGS = [
@@ -120,23 +158,12 @@ class BlockDetailScreen(ChainScreen):
 
     def _show_pos(self, block: dict) -> None:
         pos = self.query_one("#block-pos", Static)
-        atts, evidence = block.get("attestations"), block.get("evidence", block.get("slashings"))
-        if atts is None and evidence is None:
-            pos.display = False
-            return
-        pos.display = True
-        pos.border_title = "attestations and evidence"
-        t = Text()
-        for a in (atts or [])[:50]:
-            voters = a.get("validators", a.get("aggregation", a.get("committee", [])))
-            t.append(f"slot {a.get('slot', '?')}: {len(voters) if isinstance(voters, list) else voters} vote(s) "
-                     f"source {a.get('source_epoch', '?')} -> target {a.get('target_epoch', '?')} head "
-                     f"{fmt.short(a.get('head'))}\n")
-        if not atts:
-            t.append("no attestations\n", style="dim")
-        for ev in evidence or []:
-            t.append(f"SLASHING EVIDENCE: {ev}\n", style="bold white on red")
-        pos.update(t)
+        # PoW blocks carry empty vote lists: no section for them on a PoW network
+        drawn = render_votes(block.get("attestations"), block.get("evidence")) if self.backend.is_pos else None
+        pos.display = drawn is not None
+        if drawn is not None:
+            pos.border_title = "attestations and evidence"
+            pos.update(drawn)
 
     def _got_txs(self, txs: list[dict]) -> None:
         table = self.query_one("#block-txs", DataTable)

@@ -83,7 +83,8 @@ Keys: `enter` open a transaction · `f` fee estimate (what recent blocks paid).
   luck, not a bug. **best** is the lowest hash seen so far; a block is found when a hash is at or below the
   **target**. Leading zero bits make the two comparable at a glance.
 - **charts**: difficulty per block and the seconds between blocks over the last 40 blocks.
-- **workers**: processes searching nonces (set at start: `chaintop tui --workers N`).
+- **workers**: processes searching nonces; `+` / `-` add or remove one (`chaintop mining --workers N` does the same
+  from a script).
 """,
     "validators": """\
 ## Validators and committees (proof of stake)
@@ -91,7 +92,8 @@ Keys: `enter` open a transaction · `f` fee estimate (what recent blocks paid).
 - **validators**: index, status (pending → active → exiting → exited → withdrawable → withdrawn), effective
   balance (the stake that counts, in whole steps), balance, rewards earned, flags (ours = keys this node holds;
   OFFLINE = fault injected). SLASHED marks a validator caught signing two conflicting messages.
-- **committees**: per slot of this epoch, the proposer and the committee that attests; votes = attestations seen.
+- **committees**: per slot of this epoch, the proposer and the committee that attests; votes = attestations seen
+  (live, or carried by recent blocks); on hybrid chains slot = height and a block's votes ride in the next block.
 - **finality**: votes for this epoch's target as a share of active stake; at 2/3 the epoch is *justified*; a
   justified epoch followed by a justified child *finalizes* — it can never be reverted. With too little stake
   online, finality stalls and the *inactivity leak* drains the offline validators until the rest have 2/3.

@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 
 from tui import fmt
+from tui.actions import MAX_WORKERS, MIN_WORKERS
 from tui.screens.base import ChainScreen
 from tui.screens.dashboard import difficulty_view, stake_produces
 from tui.widgets.column_chart import ColumnChart
@@ -49,6 +50,9 @@ class MiningScreen(ChainScreen):
         Binding("m", "mode('manual')", "Manual", id="mining.manual"),
         Binding("o", "mode('off')", "Off", id="mining.off"),
         Binding("t", "traffic", "Traffic", id="mining.traffic"),
+        # one footer entry for the pair ("+/- Workers"): the footer has no room for two at 120 columns
+        Binding("plus", "workers(1)", "Workers", id="mining.workers_up", key_display="+/-"),
+        Binding("minus", "workers(-1)", "Fewer workers", id="mining.workers_down", key_display="-", show=False),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -89,7 +93,7 @@ class MiningScreen(ChainScreen):
             rate = m.progress["hash_rate"] if m.progress else (m.hash_rates[-1] if m.hash_rates else 0.0)
             summary = self.query_one(MiningSummary)
             summary.show({**m.mining, "hash_rate": rate, "rates": list(m.hash_rates),
-                          "pos": stake_produces(m.status, self.backend.consensus),
+                          "pos": stake_produces(m.status, self.backend.consensus), "workers_keys": True,
                           "width": max(10, summary.size.width - 14)})
             progress = self.query_one(SearchProgress)
             progress.show({"progress": m.progress, "mode": m.mining.get("mode"),
@@ -104,6 +108,15 @@ class MiningScreen(ChainScreen):
 
     def action_mode(self, mode: str) -> None:
         self.app.actions.set_mining(mode)
+
+    def action_workers(self, step: int) -> None:
+        current = int(self.model.mining.get("workers") or MIN_WORKERS)
+        wanted = min(MAX_WORKERS, max(MIN_WORKERS, current + step))
+        if wanted == current:
+            self.app.notify(f"{current} worker(s): already the {'fewest' if step < 0 else 'most'} a node runs "
+                            f"({MIN_WORKERS} to {MAX_WORKERS})", severity="warning", timeout=3)
+            return
+        self.app.actions.set_workers(wanted)
 
     def action_traffic(self) -> None:
         rate = self.model.mining.get("traffic", 0.0) or 0.0

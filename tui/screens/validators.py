@@ -62,6 +62,7 @@ class ValidatorsScreen(ChainScreen):
         self.validators: list[dict] = []
         self.committees: dict | None = None
         self.duties: list[dict] = []
+        self.included: dict[int, int] = {}  # slot -> voters whose votes recent blocks carry
         self.query_one("#validators-unavailable").display = False
         super().on_mount()
 
@@ -77,6 +78,9 @@ class ValidatorsScreen(ChainScreen):
         b = self.backend
         out = {"validators": b.validators(), "finality": b.finality()}
         out["committees"] = b.committees(None)
+        slots = [s["slot"] for s in (out["committees"] or {}).get("slots", [])]
+        spe = getattr(b.params, "slots_per_epoch", 8)
+        out["included"] = b.votes_included(min(slots), max(slots), spe + 2) if slots else {}
         try:
             out["duties"] = b.duties()
         except Exception:  # noqa: BLE001 — duties are a nicety; the rest of the screen still helps
@@ -96,6 +100,7 @@ class ValidatorsScreen(ChainScreen):
         self.validators = data["validators"]
         self.committees = data["committees"]
         self.duties = data["duties"]
+        self.included = data.get("included", {})
         self.model.load_pos(data["finality"])
         self.model.dirty.discard("pos")
         table = self.query_one("#validators-table", DataTable)
@@ -115,8 +120,10 @@ class ValidatorsScreen(ChainScreen):
                                             "slot": pos.get("current_slot", pos.get("slot")),
                                             "slots_per_epoch": getattr(self.backend.params, "slots_per_epoch", None)})
         local = [v["index"] for v in self.validators if v.get("local")]
+        seen = self.model.attestations  # counted live, from AttestationSeen events
+        votes = {s: max(seen.get(s, 0), self.included.get(s, 0)) for s in set(seen) | set(self.included)}
         self.query_one(CommitteeTable).show({"committees": self.committees, "current_slot": pos.get("current_slot"),
-                                             "attestations": dict(self.model.attestations), "local": local})
+                                             "attestations": votes, "local": local})
 
     def update_live(self, topics: frozenset[str]) -> None:
         if not self.query_one("#validators-main").display:
@@ -149,9 +156,14 @@ class ValidatorsScreen(ChainScreen):
     def action_offline(self) -> None:
         v = self._selected()
         if v is not None:
-            self.app.actions.fault(v["index"], "online" if v.get("offline") else "offline")
+            # no node event follows a fault (on hybrid chains no slot ticks either): read the flags back now
+            self.app.actions.fault(v["index"], "online" if v.get("offline") else "offline", done=self._reload_after)
 
     def action_equivocate(self) -> None:
         v = self._selected()
         if v is not None:
-            self.app.actions.equivocate_dialog(v["index"])
+            self.app.actions.equivocate_dialog(v["index"], done=self._reload_after)
+
+    def _reload_after(self, _result) -> None:
+        if self.is_mounted:
+            self.reload()

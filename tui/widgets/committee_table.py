@@ -9,7 +9,8 @@ from tui.widgets.panel import ViewPanel
 
 
 def render_committees(view: dict) -> Table | Text:
-    """view: committees ({epoch, slots: [{slot, proposer, committee}]}), current_slot, attestations {slot: n},
+    """view: committees ({epoch, slots: [{slot, proposer, committee}]}), current_slot, attestations {slot: n}
+    (votes seen live or carried by recent blocks),
     local (set of local validator indices), duties ([{index, kind, slot}])."""
     data = view.get("committees")
     if not data:

@@ -10,7 +10,8 @@ TIP = "every action here prints its chaintop command on this line · ? help · /
 
 
 def render_hint(view: dict) -> Text:
-    """view: command (the last equivalent command, or None), prefix (how chaintop is invoked)."""
+    """view: command (the last equivalent command, or None), prefix (how chaintop is invoked), note (how the
+    command differs from what was just done, or None)."""
     cmd = view.get("command")
     t = Text(no_wrap=True, overflow="ellipsis")
     if not cmd:
@@ -18,6 +19,8 @@ def render_hint(view: dict) -> Text:
         return t
     t.append("$ ", style="bold green")
     t.append(f"{view.get('prefix', 'chaintop')} {cmd}", style="bold")
+    if view.get("note"):
+        t.append(f"   {view['note']}", style="dim")
     return t
 
 

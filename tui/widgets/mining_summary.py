@@ -17,7 +17,8 @@ MODES = {
 
 
 def render_mining_summary(view: dict) -> Table:
-    """view: mode, active, workers, traffic, hash_rate, rates (recent hash rates), width."""
+    """view: mode, active, workers, traffic, hash_rate, rates (recent hash rates), width, workers_keys (say that
+    + / - change the workers: only where those keys work)."""
     t = Table.grid(padding=(0, 1))
     t.add_column(style="bold cyan", no_wrap=True)
     t.add_column(overflow="fold")
@@ -28,7 +29,8 @@ def render_mining_summary(view: dict) -> Table:
     mode = view.get("mode", "?")
     t.add_row("mode", Text(mode, style="bold") + Text(f"  {MODES.get(mode, '')}", style="dim"))
     state = Text("searching", style="bold yellow") if view.get("active") else Text("idle", style="dim")
-    t.add_row("now", state + Text(f"  {view.get('workers', 0)} worker(s)"))
+    t.add_row("now", state + Text(f"  {view.get('workers', 0)} worker(s)")
+              + Text("  (+ / - to change)" if view.get("workers_keys") else "", style="dim"))
     t.add_row("hash rate", fmt.hash_rate(view.get("hash_rate")))
     spark = draw.sparkline(view.get("rates", []), max(10, view.get("width", 30)))
     t.add_row("", Text(spark or "(no search yet)", style="green" if spark else "dim"))
