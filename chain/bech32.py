@@ -19,14 +19,23 @@ WRONG_NETWORK = "wrong-network"
 BAD_FORMAT = "bad-address-format"
 
 
+def _table_entry(top: int) -> int:
+    out = 0
+    for i in range(5):
+        if (top >> i) & 1:
+            out ^= _GENERATOR[i]
+    return out
+
+
+# BIP-173's polymod, with the five conditional XORs of each step folded into one lookup of the top 5 bits.
+_GENERATOR_TABLE = tuple(_table_entry(top) for top in range(32))
+
+
 def _polymod(values: list[int]) -> int:
     chk = 1
+    table = _GENERATOR_TABLE
     for v in values:
-        top = chk >> 25
-        chk = (chk & 0x1FFFFFF) << 5 ^ v
-        for i in range(5):
-            if (top >> i) & 1:
-                chk ^= _GENERATOR[i]
+        chk = ((chk & 0x1FFFFFF) << 5 ^ v) ^ table[chk >> 25]
     return chk
 
 
