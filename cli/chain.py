@@ -1,4 +1,4 @@
-"""Chain-wide commands: init, status, and the `make run` demo."""
+"""Chain-wide commands: init, status."""
 
 from __future__ import annotations
 
@@ -75,18 +75,3 @@ def register(app: typer.Typer) -> None:
         with open_node() as node:
             data = node.status()
         output.emit(data, as_json, render_status)
-
-    @app.command(hidden=True)
-    @handle_errors
-    def demo(blocks: Annotated[int, typer.Option(help="Blocks to mine.")] = 5) -> None:
-        """Initialise the default devnet if missing, mine a few blocks, print status (what `make run` does)."""
-        from chain.node.node import Node
-        from cli.mine import mine_with_progress
-
-        path = datadir_for()
-        if not (path / "chain").exists():
-            Node.create(path, settings.network).close()
-            output.console.print(f"initialised {settings.network} in {path}")
-        with open_node() as node:
-            mine_with_progress(node, blocks, None, as_json=False)
-            output.console.print(render_status(node.status()))
