@@ -98,9 +98,6 @@ class Mempool:
             nonce += 1
         return nonce
 
-    def is_ready(self, tx: Tx) -> bool:
-        return tx.nonce < self.get_next_nonce(tx.sender_address)
-
     def min_fee_for(self, tx: Tx) -> int:
         return max(self.policy.min_fee, int(self.policy.min_fee_rate * tx.size + 0.999999))
 

@@ -97,10 +97,6 @@ class ChainStore:
         for _, value in self._iter(schema.INDEX):
             yield BlockIndex.decode(value)
 
-    def iter_heights(self) -> Iterator[tuple[int, bytes]]:
-        for key, value in self._iter(schema.HEIGHT):
-            yield schema.height_from_key(schema.HEIGHT + key), value
-
     def iter_tx_locations(self) -> Iterator[tuple[bytes, TxLocation]]:
         for key, value in self._iter(schema.TXLOC):
             yield key, TxLocation.decode(value)

@@ -101,14 +101,17 @@ def hybrid_facts(hybrid_prebuilt) -> dict:
     return hybrid_prebuilt[1]
 
 
-@pytest.fixture
-def hybrid_running(hybrid_prebuilt, tmp_path):
-    src, _ = hybrid_prebuilt
-    datadir = tmp_path / "hybrid"
+def _running_copy(src: Path, datadir: Path):
+    """A private copy of a session-built chain, with its node running (manual mining, no traffic)."""
     shutil.copytree(src, datadir)
     node = RunningNode(datadir, mining="manual", traffic=0.0, workers=1).start()
     yield node
     node.close()
+
+
+@pytest.fixture
+def hybrid_running(hybrid_prebuilt, tmp_path):
+    yield from _running_copy(hybrid_prebuilt[0], tmp_path / "hybrid")
 
 
 @pytest.fixture
@@ -130,12 +133,7 @@ def chain_facts(prebuilt) -> dict:
 
 @pytest.fixture
 def running(prebuilt, tmp_path):
-    src, _ = prebuilt
-    datadir = tmp_path / "regtest"
-    shutil.copytree(src, datadir)
-    node = RunningNode(datadir, mining="manual", traffic=0.0, workers=1).start()
-    yield node
-    node.close()
+    yield from _running_copy(prebuilt[0], tmp_path / "regtest")
 
 
 def make_app(running_node, clock=lambda: FROZEN_NOW, **kwargs):

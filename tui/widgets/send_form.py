@@ -11,6 +11,7 @@ from textual.widgets import Button, Input, Label, Select
 
 from chain.errors import ChaintopError
 from chain.params import format_coins, parse_coins
+from tui.forms import parse_amount_field
 
 
 def validate_send(values: dict, check_address: Callable[[str], str | None], balances: dict[str, int],
@@ -23,16 +24,9 @@ def validate_send(values: dict, check_address: Callable[[str], str | None], bala
     why = check_address(parsed["to"])
     if why:
         errors["to"] = why
-    amount_text = (values.get("amount") or "").strip()
-    try:
-        amount = parse_coins(amount_text, "amount") if amount_text else None
-        if amount is None:
-            errors["amount"] = "enter an amount in coins, e.g. 1.5"
-        elif amount == 0:
-            errors["amount"] = "the amount must be more than zero"
-        parsed["amount"] = amount
-    except ChaintopError as e:
-        errors["amount"] = e.message
+    parsed["amount"], why = parse_amount_field(values.get("amount"), "amount", "enter an amount in coins, e.g. 1.5")
+    if why:
+        errors["amount"] = why
     fee_text = (values.get("fee") or "").strip()
     parsed["fee"] = None
     if fee_text:

@@ -7,8 +7,8 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select
 
-from chain.errors import ChaintopError
-from chain.params import format_coins, parse_coins
+from chain.params import format_coins
+from tui.forms import parse_amount_field
 
 
 def validate_stake(values: dict, balances: dict[str, int], min_stake: int | None, min_fee: int) -> tuple[dict, dict]:
@@ -17,18 +17,12 @@ def validate_stake(values: dict, balances: dict[str, int], min_stake: int | None
     parsed: dict = {"sender": values.get("sender") or ""}
     if not parsed["sender"]:
         errors["sender"] = "choose the account that stakes"
-    text = (values.get("amount") or "").strip()
-    try:
-        amount = parse_coins(text, "amount") if text else None
-        parsed["amount"] = amount
-        if amount is None:
-            errors["amount"] = "enter the stake in coins"
-        elif amount == 0:
-            errors["amount"] = "the stake must be more than zero"
-        elif min_stake and amount < min_stake:
-            errors["amount"] = f"a validator needs at least {format_coins(min_stake)} coins"
-    except ChaintopError as e:
-        errors["amount"] = e.message
+    amount, why = parse_amount_field(values.get("amount"), "stake", "enter the stake in coins")
+    parsed["amount"] = amount
+    if why:
+        errors["amount"] = why
+    elif min_stake and amount < min_stake:
+        errors["amount"] = f"a validator needs at least {format_coins(min_stake)} coins"
     bal = balances.get(parsed["sender"])
     if "amount" not in errors and bal is not None and parsed["amount"] + min_fee > bal:
         errors["amount"] = f"stake + fee is {format_coins(parsed['amount'] + min_fee)} but {parsed['sender']} has " \
