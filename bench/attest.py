@@ -12,7 +12,7 @@ from chain.consensus.beacon import Attestation, AttestationData, BlockOps
 from chain.consensus.epoch import process_slots
 from chain.consensus.process import process_operations
 from chain.consensus.staking import dev_validator_key
-from chain.node.node import Node
+from node.node import Node
 
 
 class _Clock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chain import crypto
 from chain.block import Block
-from chain.node.node import Node
+from node.node import Node
 from chain.tx import make_transfer
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import plyvel
 
 from bench.common import emit
-from chain.node.maintenance import verify_db
-from chain.node.node import Node
+from node.maintenance import verify_db
+from node.node import Node
 
 ROOT = Path(__file__).resolve().parents[1]
 MINED = re.compile(r"^mined block (\d+) ([0-9a-f]{64}) txs=(\d+)$")

@@ -9,7 +9,7 @@ import time
 from bench.chains import build_transfer_blocks
 from bench.common import emit, raw_ed25519_verify_rate
 from chain.block import Block
-from chain.node.node import Node
+from node.node import Node
 
 
 def run(blocks: int = 10, txs_per_block: int = 1000) -> dict:

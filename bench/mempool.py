@@ -8,7 +8,7 @@ import time
 
 from bench.common import emit, raw_ed25519_verify_rate
 from chain import crypto
-from chain.node.node import Node
+from node.node import Node
 from chain.tx import make_transfer
 
 

@@ -10,7 +10,7 @@ import time
 
 from bench.common import emit, rate
 from chain.block import ENGINE_POW, HEADER_VERSION, Header, PowSeal
-from chain.node.miner import Miner, search
+from node.miner import Miner, search
 
 HARD_BITS = 0x1D00FFFF  # Bitcoin's difficulty 1: ~4.3e9 hashes per block, never found in a benchmark run
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from bench.common import emit
 from chain import crypto
-from chain.node.client import RpcClient
-from chain.node.node import Node
+from node.client import RpcClient
+from node.node import Node
 from chain.tx import make_transfer
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bench.chains import build_empty_chain
 from bench.common import emit, rate
-from chain.node.node import Node
+from node.node import Node
 from storage import schema
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from bench.chains import build_empty_chain
 from bench.common import emit
-from chain.node import events as ev
-from chain.node.daemon import RunningNode
-from chain.node.node import Node
+from node import events as ev
+from node.daemon import RunningNode
+from node.node import Node
 
 SIZE = (120, 40)
 

@@ -1,1 +1,1 @@
-"""chaintop's consensus core: pure state and rule logic, no I/O outside chain.node."""
+"""chaintop's consensus core: pure state and rule logic, no threads, sockets, files or storage."""

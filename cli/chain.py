@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
         as_json: JsonFlag = False,
     ) -> None:
         """Create a new chain (genesis, prefunded dev accounts, genesis validators) in the data dir."""
-        from chain.node.node import Node
+        from node.node import Node
 
         net = network or settings.network
         path = datadir_for(net)

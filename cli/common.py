@@ -42,9 +42,9 @@ def datadir_for(network: str | None = None) -> Path:
 def open_node(embedded_ok: bool = True) -> Iterator:
     """The NodeAPI for the data dir: the running node over RPC if one holds it, else the data dir opened here."""
     from chain.errors import StoreError
-    from chain.node.client import RpcClient
-    from chain.node.daemon import wait_for_node_info
-    from chain.node.node import Node
+    from node.client import RpcClient
+    from node.daemon import wait_for_node_info
+    from node.node import Node
 
     datadir = datadir_for()
     client = RpcClient.for_datadir(datadir)
@@ -72,7 +72,7 @@ def open_node(embedded_ok: bool = True) -> Iterator:
 
 
 def is_embedded(api) -> bool:
-    from chain.node.node import Node
+    from node.node import Node
 
     return isinstance(api, Node)
 

@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
         workers: Annotated[int | None, typer.Option("--workers", help="Mining worker processes (default: cores).")] = None,
     ) -> None:
         """Run the node headless until Ctrl-C or SIGTERM; CLI commands reach it over RPC meanwhile."""
-        from chain.node.daemon import RunningNode
+        from node.daemon import RunningNode
 
         datadir = datadir_for()
         running = RunningNode(datadir, mining, traffic, rpc_port, workers)
@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
         params: Annotated[list[str] | None, typer.Argument(help="Positional params (JSON values or strings).")] = None,
     ) -> None:
         """A raw JSON-RPC call to the running node; prints the result (or the error) as JSON."""
-        from chain.node.client import RpcClient
+        from node.client import RpcClient
 
         client = RpcClient.for_datadir(datadir_for())
         if client is None:
@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
         progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Include MiningProgress events.")] = True,
     ) -> None:
         """Stream the running node's events until interrupted."""
-        from chain.node.client import RpcClient
+        from node.client import RpcClient
 
         client = RpcClient.for_datadir(datadir_for())
         if client is None:

@@ -31,8 +31,8 @@ def register(app: typer.Typer) -> None:
         rpc_port: Annotated[int, typer.Option("--rpc-port", help="Loopback RPC port (default: any free port).")] = 0,
     ) -> None:
         """Open the TUI on the data dir (creating the default devnet on first start); CLI commands reach it over RPC."""
-        from chain.node.daemon import RunningNode
-        from chain.node.node import Node
+        from node.daemon import RunningNode
+        from node.node import Node
 
         path = datadir_for()
         if not (path / "chain").exists():

@@ -20,7 +20,7 @@ def _hrp() -> str:
     """The address prefix of this data dir's network (keys themselves are network-independent)."""
     import json
 
-    from chain.node.rpc import read_node_info
+    from node.rpc import read_node_info
 
     info = read_node_info(datadir_for())
     if info is not None:

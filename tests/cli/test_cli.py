@@ -16,7 +16,7 @@ import pytest
 
 from chain import crypto, merkle
 from chain.errors import StoreError
-from chain.node.rpc import read_node_info
+from node.rpc import read_node_info
 from chain.params import COIN, REGTEST
 from storage.lock import read_holder
 from storage.store import ChainStore
@@ -370,7 +370,7 @@ def test_import_garbage_and_damaged_files(chain_dir, tmp_path):
 
 HOLDER = """
 import sys, time
-from chain.node.node import Node
+from node.node import Node
 n = Node.open(sys.argv[1])
 print('ready', flush=True)
 time.sleep(30)

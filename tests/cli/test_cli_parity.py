@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from chain.crypto import KeyPair, encode_address
-from chain.node.node import Node
+from node.node import Node
 from chain.params import COIN
 from storage.keystore import Keystore
 

@@ -22,7 +22,7 @@ from chain.consensus.beacon import EMPTY_OPS_ROOT
 from chain.consensus.pow import bits_to_target, check_proof_of_work
 from chain.errors import InvalidBlock
 from chain.muhash import MuHash3072
-from chain.node.node import Node
+from node.node import Node
 from chain.params import get_preset
 from chain.tx import Tx, make_transfer
 

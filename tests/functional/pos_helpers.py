@@ -19,7 +19,7 @@ from chain.consensus import pos
 from chain.consensus.beacon import EMPTY_OPS, Attestation, AttestationData, BlockOps, Checkpoint, Validator
 from chain.consensus.staking import dev_validator_key
 from chain.errors import InvalidBlock, InvalidTx
-from chain.node.node import Node
+from node.node import Node
 from chain.state import TAG_ACCOUNT, TAG_CONSENSUS, TAG_VALIDATOR, Account
 
 COIN = 10**8

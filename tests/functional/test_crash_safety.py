@@ -13,9 +13,9 @@ import threading
 import time
 from pathlib import Path
 
-from chain.node import rpc
-from chain.node.maintenance import verify_db
-from chain.node.node import Node
+from node import rpc
+from node.maintenance import verify_db
+from node.node import Node
 
 ROOT = Path(__file__).resolve().parents[2]
 _SCRIPT = Path(sys.executable).with_name("chaintop")

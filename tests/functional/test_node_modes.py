@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from chain.node import events as ev
-from chain.node.daemon import RunningNode
-from chain.node.node import Node
-from chain.node.service import NodeService
+from node import events as ev
+from node.daemon import RunningNode
+from node.node import Node
+from node.service import NodeService
 from chain.params import COIN, REGTEST
 
 QUIET = 0.6  # how long "nothing happens" is watched; auto mode reacts within milliseconds on regtest

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from chain import crypto
-from chain.node.maintenance import export_blocks, import_blocks
-from chain.node.node import Node
+from node.maintenance import export_blocks, import_blocks
+from node.node import Node
 from chain.params import COIN
 from tests.functional.pos_helpers import FakeClock, drive_slots
 

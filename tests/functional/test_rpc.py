@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 import pytest
 
 from chain import crypto
-from chain.node.node import Node
+from node.node import Node
 from chain.params import COIN, REGTEST
 from chain.tx import make_transfer
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from chain import crypto
-from chain.node.node import Node
+from node.node import Node
 from chain.params import COIN, REGTEST
 
 ROOT = Path(__file__).resolve().parents[2]

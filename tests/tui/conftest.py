@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from chain.node.daemon import RunningNode
-from chain.node.node import Node
+from node.daemon import RunningNode
+from node.node import Node
 from chain.params import COIN, HYBRID_DEVNET, REGTEST
 
 GENESIS = REGTEST.genesis_time

@@ -6,7 +6,7 @@ import threading
 
 from textual.widgets import DataTable, Input, Label
 
-from chain.node import events as ev
+from node import events as ev
 from tests.tui.conftest import SIZE, make_app, panel_text, run, settle, wait_for
 from tui.screens.account import AccountScreen
 from tui.screens.block_detail import BlockDetailScreen

@@ -8,8 +8,8 @@ import asyncio
 import pytest
 from textual.widgets import DataTable, Input, Label
 
-from chain.node.daemon import RunningNode
-from chain.node.node import Node
+from node.daemon import RunningNode
+from node.node import Node
 from tests.tui.conftest import SIZE, make_app, panel_text, run, settle, wait_for
 from tui.screens.prompt import ConfirmScreen
 from tui.screens.staking import StakeScreen, UnstakeScreen

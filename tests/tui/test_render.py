@@ -8,7 +8,7 @@ import threading
 import pytest
 from rich.console import Console
 
-from chain.node import events as ev
+from node import events as ev
 from chain.params import COIN, REGTEST, get_preset
 from tui import draw, equivalents, fmt
 from tui.bridge import EventBridge

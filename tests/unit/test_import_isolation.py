@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CORE = ["chain", "storage", "chain.chainstate", "chain.node.node", "storage.store"]
+CORE = ["chain", "storage", "chain.chainstate", "node.node", "storage.store"]
 UI = ["textual", "rich"]
 
 PROBE = """

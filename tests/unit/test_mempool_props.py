@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from chain import crypto
 from chain.errors import InvalidTx
 from chain.mempool import Mempool, PoolPolicy
-from chain.node.node import Node
+from node.node import Node
 from chain.params import COIN, REGTEST
 from chain.state import Account
 from chain.tx import Tx, make_transfer

@@ -17,10 +17,10 @@ from chain.consensus import schedule
 from chain.consensus.beacon import BlockOps
 from chain.errors import ChaintopError, InvalidAddress, NotFound, StoreError, UsageError
 from chain.mempool import AddResult, Mempool, PoolPolicy, decode_pool_record, encode_pool_record
-from chain.node import events as ev
-from chain.node import pos_api, views
-from chain.node.miner import Miner, ProgressFn
-from chain.node.validator import ValidatorClient
+from node import events as ev
+from node import pos_api, views
+from node.miner import Miner, ProgressFn
+from node.validator import ValidatorClient
 from chain.params import Params, get_preset, with_overrides
 from chain.tx import Tx, make_transfer
 from storage.store import ChainStore
@@ -589,19 +589,19 @@ class Node:
 
     @locked
     def export_blocks(self, file: str, start: int = 1, end: int | None = None) -> dict:
-        from chain.node.maintenance import export_blocks
+        from node.maintenance import export_blocks
 
         return export_blocks(self, file, start, end)
 
     @locked
     def import_blocks(self, file: str) -> dict:
-        from chain.node.maintenance import import_blocks
+        from node.maintenance import import_blocks
 
         return import_blocks(self, file)
 
     @locked
     def verify(self) -> dict:
-        from chain.node.maintenance import verify_db
+        from node.maintenance import verify_db
 
         return verify_db(self)
 

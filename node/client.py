@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 from chain import errors
 from chain.errors import ChaintopError, StoreError
-from chain.node import rpc
+from node import rpc
 
 
 class RpcClient:

@@ -10,7 +10,7 @@ from chain.consensus.process import block_slot
 from chain.consensus.schedule import is_pos_height, uses_validators
 from chain.consensus.staking import make_stake, make_unstake
 from chain.errors import ChaintopError, NotFound, UsageError
-from chain.node.views import coins
+from node.views import coins
 
 
 def require_pos(node) -> None:

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 from chain.errors import StoreError
-from chain.node import rpc
-from chain.node.node import Node
-from chain.node.service import NodeService
+from node import rpc
+from node.node import Node
+from node.service import NodeService
 
 
 class RunningNode:

@@ -22,7 +22,7 @@ from chain.consensus.schedule import is_pos_height, uses_validators
 from chain.consensus.slashing import is_slashable_attestation_data
 from chain.consensus.staking import dev_validator_key
 from chain.errors import ChaintopError, InvalidBlock, NotFound, UsageError
-from chain.node import events as ev
+from node import events as ev
 
 DEV_VALIDATOR_KEYS = 256  # dev validator keys the node holds (public seed, dev only)
 FAULTS = ("offline", "online", "equivocate")

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from chain.errors import ChaintopError
-from chain.node.api import METHODS
-from chain.node.events import Event
+from node.api import METHODS
+from node.events import Event
 
 MAX_BODY = 1 << 20  # 1 MiB
 COOKIE_NAME = ".cookie"

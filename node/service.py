@@ -8,8 +8,8 @@ import time
 
 from chain.consensus import schedule
 from chain.errors import ChaintopError, UsageError
-from chain.node import events as ev
-from chain.node.node import Node
+from node import events as ev
+from node.node import Node
 from chain.params import COIN
 
 MINING_MODES = ("auto", "interval", "manual", "off")

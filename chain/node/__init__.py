@@ -1,1 +1,0 @@
-"""The node service: orchestrator, miner, and (soon) RPC."""

@@ -1,0 +1,1 @@
+"""The node service: orchestrator, miner, validator duties, service loops, RPC server and client, maintenance."""
