@@ -18,7 +18,7 @@ from chain.consensus.beacon import BlockOps
 from chain.errors import ChaintopError, InvalidAddress, NotFound, StoreError, UsageError
 from chain.mempool import AddResult, Mempool, PoolPolicy, decode_pool_record, encode_pool_record
 from node import events as ev
-from node import pos_api, views
+from node import notes, pos_api, views
 from node.miner import Miner, ProgressFn
 from node.validator import ValidatorClient
 from chain.params import Params, get_preset, with_overrides
@@ -553,27 +553,10 @@ class Node:
             self.events.emit(ev.TxRemoved(tx.txid.hex(), f"invalid:{err.code}"))
         for tx in expired:
             self.events.emit(ev.TxRemoved(tx.txid.hex(), "expired"))
-        self._emit_notes(result.notes)
+        notes.emit_notes(self.events, result.notes)
         if self.validator is not None:
             self.validator.on_block_connected(self.chain.head.height)
         return result
-
-    def _emit_notes(self, notes: list[tuple]) -> None:
-        """What the state transition reported, as events."""
-        for note in notes:
-            kind = note[0]
-            if kind == "justified":
-                self.events.emit(ev.CheckpointJustified(note[1], note[2].hex()))
-            elif kind == "finalized":
-                self.events.emit(ev.CheckpointFinalized(note[1], note[2].hex()))
-            elif kind == "slashed":
-                self.events.emit(ev.ValidatorSlashed(note[1], note[2], note[4], note[3]))
-            elif kind == "leak":
-                self.events.emit(ev.InactivityLeak(note[1], note[2]))
-            elif kind == "activating":
-                self.events.emit(ev.ValidatorActivated(note[1], note[2]))
-            elif kind in ("unstaking", "ejected"):
-                self.events.emit(ev.ValidatorExited(note[1], note[2]))
 
     def params_view(self) -> dict:
         return self.params.to_dict()
