@@ -124,6 +124,8 @@ def _describe(e: dict) -> str:
         return f"{t} [yellow]mining[/] block {e['height']}: {e['hashes']:,} hashes, {e['hash_rate']:,.0f} H/s"
     if kind == "BlockMined":
         return f"{t} [bold yellow]mined[/] block {e['height']} after {e['hashes']:,} hashes in {e['seconds']} s"
+    if kind == "MiningFailed":
+        return f"{t} [bold red]miner failed[/] {e['reason']}: {e['message']} (retrying in {e['retry_in']} s)"
     if kind == "MiningStateChanged":
         return f"{t} [magenta]mining[/] mode {e['mode']}, {'searching' if e['active'] else 'idle'}"
     return f"{t} {kind} {json.dumps(e)}"

@@ -170,3 +170,12 @@ class ValidatorSlashed(Event):
 class InactivityLeak(Event):
     epoch: int
     finality_delay: int
+
+
+@dataclass(frozen=True)
+class MiningFailed(Event):
+    """The nonce search failed (not the block): the miner says why and retries after `retry_in` seconds."""
+
+    reason: str
+    message: str
+    retry_in: float

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing as mp
 import os
 import queue
 import struct
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from chain.block import Header
 from chain.consensus import pow as pow_rules
+from chain.errors import ChaintopError
 
 _NONCE = struct.Struct(">Q")
 CHUNK = 20_000  # hashes between progress reports and stop checks (~20-40 ms per worker)
@@ -106,11 +109,42 @@ def _worker_main(jobs, results, current_job, parent_pid: int) -> None:
                 break
 
 
-class Miner:
-    """A pool of spawned worker processes (spawn, not fork: the node may already run threads)."""
+class MinerError(ChaintopError):
+    """The nonce search itself failed (a worker died, workers could not start): the miner, not the block."""
 
-    def __init__(self, workers: int | None = None) -> None:
+
+def _has_fd(stream) -> bool:
+    try:
+        return stream is not None and stream.fileno() >= 0
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+@contextlib.contextmanager
+def _real_stdio() -> Iterator[None]:
+    """Spawning passes sys.stderr's file descriptor to multiprocessing's resource tracker. Inside a Textual app
+    sys.stdout/sys.stderr are print captures whose fileno() is -1, and the spawn fails with "bad value(s) in
+    fds_to_keep"; so for the moment of the spawn, put the interpreter's own streams back."""
+    saved = sys.stdout, sys.stderr
+    if not _has_fd(sys.stderr) and _has_fd(sys.__stderr__):
+        sys.stderr = sys.__stderr__
+    if not _has_fd(sys.stdout) and _has_fd(sys.__stdout__):
+        sys.stdout = sys.__stdout__
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+class Miner:
+    """A pool of spawned worker processes (spawn, not fork: the node may already run threads).
+
+    `inline_below`: targets expected to take fewer hashes than this are searched in the calling thread, since
+    starting processes would cost more than the search."""
+
+    def __init__(self, workers: int | None = None, inline_below: float = INLINE_BELOW) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
+        self.inline_below = inline_below
         self._ctx = mp.get_context("spawn")
         self._procs: list = []
         self._jobs = None
@@ -121,20 +155,34 @@ class Miner:
     def _ensure_started(self) -> None:
         if self._procs:
             return
-        self._jobs = self._ctx.Queue()
-        self._results = self._ctx.Queue()
-        self._current = self._ctx.Value("q", 0, lock=False)
-        for _ in range(self.workers):
-            p = self._ctx.Process(target=_worker_main, args=(self._jobs, self._results, self._current, os.getpid()),
-                                  daemon=True)
-            p.start()
-            self._procs.append(p)
+        try:
+            with _real_stdio():  # queues and processes both start multiprocessing's resource tracker
+                self._jobs = self._ctx.Queue()
+                self._results = self._ctx.Queue()
+                self._current = self._ctx.Value("q", 0, lock=False)
+                for _ in range(self.workers):
+                    p = self._ctx.Process(target=_worker_main,
+                                          args=(self._jobs, self._results, self._current, os.getpid()), daemon=True)
+                    p.start()
+                    self._procs.append(p)
+        except (OSError, ValueError) as e:
+            self.close()
+            raise MinerError("miner-start-failed", f"could not start the mining worker processes: {e}") from None
+
+    def _check_workers(self) -> None:
+        dead = [p for p in self._procs if not p.is_alive()]
+        if dead:
+            codes = ", ".join(str(p.exitcode) for p in dead)
+            self.close()  # the next search starts a fresh pool
+            raise MinerError("miner-worker-died", f"{len(dead)} of {self.workers} mining worker(s) died "
+                                                  f"(exit code {codes}); the next search starts new ones")
 
     def close(self) -> None:
         if self._current is not None:
             self._current.value = -1
-        for _ in self._procs:
-            self._jobs.put(None)
+        for p in self._procs:
+            if p.is_alive():
+                self._jobs.put(None)
         for p in self._procs:
             p.join(timeout=2)
             if p.is_alive():
@@ -148,9 +196,10 @@ class Miner:
         target = pow_rules.target_to_bytes(target_int)
         prefix = header.pow_prefix()
         start_time = time.monotonic()
-        if pow_rules.expected_hashes(header.bits) < INLINE_BELOW:
+        if pow_rules.expected_hashes(header.bits) < self.inline_below:
             return self._mine_inline(header, prefix, target, target_int, start_time, progress, should_stop)
         self._ensure_started()
+        self._check_workers()
         self._job_id += 1
         job_id = self._job_id
         self._current.value = job_id
@@ -164,6 +213,7 @@ class Miner:
                 try:
                     rid, found, tried, wbest = self._results.get(timeout=0.05)
                 except queue.Empty:
+                    self._check_workers()  # a dead worker would otherwise leave us waiting forever
                     continue
                 if rid != job_id:
                     continue  # a straggler from an earlier job
@@ -176,7 +226,8 @@ class Miner:
                 if found is not None:
                     return header.with_nonce(found)
         finally:
-            self._current.value = 0  # tells every worker to drop this job
+            if self._current is not None:
+                self._current.value = 0  # tells every worker to drop this job
 
     def _mine_inline(self, header, prefix, target, target_int, start_time, progress, should_stop) -> Header | None:
         nonce, hashes, best_all, last = 0, 0, b"\xff" * 32, start_time

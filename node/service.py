@@ -30,6 +30,7 @@ class NodeService:
         self._generation = 0  # bumped on every mode change so a running search stops
         self._last_block = time.monotonic()
         self._mining_active = False
+        self.mining_error: dict | None = None  # the last search failure, until a search succeeds again
         self._threads: list[threading.Thread] = []
         self._traffic_thread: threading.Thread | None = None
         self._unsubscribe = node.events.subscribe(self._on_event)
@@ -71,7 +72,8 @@ class NodeService:
     # -- mining ----------------------------------------------------------------------------
     def mining_state(self) -> dict:
         return {"mode": self.mode, "workers": self.node._get_miner().workers if self.node._miner else
-                (self.node._workers or _cpus()), "active": self._mining_active, "traffic": self.traffic_rate}
+                (self.node._workers or _cpus()), "active": self._mining_active, "traffic": self.traffic_rate,
+                "error": self.mining_error}
 
     def set_mining(self, mode: str) -> dict:
         if mode not in MINING_MODES:
@@ -98,6 +100,7 @@ class NodeService:
         return False
 
     def _mining_loop(self) -> None:
+        failures = 0
         while not self._stopping.is_set():
             while not self._stopping.is_set() and not self._should_mine():
                 timeout = 1.0
@@ -116,8 +119,18 @@ class NodeService:
                 )
                 if result is not None:
                     self._last_block = time.monotonic()
-            except ChaintopError:
-                time.sleep(0.5)  # e.g. a clock far behind the chain's timestamps; try again shortly
+                failures = 0
+                if self.mining_error is not None:
+                    self.mining_error = None
+                    self.node.events.emit(ev.MiningStateChanged(self.mode, self.mining_state()["workers"], True))
+            except Exception as e:  # noqa: BLE001 — the loop must outlive any failure, and say what it was
+                failures += 1
+                retry_in = min(30.0, 0.5 * 2 ** min(failures - 1, 6))
+                code = e.code if isinstance(e, ChaintopError) else "miner-failed"
+                message = e.message if isinstance(e, ChaintopError) else f"{type(e).__name__}: {e}"
+                self.mining_error = {"reason": code, "message": message, "at": time.time(), "retry_in": retry_in}
+                self.node.events.emit(ev.MiningFailed(code, message, retry_in))
+                self._stopping.wait(retry_in)
             finally:
                 self._set_active(False)
 

@@ -157,7 +157,15 @@ class LiveModel:
         self.hash_rates.append(e.hash_rate)
         self.dirty.add(MINING)
 
+    def _on_MiningFailed(self, e) -> None:
+        self.mining["error"] = {"reason": e.reason, "message": e.message, "retry_in": e.retry_in}
+        self.progress = None
+        self.dirty.add(MINING)
+        self._log("MiningFailed", f"the miner failed ({e.reason}): {e.message}; retrying in {e.retry_in:g} s",
+                  "error", "mining")
+
     def _on_BlockMined(self, e) -> None:
+        self.mining.pop("error", None)
         if e.seconds > 0:
             self.hash_rates.append(e.hashes / e.seconds)
         self.dirty.add(MINING)

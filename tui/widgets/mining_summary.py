@@ -18,7 +18,7 @@ MODES = {
 
 def render_mining_summary(view: dict) -> Table:
     """view: mode, active, workers, traffic, hash_rate, rates (recent hash rates), width, workers_keys (say that
-    + / - change the workers: only where those keys work)."""
+    + / - change the workers: only where those keys work), error (the miner's last failure, until it recovers)."""
     t = Table.grid(padding=(0, 1))
     t.add_column(style="bold cyan", no_wrap=True)
     t.add_column(overflow="fold")
@@ -31,6 +31,10 @@ def render_mining_summary(view: dict) -> Table:
     state = Text("searching", style="bold yellow") if view.get("active") else Text("idle", style="dim")
     t.add_row("now", state + Text(f"  {view.get('workers', 0)} worker(s)")
               + Text("  (+ / - to change)" if view.get("workers_keys") else "", style="dim"))
+    error = view.get("error")
+    if error:
+        t.add_row("FAILED", Text(f"{error.get('reason')}: {error.get('message')}", style="bold red")
+                  + Text(f"  (retrying in {error.get('retry_in', 0):g} s)", style="dim"))
     t.add_row("hash rate", fmt.hash_rate(view.get("hash_rate")))
     spark = draw.sparkline(view.get("rates", []), max(10, view.get("width", 30)))
     t.add_row("", Text(spark or "(no search yet)", style="green" if spark else "dim"))
