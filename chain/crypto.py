@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import os
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -14,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from chain import bech32
+from chain.cache import BoundedCache
 from chain.errors import InvalidAddress
 
 PUBKEY_SIZE = 32
@@ -37,10 +35,18 @@ def compute_address(pubkey: bytes) -> bytes:
     return sha256(pubkey)[:ADDRESS_SIZE]
 
 
-@functools.lru_cache(maxsize=65_536)
+_ADDRESS_TEXT = BoundedCache(65_536)
+_PUBLIC_KEYS = BoundedCache(16_384)
+
+
 def encode_address(hrp: str, address: bytes) -> str:
     """Cached: the same few thousand accounts are shown again and again, and bech32 is pure Python."""
-    return bech32.encode(hrp, address)
+    key = (hrp, address)
+    text = _ADDRESS_TEXT.get(key)
+    if text is None:
+        text = bech32.encode(hrp, address)
+        _ADDRESS_TEXT.put(key, text)
+    return text
 
 
 def decode_address(hrp: str, text: str) -> bytes:
@@ -50,10 +56,13 @@ def decode_address(hrp: str, text: str) -> bytes:
     return raw
 
 
-@functools.lru_cache(maxsize=16_384)
 def _public_key(pubkey: bytes) -> Ed25519PublicKey:
     """Loaded once per key: the same senders and validators sign again and again."""
-    return Ed25519PublicKey.from_public_bytes(pubkey)
+    key = _PUBLIC_KEYS.get(pubkey)
+    if key is None:
+        key = Ed25519PublicKey.from_public_bytes(pubkey)
+        _PUBLIC_KEYS.put(pubkey, key)
+    return key
 
 
 def verify(pubkey: bytes, signature: bytes, message: bytes) -> bool:
@@ -65,28 +74,16 @@ def verify(pubkey: bytes, signature: bytes, message: bytes) -> bool:
     return True
 
 
-_VERIFY_POOL: ThreadPoolExecutor | None = None
-_PARALLEL_FROM = 64  # below this, handing work to threads costs more than it saves
+BatchVerifier = Callable[[Sequence[tuple[bytes, bytes, bytes]]], list[bool]]
 
 
 def verify_many(items: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]:
-    """Verify (pubkey, signature, message) triples; large batches use every core.
+    """Verify (pubkey, signature, message) triples one after another.
 
-    OpenSSL's Ed25519 verify releases the GIL inside cryptography, so plain threads scale across cores
-    without the pickling cost of processes.
+    The core's default batch verifier; the node injects one that spreads a batch over every core
+    (node/sigcheck.py), which is where threads belong.
     """
-    global _VERIFY_POOL
-    workers = os.cpu_count() or 1
-    if len(items) < _PARALLEL_FROM or workers < 2:
-        return [verify(*it) for it in items]
-    if _VERIFY_POOL is None:
-        _VERIFY_POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sigcheck")
-    step = -(-len(items) // workers)
-    chunks = [items[i : i + step] for i in range(0, len(items), step)]
-    out: list[bool] = []
-    for part in _VERIFY_POOL.map(lambda chunk: [verify(*it) for it in chunk], chunks):
-        out.extend(part)
-    return out
+    return [verify(*it) for it in items]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,3 +115,4 @@ class KeyPair:
 def dev_keypair(index: int) -> KeyPair:
     """Dev account `index`: derived from a fixed, public seed (like anvil's) — never for real value."""
     return KeyPair.from_seed(sha256(b"chaintop dev key " + index.to_bytes(4, "big")))
+

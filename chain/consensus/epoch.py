@@ -5,7 +5,6 @@ from __future__ import annotations
 from chain.consensus import pos
 from chain.consensus.beacon import FAR_FUTURE_EPOCH, FLAG_HEAD, FLAG_TARGET, ConsensusState
 from chain.consensus.finality import weigh_justification_and_finalization
-from chain.consensus.slashing import get_churn_limit, initiate_validator_exit
 from chain.params import Params
 from chain.state import StateView, validator_key
 
@@ -106,12 +105,12 @@ def process_registry_updates(view, cs, params, current) -> None:
     validators = pos.get_validators(view, cs)
     for i, v in enumerate(validators):
         if v.is_active(current) and v.effective_balance <= params.ejection_balance and v.exit_epoch == FAR_FUTURE_EPOCH:
-            initiate_validator_exit(view, i, params)
+            pos.initiate_validator_exit(view, i, params)
             view.notes.append(("ejected", i, current))
     validators = pos.get_validators(view, cs)
     queue = sorted((v.activation_eligibility_epoch, i) for i, v in enumerate(validators)
                    if v.activation_epoch == FAR_FUTURE_EPOCH and v.activation_eligibility_epoch <= current)
-    churn = get_churn_limit(len(pos.get_active_indices(validators, current)), params)
+    churn = pos.get_churn_limit(len(pos.get_active_indices(validators, current)), params)
     for _, i in queue[:churn]:
         m = pos.get_validator_mut(view, i)
         m.activation_epoch = current + params.activation_delay

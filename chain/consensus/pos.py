@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
+import math
 from dataclasses import dataclass, field
 
 from chain import crypto
+from chain.cache import BoundedCache
 from chain.consensus import committees as cm
 from chain.consensus.beacon import (
+    FAR_FUTURE_EPOCH,
     FLAG_HEAD,
     FLAG_SOURCE,
     FLAG_TARGET,
@@ -92,7 +94,7 @@ def get_checkpoint_root(cs: ConsensusState, epoch: int, params: Params) -> bytes
     return get_block_root_at_slot(cs, compute_start_slot(epoch, params))
 
 
-_COMMITTEE_CACHE: OrderedDict = OrderedDict()
+_COMMITTEES = BoundedCache(64)  # (seed, active set, sizes) -> committees: a few epochs' worth
 
 
 def get_epoch_committees(view: StateView, cs: ConsensusState, epoch: int, params: Params,
@@ -102,16 +104,14 @@ def get_epoch_committees(view: StateView, cs: ConsensusState, epoch: int, params
     active = get_active_indices(validators, epoch)
     seed = get_seed(cs, epoch, b"attester")
     key = (seed, tuple(active), params.slots_per_epoch, params.shuffle_rounds)
-    cached = _COMMITTEE_CACHE.get(key)
+    cached = _COMMITTEES.get(key)
     if cached is None:
         if not active:
             cached = [[] for _ in range(params.slots_per_epoch)]
         else:
             per_slot = cm.compute_epoch_committees(active, seed, params.slots_per_epoch, 1, params.shuffle_rounds)
             cached = [slot[0] for slot in per_slot]
-        _COMMITTEE_CACHE[key] = cached
-        if len(_COMMITTEE_CACHE) > 64:
-            _COMMITTEE_CACHE.popitem(last=False)
+        _COMMITTEES.put(key, cached)
     return cached
 
 
@@ -131,7 +131,8 @@ class VoteContext:
     committees: dict[int, set[int]] = field(default_factory=dict)
 
 
-def make_vote_context(view: StateView, atts, params: Params) -> VoteContext:
+def make_vote_context(view: StateView, atts, params: Params,
+                      verify_batch: crypto.BatchVerifier = crypto.verify_many) -> VoteContext:
     cs = get_consensus(view)
     validators = get_validators(view, cs)
     items, ids = [], []
@@ -139,7 +140,7 @@ def make_vote_context(view: StateView, atts, params: Params) -> VoteContext:
         if a.validator_index < len(validators):
             items.append((validators[a.validator_index].pubkey, a.signature, attestation_message(params.chain_id, a.data)))
             ids.append(a.id)
-    results = crypto.verify_many(items)
+    results = verify_batch(items)
     total = get_total_active_balance(validators, get_current_epoch(cs, params), params)
     return VoteContext(validators, total, dict(zip(ids, results, strict=True)))
 
@@ -157,6 +158,29 @@ def get_beacon_proposer(view: StateView, cs: ConsensusState, slot: int, params: 
         return cm.compute_proposer_index(active, balances, seed, params.max_effective_balance, params.shuffle_rounds)
     except ValueError as e:
         raise InvalidBlock("no-proposer", str(e)) from None
+
+
+# -- the exit queue ---------------------------------------------------------------------------------
+def get_churn_limit(active_count: int, params: Params) -> int:
+    return max(params.churn_limit_min, active_count // params.churn_limit_quotient)
+
+
+def initiate_validator_exit(view: StateView, index: int, params: Params) -> None:
+    """phase0: join the exit queue (churn-limited per epoch); withdrawable a lock-up after the exit."""
+    cs = get_consensus(view)
+    v = get_validator(view, index)
+    if v.exit_epoch != FAR_FUTURE_EPOCH:
+        return
+    validators = get_validators(view, cs)
+    current = get_current_epoch(cs, params)
+    exit_epochs = [x.exit_epoch for x in validators if x.exit_epoch != FAR_FUTURE_EPOCH]
+    queue_epoch = max(exit_epochs + [current + params.activation_delay])
+    churn = sum(1 for x in validators if x.exit_epoch == queue_epoch)
+    if churn >= get_churn_limit(len(get_active_indices(validators, current)), params):
+        queue_epoch += 1
+    v = get_validator_mut(view, index)
+    v.exit_epoch = queue_epoch
+    v.withdrawable_epoch = queue_epoch + params.withdrawal_delay
 
 
 # -- what validators sign (domain-separated, bound to the chain id) -------------------------------
@@ -179,18 +203,12 @@ def stake_message(chain_id: int, address: bytes) -> bytes:
 
 # -- base rewards (Altair) --------------------------------------------------------------------------
 def get_base_reward_per_increment(total_active: int, params: Params) -> int:
-    return params.effective_balance_increment * params.base_reward_factor // max(1, _isqrt(total_active))
+    return params.effective_balance_increment * params.base_reward_factor // max(1, math.isqrt(total_active))
 
 
 def get_base_reward(v: Validator, total_active: int, params: Params) -> int:
     increments = v.effective_balance // params.effective_balance_increment
     return increments * get_base_reward_per_increment(total_active, params)
-
-
-def _isqrt(n: int) -> int:
-    import math
-
-    return math.isqrt(n)
 
 
 # -- votes inside blocks -----------------------------------------------------------------------------

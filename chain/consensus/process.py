@@ -61,9 +61,10 @@ def process_consensus_header(view: StateView, params: Params, header: Header, ch
 
 
 def process_operations(view: StateView, params: Params, ops: BlockOps, strict: bool = True,
-                       proposer: int | None = None) -> OpsOutcome:
+                       proposer: int | None = None,
+                       verify_batch: crypto.BatchVerifier = crypto.verify_many) -> OpsOutcome:
     """Evidence first, then votes (the spec's order). strict: any bad operation invalidates the block;
-    otherwise (building a template) bad ones are skipped."""
+    otherwise (building a template) bad ones are skipped. `verify_batch` checks the votes' signatures."""
     out = OpsOutcome()
     if not uses_validators(params):
         if ops and strict:
@@ -103,7 +104,7 @@ def process_operations(view: StateView, params: Params, ops: BlockOps, strict: b
     for ev in ops.attester_slashings:
         attempt(attester_slashing, ev, out.attester_slashings)
     if ops.attestations:
-        ctx = pos.make_vote_context(view, ops.attestations, params)  # after slashings: they change no committee
+        ctx = pos.make_vote_context(view, ops.attestations, params, verify_batch)  # after slashings: they change no committee
     for att in ops.attestations:
         attempt(attestation, att, out.attestations)
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chain import crypto
 from chain.block import Header
 from chain.consensus import pos
-from chain.consensus.beacon import FAR_FUTURE_EPOCH, AttestationData, AttesterSlashing, ProposerSlashing
+from chain.consensus.beacon import AttestationData, AttesterSlashing, ProposerSlashing
 from chain.errors import DecodeError, InvalidBlock
 from chain.params import Params
 from chain.state import StateView
@@ -22,33 +22,11 @@ def is_slashable_attestation_data(a: AttestationData, b: AttestationData) -> str
     return None
 
 
-def get_churn_limit(active_count: int, params: Params) -> int:
-    return max(params.churn_limit_min, active_count // params.churn_limit_quotient)
-
-
-def initiate_validator_exit(view: StateView, index: int, params: Params) -> None:
-    """phase0: join the exit queue (churn-limited per epoch); withdrawable a lock-up after the exit."""
-    cs = pos.get_consensus(view)
-    v = pos.get_validator(view, index)
-    if v.exit_epoch != FAR_FUTURE_EPOCH:
-        return
-    validators = pos.get_validators(view, cs)
-    current = pos.get_current_epoch(cs, params)
-    exit_epochs = [x.exit_epoch for x in validators if x.exit_epoch != FAR_FUTURE_EPOCH]
-    queue_epoch = max(exit_epochs + [current + params.activation_delay])
-    churn = sum(1 for x in validators if x.exit_epoch == queue_epoch)
-    if churn >= get_churn_limit(len(pos.get_active_indices(validators, current)), params):
-        queue_epoch += 1
-    v = pos.get_validator_mut(view, index)
-    v.exit_epoch = queue_epoch
-    v.withdrawable_epoch = queue_epoch + params.withdrawal_delay
-
-
 def slash_validator(view: StateView, index: int, params: Params) -> tuple[int, int]:
     """Force the exit, extend the lock-up, cut the balance at once; returns (penalty, whistleblower reward)."""
     cs = pos.get_consensus(view)
     current = pos.get_current_epoch(cs, params)
-    initiate_validator_exit(view, index, params)
+    pos.initiate_validator_exit(view, index, params)
     v = pos.get_validator_mut(view, index)
     v.slashed = True
     v.withdrawable_epoch = max(v.withdrawable_epoch, current + params.slashed_withdrawal_delay)
