@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
     def account(address: Annotated[str, typer.Argument(metavar="ADDRESS", help="Address or key label.")],
                 as_json: JsonFlag = False) -> None:
         """Balance and nonce of an account."""
-        from storage.keystore import Keystore
+        from wallet.keystore import Keystore
 
         with open_node() as node:
             entry = Keystore(datadir_for()).find(address.strip())

@@ -6,12 +6,15 @@ import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chain.errors import ChaintopError
 from cli import output
+
+if TYPE_CHECKING:
+    from node.api import NodeAPI
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (snake_case keys, hex bytes, integer amounts).")]
 
@@ -39,11 +42,12 @@ def datadir_for(network: str | None = None) -> Path:
 
 
 @contextmanager
-def open_node(embedded_ok: bool = True) -> Iterator:
+def open_node(embedded_ok: bool = True) -> Iterator[NodeAPI]:
     """The NodeAPI for the data dir: the running node over RPC if one holds it, else the data dir opened here."""
     from chain.errors import StoreError
     from node.client import RpcClient
     from node.daemon import wait_for_node_info
+    from node.datadir import is_held_by_a_node
     from node.node import Node
 
     datadir = datadir_for()
@@ -58,7 +62,7 @@ def open_node(embedded_ok: bool = True) -> Iterator:
     except StoreError as e:
         if e.code == "no-chain":
             raise StoreError("no-chain", no_chain_hint(datadir)) from None
-        if e.code != "datadir-locked" or not _holder_is_a_node(datadir):
+        if e.code != "datadir-locked" or not is_held_by_a_node(datadir):
             raise
         # A node is starting up: give it a moment to publish its RPC address.
         if wait_for_node_info(datadir, 5.0) is None or (client := RpcClient.for_datadir(datadir)) is None:
@@ -71,7 +75,7 @@ def open_node(embedded_ok: bool = True) -> Iterator:
         node.close()
 
 
-def is_embedded(api) -> bool:
+def is_embedded(api: NodeAPI) -> bool:
     from node.node import Node
 
     return isinstance(api, Node)
@@ -92,17 +96,6 @@ def handle_errors(fn):
             raise typer.Exit(130) from None
 
     return wrapper
-
-
-
-
-
-def _holder_is_a_node(datadir: Path) -> bool:
-    from storage.lock import read_holder
-
-    holder = read_holder(datadir) or {}
-    words = str(holder.get("command", "")).split()
-    return "node" in words or "tui" in words
 
 
 def no_chain_hint(datadir: Path) -> str:

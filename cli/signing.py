@@ -30,7 +30,7 @@ def dev_key(label: str, params: Params) -> crypto.KeyPair | None:
 
 def resolve_signer(who: str, params: Params) -> crypto.KeyPair:
     """A dev label or address (public seed), or a keystore label, address or public key (asks for the password)."""
-    from storage.keystore import Keystore
+    from wallet.keystore import Keystore
 
     who = who.strip()
     key = dev_key(who, params)
@@ -64,7 +64,7 @@ def build_transfer(api, sender_pubkey: bytes, to: str, amount: int, fee: int | N
 
 def resolve_pubkey(who: str, params: Params) -> bytes:
     """The public key of a sender without unlocking anything: keystore entry, dev key, or 64 hex digits."""
-    from storage.keystore import Keystore
+    from wallet.keystore import Keystore
 
     entry = Keystore(datadir_for()).find(who.strip())
     if entry is not None:
@@ -90,7 +90,7 @@ def resolve_pubkey(who: str, params: Params) -> bytes:
 
 
 def resolve_recipient(api, to: str, params: Params) -> bytes:
-    from storage.keystore import Keystore
+    from wallet.keystore import Keystore
 
     key = dev_key(to.strip(), params)
     if key is not None:

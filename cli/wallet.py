@@ -18,27 +18,13 @@ keys_app = typer.Typer(help="Keys you can sign with: the public dev keys and you
 
 def _hrp() -> str:
     """The address prefix of this data dir's network (keys themselves are network-independent)."""
-    import json
+    from node.datadir import read_hrp
 
-    from node.rpc import read_node_info
-
-    info = read_node_info(datadir_for())
-    if info is not None:
-        return get_preset(info["network"]).hrp
-    try:
-        from storage.store import ChainStore
-
-        store = ChainStore.open(datadir_for())
-    except Exception:  # noqa: BLE001 — no chain or locked: fall back to the selected network's prefix
-        return get_preset(settings.network).hrp
-    try:
-        return json.loads(store.get_meta("params"))["hrp"]
-    finally:
-        store.close()
+    return read_hrp(datadir_for()) or get_preset(settings.network).hrp
 
 
 def _list(hrp: str) -> list[dict]:
-    from storage.keystore import Keystore
+    from wallet.keystore import Keystore
 
     dev = get_preset(settings.network).dev_accounts
     rows = [{"label": f"dev{i}", "address": crypto.encode_address(hrp, crypto.dev_keypair(i).address), "dev": True}
@@ -65,7 +51,7 @@ def keys_list(as_json: JsonFlag = False) -> None:
 @handle_errors
 def keys_new(label: Annotated[str, typer.Argument(help="A name for the key, e.g. alice.")], as_json: JsonFlag = False) -> None:
     """Generate a key and store it encrypted (password from CHAINTOP_PASSWORD or a prompt)."""
-    from storage.keystore import Keystore
+    from wallet.keystore import Keystore
 
     key = crypto.KeyPair.generate()
     Keystore(datadir_for()).add(label, key, get_password("new keystore password", confirm=True))
@@ -84,7 +70,7 @@ def keys_import(
     """Import a private key (hex seed, as `keys export` prints it) into the keystore."""
     import sys
 
-    from storage.keystore import Keystore, parse_seed
+    from wallet.keystore import Keystore, parse_seed
 
     key = parse_seed(seed if seed is not None else sys.stdin.readline())
     Keystore(datadir_for()).add(label, key, get_password("keystore password for the imported key", confirm=True))
@@ -97,7 +83,7 @@ def keys_import(
 @handle_errors
 def keys_export(label: Annotated[str, typer.Argument(help="The key's label.")], as_json: JsonFlag = False) -> None:
     """Print a key's private seed (hex) after checking the password. Anyone with it can spend."""
-    from storage.keystore import Keystore
+    from wallet.keystore import Keystore
 
     key = Keystore(datadir_for()).unlock(label, get_password(f"password for {label}"))
     data = {"label": label, "seed": key.seed().hex(), "pubkey": key.pubkey.hex()}

@@ -20,7 +20,7 @@ import pytest
 from chain.crypto import KeyPair, encode_address
 from node.node import Node
 from chain.params import COIN
-from storage.keystore import Keystore
+from wallet.keystore import Keystore
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "parity pw"
