@@ -9,7 +9,6 @@ import plyvel
 
 from chain.abc import BlockIndex, ChainBatch, TxLocation
 from chain.errors import StoreError
-from chain.state import TAG_ACCOUNT, Account, account_key
 from storage import schema
 from storage.lock import DataDirLock
 
@@ -70,10 +69,6 @@ class ChainStore:
     def get_state(self, key: bytes) -> bytes | None:
         return self._db.get(schema.state_key(key))
 
-    def get_account(self, address: bytes) -> Account | None:
-        raw = self._db.get(schema.state_key(account_key(address)))
-        return Account.decode(raw) if raw is not None else None
-
     def get_undo(self, block_hash: bytes) -> bytes | None:
         return self._db.get(schema.undo_key(block_hash))
 
@@ -88,10 +83,6 @@ class ChainStore:
     def iter_state(self, prefix: bytes = b"") -> Iterator[tuple[bytes, bytes]]:
         for key, value in self._iter(schema.STATE + prefix):
             yield prefix + key, value
-
-    def iter_accounts(self) -> Iterator[tuple[bytes, Account]]:
-        for key, value in self.iter_state(TAG_ACCOUNT):
-            yield key[1:], Account.decode(value)
 
     def iter_index(self) -> Iterator[BlockIndex]:
         for _, value in self._iter(schema.INDEX):
