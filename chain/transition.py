@@ -1,17 +1,13 @@
-"""Applying transactions to a state view: transfers today; stake and unstake join with proof of stake."""
+"""Applying a transaction to a state view: the nonce rules every kind shares, then the kind's own change."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from chain.codec import U64_MAX
+from chain.consensus.schedule import uses_validators
 from chain.errors import InvalidTx
+from chain.kinds import KINDS
 from chain.params import Params
-from chain.state import Account, StateView
-from chain.tx import TRANSFER, Tx, get_transfer
-
-# Handlers for the other kinds register here (chain.consensus.staking), so this module stays kind-agnostic.
-KIND_HANDLERS: dict[int, Callable[[StateView, Tx, Account, Params], None]] = {}
+from chain.state import StateView
+from chain.tx import Tx
 
 
 def apply_tx(view: StateView, tx: Tx, params: Params | None = None) -> int:
@@ -22,26 +18,8 @@ def apply_tx(view: StateView, tx: Tx, params: Params | None = None) -> int:
         raise InvalidTx("nonce-too-low", f"nonce {tx.nonce} was already used; the account's next nonce is {acct.nonce}")
     if tx.nonce > acct.nonce:
         raise InvalidTx("nonce-too-high", f"nonce {tx.nonce} skips ahead; the account's next nonce is {acct.nonce}")
-    if tx.kind == TRANSFER:
-        _apply_transfer(view, tx, acct)
-    elif tx.kind in KIND_HANDLERS and params is not None and params.consensus != "pow":
-        KIND_HANDLERS[tx.kind](view, tx, acct, params)
-    else:
+    kind = KINDS.get(tx.kind)
+    if kind is None or kind.needs_validators and (params is None or not uses_validators(params)):
         raise InvalidTx("unknown-kind", f"kind {tx.kind}")
+    kind.apply(view, tx, acct, params)
     return tx.fee
-
-
-def _apply_transfer(view: StateView, tx: Tx, acct: Account) -> None:
-    sender = tx.sender_address
-    transfer = get_transfer(tx)
-    cost = transfer.amount + tx.fee
-    if cost > acct.balance:
-        raise InvalidTx("insufficient-balance", f"needs {cost} base units, the account holds {acct.balance}")
-    if transfer.to == sender:
-        view.set_account(sender, Account(acct.balance - tx.fee, acct.nonce + 1))
-        return
-    recipient = view.account(transfer.to)
-    if recipient.balance + transfer.amount > U64_MAX:
-        raise InvalidTx("balance-overflow", "the recipient's balance would exceed 2^64 - 1")
-    view.set_account(sender, Account(acct.balance - cost, acct.nonce + 1))
-    view.set_account(transfer.to, Account(recipient.balance + transfer.amount, recipient.nonce))

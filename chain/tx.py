@@ -1,4 +1,4 @@
-"""Transactions: the signed wire object, its kinds and payloads, and stateless checks."""
+"""Transactions: the signed wire object, constructors for each kind, and the stateless checks."""
 
 from __future__ import annotations
 
@@ -6,15 +6,19 @@ from dataclasses import dataclass, field
 
 from chain import crypto
 from chain.codec import U64_MAX, Reader, Writer
-from chain.errors import DecodeError, InvalidTx
+from chain.consensus import pos
+from chain.consensus.staking import Stake, Unstake
+from chain.errors import InvalidTx
+from chain.kinds import KIND_NAMES, KINDS, STAKE, TRANSFER, UNSTAKE
+from chain.params import Params
+from chain.transfer import TRANSFER_PAYLOAD_SIZE, Transfer, get_transfer
 
-TRANSFER = 0
-STAKE = 1  # reserved for the proof-of-stake issue
-UNSTAKE = 2
-KIND_NAMES = {TRANSFER: "transfer", STAKE: "stake", UNSTAKE: "unstake"}
+__all__ = [
+    "KIND_NAMES", "MAX_PAYLOAD", "STAKE", "TRANSFER", "TRANSFER_PAYLOAD_SIZE", "UNSTAKE", "Transfer", "Tx",
+    "check_tx", "get_amount", "get_transfer", "make_stake", "make_transfer", "make_tx", "make_unstake",
+]
 
 MAX_PAYLOAD = 256
-TRANSFER_PAYLOAD_SIZE = crypto.ADDRESS_SIZE + 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,24 +129,6 @@ class Tx:
 _TX_FIELDS = ("chain_id", "kind", "nonce", "fee", "sender", "payload", "signature")
 
 
-@dataclass(frozen=True, slots=True)
-class Transfer:
-    """Payload of a transfer: recipient address and amount in base units."""
-
-    to: bytes
-    amount: int
-
-    def encode(self) -> bytes:
-        return Writer().fixed(self.to, crypto.ADDRESS_SIZE).u64(self.amount).getvalue()
-
-    @classmethod
-    def decode(cls, data: bytes) -> Transfer:
-        r = Reader(data)
-        out = cls(r.fixed(crypto.ADDRESS_SIZE), r.u64())
-        r.finish()
-        return out
-
-
 def make_tx(chain_id: int, kind: int, nonce: int, fee: int, sender: bytes, payload: bytes) -> Tx:
     return Tx(chain_id, kind, nonce, fee, sender, payload)
 
@@ -153,45 +139,31 @@ def make_transfer(chain_id: int, nonce: int, fee: int, sender: bytes, to: bytes,
     return Tx(chain_id, TRANSFER, nonce, fee, sender, Transfer(to, amount).encode())
 
 
-def get_transfer(tx: Tx) -> Transfer:
-    """The decoded transfer payload, decoded once per transaction object."""
-    cached = tx._transfer
-    if cached is not None:
-        return cached
-    try:
-        transfer = Transfer.decode(tx.payload)
-    except DecodeError as e:
-        raise InvalidTx("bad-payload", f"transfer payload: {e.message}") from None
-    object.__setattr__(tx, "_transfer", transfer)
-    return transfer
+def make_stake(params: Params, nonce: int, fee: int, sender: crypto.KeyPair | bytes, validator: crypto.KeyPair,
+               amount: int) -> Tx:
+    """An unsigned stake transaction; the validator key signs its consent here."""
+    pub = sender.pubkey if isinstance(sender, crypto.KeyPair) else sender
+    proof = validator.sign(pos.stake_message(params.chain_id, crypto.compute_address(pub)))
+    return make_tx(params.chain_id, STAKE, nonce, fee, pub, Stake(validator.pubkey, amount, proof).encode())
+
+
+def make_unstake(params: Params, nonce: int, fee: int, sender_pubkey: bytes, index: int) -> Tx:
+    return make_tx(params.chain_id, UNSTAKE, nonce, fee, sender_pubkey, Unstake(index).encode())
 
 
 def get_amount(tx: Tx) -> int:
     """What the transaction takes from the sender's balance besides the fee (a transfer's or a stake's amount)."""
-    if tx.kind == TRANSFER:
-        return get_transfer(tx).amount
-    if tx.kind == STAKE and len(tx.payload) >= 40:
-        return int.from_bytes(tx.payload[32:40], "big")
-    return 0
-
-
-# Stateless payload checks of the other kinds (chain.consensus.staking registers stake and unstake).
-KIND_CHECKS: dict = {}
+    kind = KINDS.get(tx.kind)
+    return kind.amount(tx) if kind is not None else 0
 
 
 def check_tx(tx: Tx, chain_id: int, verify_signature: bool = True) -> None:
-    """Stateless rules, in order: chain, kind, payload, amounts, signature."""
+    """Stateless rules, in order: chain, kind, payload, amounts, signature (every kind in chain.kinds)."""
     if tx.chain_id != chain_id:
         raise InvalidTx("wrong-chain-id", f"transaction is for chain {tx.chain_id:#x}, this is {chain_id:#x}")
-    if tx.kind == TRANSFER:
-        transfer = get_transfer(tx)
-        if transfer.amount == 0:
-            raise InvalidTx("zero-amount", "a transfer must move at least one base unit")
-        if transfer.amount + tx.fee > U64_MAX:
-            raise InvalidTx("amount-overflow", "amount plus fee exceeds 2^64 - 1")
-    elif tx.kind in KIND_CHECKS:
-        KIND_CHECKS[tx.kind](tx)
-    else:
+    kind = KINDS.get(tx.kind)
+    if kind is None:
         raise InvalidTx("unknown-kind", f"kind {tx.kind} is not enabled on this network")
+    kind.check(tx)
     if verify_signature and not tx.has_valid_signature():
         raise InvalidTx("bad-signature", "the signature does not verify against the sender's key")

@@ -105,11 +105,11 @@ class Node:
     def _check_staking_tx(self, tx: Tx) -> None:
         """A stake or unstake must pass its state rules at the head now (the pool checks balance and nonces)."""
         from chain.codec import U64_MAX
+        from chain.kinds import KINDS
         from chain.state import Account
-        from chain.transition import KIND_HANDLERS
 
         view = self.chain.head_view_at_slot(pos_api.current_slot(self)).fork()
-        KIND_HANDLERS[tx.kind](view, tx, Account(U64_MAX, tx.nonce), self.params)
+        KINDS[tx.kind].apply(view, tx, Account(U64_MAX, tx.nonce), self.params)
 
     def _load_pool(self) -> None:
         stale, txs = [], []

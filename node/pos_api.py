@@ -8,8 +8,8 @@ from chain.consensus.beacon import FLAG_TARGET
 from chain.consensus.epoch import get_finality_delay, is_in_inactivity_leak
 from chain.consensus.process import block_slot
 from chain.consensus.schedule import is_pos_height, uses_validators
-from chain.consensus.staking import make_stake, make_unstake
 from chain.errors import ChaintopError, NotFound, UsageError
+from chain.tx import make_stake, make_unstake
 from node.views import coins
 
 

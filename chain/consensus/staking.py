@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from chain import crypto, transition
-from chain import tx as txmod
+from chain import crypto
 from chain.codec import U64_MAX, Reader, Writer
 from chain.consensus import pos
 from chain.consensus.beacon import Checkpoint, ConsensusState, Validator
 from chain.consensus.schedule import uses_validators
-from chain.consensus.slashing import initiate_validator_exit
 from chain.errors import DecodeError, InvalidTx
 from chain.params import Params
 from chain.state import TAG_CONSENSUS, Account, StateView, validator_key
-from chain.tx import STAKE, UNSTAKE, Tx, make_tx
+
+if TYPE_CHECKING:  # chain.tx imports the kinds table, which imports this module
+    from chain.tx import Tx
 
 GENESIS_MIX = crypto.sha256(b"chaintop genesis randao mix")
 
@@ -58,18 +59,6 @@ def dev_validator_key(n: int) -> crypto.KeyPair:
     return crypto.KeyPair.from_seed(crypto.sha256(b"chaintop dev validator key " + n.to_bytes(4, "big")))
 
 
-def make_stake(params: Params, nonce: int, fee: int, sender: crypto.KeyPair | bytes, validator: crypto.KeyPair,
-               amount: int) -> Tx:
-    """An unsigned stake transaction; the validator key signs its consent here."""
-    pub = sender.pubkey if isinstance(sender, crypto.KeyPair) else sender
-    proof = validator.sign(pos.stake_message(params.chain_id, crypto.compute_address(pub)))
-    return make_tx(params.chain_id, STAKE, nonce, fee, pub, Stake(validator.pubkey, amount, proof).encode())
-
-
-def make_unstake(params: Params, nonce: int, fee: int, sender_pubkey: bytes, index: int) -> Tx:
-    return make_tx(params.chain_id, UNSTAKE, nonce, fee, sender_pubkey, Unstake(index).encode())
-
-
 def get_stake(tx: Tx) -> Stake:
     try:
         return Stake.decode(tx.payload)
@@ -84,7 +73,12 @@ def get_unstake(tx: Tx) -> Unstake:
         raise InvalidTx("bad-payload", f"unstake payload: {e.message}") from None
 
 
-def _check_stake(tx: Tx) -> None:
+def get_stake_amount(tx: Tx) -> int:
+    """The bonded amount, read without decoding (a malformed payload counts as 0; check_stake rejects it)."""
+    return int.from_bytes(tx.payload[32:40], "big") if len(tx.payload) >= 40 else 0
+
+
+def check_stake(tx: Tx) -> None:
     stake = get_stake(tx)
     if stake.amount == 0:
         raise InvalidTx("zero-amount", "a stake must bond at least one base unit")
@@ -94,7 +88,7 @@ def _check_stake(tx: Tx) -> None:
         raise InvalidTx("bad-stake-proof", "the validator key did not sign its consent to this account's stake")
 
 
-def _check_unstake(tx: Tx) -> None:
+def check_unstake(tx: Tx) -> None:
     get_unstake(tx)
 
 
@@ -148,7 +142,7 @@ def apply_unstake(view: StateView, tx: Tx, acct: Account, params: Params) -> Non
         raise InvalidTx("validator-not-active", f"validator {index} is not active (it is {v.status(current)})")
     if v.exit_epoch != 2**64 - 1:
         raise InvalidTx("already-exiting", f"validator {index} is already exiting at epoch {v.exit_epoch}")
-    initiate_validator_exit(view, index, params)
+    pos.initiate_validator_exit(view, index, params)
     view.set_account(tx.sender_address, Account(acct.balance - tx.fee, acct.nonce + 1))
     view.notes.append(("unstaking", index, pos.get_validator(view, index).exit_epoch))
 
@@ -171,9 +165,3 @@ def genesis_records(params: Params) -> dict[bytes, object]:
         previous_justified=genesis_checkpoint, current_justified=genesis_checkpoint, finalized=genesis_checkpoint,
         validator_count=n, previous_participation=bytearray(n), current_participation=bytearray(n))
     return out
-
-
-txmod.KIND_CHECKS[STAKE] = _check_stake
-txmod.KIND_CHECKS[UNSTAKE] = _check_unstake
-transition.KIND_HANDLERS[STAKE] = apply_stake
-transition.KIND_HANDLERS[UNSTAKE] = apply_unstake

@@ -21,9 +21,9 @@ from chain.consensus.beacon import (
     ProposerSlashing,
     SignedHeader,
 )
-from chain.consensus.staking import Stake, dev_validator_key, make_stake, make_unstake
+from chain.consensus.staking import Stake, dev_validator_key
 from chain.errors import InvalidTx
-from chain.tx import STAKE, make_tx
+from chain.tx import STAKE, make_stake, make_tx, make_unstake
 from tests.functional.pos_helpers import (  # noqa: F401 (close_pos_nodes: autouse fixture)
     COIN,
     build_pos_block,
