@@ -29,6 +29,7 @@ from chain.consensus.schedule import is_pos_height, uses_validators
 from chain.errors import ChaintopError, InvalidBlock, InvalidTx, StoreError
 from chain.mempool import encode_pool_record
 from chain.muhash import MuHash3072
+from chain.notes import Note
 from chain.params import Params
 from chain.state import (
     TAG_CONSENSUS,
@@ -66,7 +67,7 @@ class AcceptResult:
     disconnected: list[Block] = field(default_factory=list)
     old_head: bytes = b""
     new_head: bytes = b""
-    notes: list[tuple] = field(default_factory=list)  # what the connected blocks did (justified, slashed, ...)
+    notes: list[Note] = field(default_factory=list)  # what the connected blocks did (chain/notes.py)
 
     @property
     def depth(self) -> int:

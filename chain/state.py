@@ -10,6 +10,7 @@ from chain import crypto
 from chain.codec import U64_MAX, Reader, Writer
 from chain.errors import DecodeError, InvalidTx
 from chain.muhash import MuHash3072
+from chain.notes import Note
 
 # Record keys: a one-byte tag, then the record's own key. The state root commits to key || value of each.
 TAG_ACCOUNT = b"a"  # a + address (20)        -> Account
@@ -123,7 +124,7 @@ class StateView:
         self.muhash = muhash
         self._priors: dict[bytes, bytes | None] = {}
         self._prior_muhash = muhash.to_bytes()
-        self.notes: list[tuple] = []  # what a transition did worth telling (justified, slashed, ...): not state
+        self.notes: list[Note] = []  # what a transition did worth telling (chain/notes.py): not state
 
     def get(self, key: bytes) -> Any:
         if key in self.changes:

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from chain.errors import StoreError, UsageError
+from chain.params import format_coins
 from cli import output
 from cli.common import datadir_for, handle_errors, open_node
 
@@ -128,6 +129,12 @@ def _describe(e: dict) -> str:
         return f"{t} [bold red]miner failed[/] {e['reason']}: {e['message']} (retrying in {e['retry_in']} s)"
     if kind == "MiningStateChanged":
         return f"{t} [magenta]mining[/] mode {e['mode']}, {'searching' if e['active'] else 'idle'}"
+    if kind == "ValidatorStaked":
+        return (f"{t} [bold cyan]staked[/] validator #{e['index']} with {format_coins(e['amount'])} coins; "
+                "it waits in the activation queue")
+    if kind == "StakeWithdrawn":
+        return (f"{t} [cyan]withdrawn[/] validator #{e['index']}'s lock-up is over: {format_coins(e['amount'])} coins "
+                "went back to the account that staked it")
     return f"{t} {kind} {json.dumps(e)}"
 
 

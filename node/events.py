@@ -147,6 +147,14 @@ class CheckpointFinalized(Event):
 
 
 @dataclass(frozen=True)
+class ValidatorStaked(Event):
+    """A stake created validator `index` with `amount` base units; it waits in the activation queue."""
+
+    index: int
+    amount: int
+
+
+@dataclass(frozen=True)
 class ValidatorActivated(Event):
     index: int
     epoch: int
@@ -156,6 +164,14 @@ class ValidatorActivated(Event):
 class ValidatorExited(Event):
     index: int
     epoch: int
+
+
+@dataclass(frozen=True)
+class StakeWithdrawn(Event):
+    """The lock-up of validator `index` ended: `amount` base units went back to the account that staked it."""
+
+    index: int
+    amount: int
 
 
 @dataclass(frozen=True)

@@ -209,6 +209,16 @@ class LiveModel:
         self.dirty.add(POS)
         self._log("ValidatorActivated", f"validator #{e.index} active from epoch {e.epoch}", "good", "pos")
 
+    def _on_ValidatorStaked(self, e) -> None:
+        self.dirty.add(POS)
+        self._log("ValidatorStaked", f"validator #{e.index} staked with {fmt.coins(e.amount)} coins; it waits in "
+                                     "the activation queue", "good", "pos")
+
+    def _on_StakeWithdrawn(self, e) -> None:
+        self.dirty.add(POS)
+        self._log("StakeWithdrawn", f"validator #{e.index}'s lock-up is over: {fmt.coins(e.amount)} coins went back "
+                                    "to the account that staked it", "good", "pos")
+
     def _on_ValidatorExited(self, e) -> None:
         self.dirty.add(POS)
         self._log("ValidatorExited", f"validator #{e.index} exited at epoch {e.epoch}", "warn", "pos")

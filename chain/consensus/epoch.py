@@ -5,6 +5,7 @@ from __future__ import annotations
 from chain.consensus import pos
 from chain.consensus.beacon import FAR_FUTURE_EPOCH, FLAG_HEAD, FLAG_TARGET, ConsensusState
 from chain.consensus.finality import weigh_justification_and_finalization
+from chain.notes import Activating, Ejected, Leak, Withdrawn
 from chain.params import Params
 from chain.state import StateView, validator_key
 
@@ -50,8 +51,7 @@ def process_justification_and_finalization(view, cs, params, validators, current
         _target_balance(validators, cs.current_participation, current),
         pos.get_checkpoint_root(cs, previous, params), pos.get_checkpoint_root(cs, current, params),
     )
-    for kind, checkpoint in changes:
-        view.notes.append((kind, checkpoint.epoch, checkpoint.root))
+    view.notes.extend(changes)
 
 
 def get_finality_delay(cs: ConsensusState, params: Params) -> int:
@@ -73,7 +73,7 @@ def process_rewards_and_penalties(view, cs, params, validators, current) -> None
     leaking = delay > params.min_epochs_to_inactivity_penalty
     if leaking:
         cs.leak_epochs += 1
-        view.notes.append(("leak", current, delay))
+        view.notes.append(Leak(current, delay))
     else:
         cs.leak_epochs = 0
     unslashed = {flag: sum(v.effective_balance for i, v in enumerate(validators)
@@ -106,7 +106,7 @@ def process_registry_updates(view, cs, params, current) -> None:
     for i, v in enumerate(validators):
         if v.is_active(current) and v.effective_balance <= params.ejection_balance and v.exit_epoch == FAR_FUTURE_EPOCH:
             pos.initiate_validator_exit(view, i, params)
-            view.notes.append(("ejected", i, current))
+            view.notes.append(Ejected(i, current))
     validators = pos.get_validators(view, cs)
     queue = sorted((v.activation_eligibility_epoch, i) for i, v in enumerate(validators)
                    if v.activation_epoch == FAR_FUTURE_EPOCH and v.activation_eligibility_epoch <= current)
@@ -114,7 +114,7 @@ def process_registry_updates(view, cs, params, current) -> None:
     for _, i in queue[:churn]:
         m = pos.get_validator_mut(view, i)
         m.activation_epoch = current + params.activation_delay
-        view.notes.append(("activating", i, m.activation_epoch))
+        view.notes.append(Activating(i, m.activation_epoch))
 
 
 def process_effective_balance_updates(view, cs, params) -> None:
@@ -140,4 +140,4 @@ def process_withdrawals(view, cs, params, current) -> None:
             m.effective_balance = 0
             m.withdrawn += amount
             view.credit(m.withdrawal_address, amount)
-            view.notes.append(("withdrawn", i, amount))
+            view.notes.append(Withdrawn(i, amount))

@@ -12,6 +12,7 @@ from chain.consensus.epoch import process_slots
 from chain.consensus.schedule import compute_epoch, uses_validators
 from chain.consensus.slashing import check_attester_slashing, check_proposer_slashing, slash_validator
 from chain.errors import InvalidBlock, InvalidTx
+from chain.notes import Slashed
 from chain.params import Params
 from chain.state import StateView
 
@@ -86,13 +87,13 @@ def process_operations(view: StateView, params: Params, ops: BlockOps, strict: b
         index = check_proposer_slashing(v, ev, params)
         penalty, whistle = slash_validator(v, index, params)
         out.producer_reward += whistle
-        v.notes.append(("slashed", index, "double-proposal", penalty, proposer))
+        v.notes.append(Slashed(index, "double-proposal", penalty, proposer))
 
     def attester_slashing(v: StateView, ev: AttesterSlashing) -> None:
         index, offence = check_attester_slashing(v, ev, params)
         penalty, whistle = slash_validator(v, index, params)
         out.producer_reward += whistle
-        v.notes.append(("slashed", index, offence, penalty, proposer))
+        v.notes.append(Slashed(index, offence, penalty, proposer))
 
     ctx = None
 

@@ -11,6 +11,7 @@ from chain.consensus import pos
 from chain.consensus.beacon import Checkpoint, ConsensusState, Validator
 from chain.consensus.schedule import uses_validators
 from chain.errors import DecodeError, InvalidTx
+from chain.notes import Exiting, Staked
 from chain.params import Params
 from chain.state import TAG_CONSENSUS, Account, StateView, validator_key
 
@@ -114,7 +115,7 @@ def apply_stake(view: StateView, tx: Tx, acct: Account, params: Params) -> None:
         cs.validator_count += 1
         cs.previous_participation.append(0)
         cs.current_participation.append(0)
-        view.notes.append(("staked", index, stake.amount))
+        view.notes.append(Staked(index, stake.amount))
     else:
         v = pos.get_validator(view, existing)
         if v.withdrawal_address != tx.sender_address:
@@ -144,7 +145,7 @@ def apply_unstake(view: StateView, tx: Tx, acct: Account, params: Params) -> Non
         raise InvalidTx("already-exiting", f"validator {index} is already exiting at epoch {v.exit_epoch}")
     pos.initiate_validator_exit(view, index, params)
     view.set_account(tx.sender_address, Account(acct.balance - tx.fee, acct.nonce + 1))
-    view.notes.append(("unstaking", index, pos.get_validator(view, index).exit_epoch))
+    view.notes.append(Exiting(index, pos.get_validator(view, index).exit_epoch))
 
 
 def genesis_records(params: Params) -> dict[bytes, object]:
