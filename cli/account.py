@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from cli import output
-from cli.common import JsonFlag, datadir_for, handle_errors, open_node
+from cli.common import datadir_for, handle_errors, open_node
+from cli.options import JsonOpt
 
 
 def render_account(a: dict):
@@ -25,7 +26,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
     def account(address: Annotated[str, typer.Argument(metavar="ADDRESS", help="Address or key label.")],
-                as_json: JsonFlag = False) -> None:
+                as_json: JsonOpt = False) -> None:
         """Balance and nonce of an account."""
         from wallet.keystore import Keystore
 

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from cli import output
-from cli.common import JsonFlag, handle_errors, open_node
+from cli.common import handle_errors, open_node
+from cli.options import JsonOpt
 
 
 def _time(ts: int) -> str:
@@ -51,7 +52,7 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def blocks(
         last: Annotated[int, typer.Option("--last", "-n", help="How many blocks, newest first.")] = 10,
-        as_json: JsonFlag = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """The newest blocks of the main chain."""
         with open_node() as node:
@@ -62,7 +63,7 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def block(
         ident: Annotated[str, typer.Argument(metavar="ID", help="A height or a block hash.")],
-        as_json: JsonFlag = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """One block: header fields, reward and transactions."""
         with open_node() as node:

@@ -9,7 +9,8 @@ import typer
 
 from chain.errors import UsageError
 from cli import output
-from cli.common import JsonFlag, datadir_for, handle_errors, open_node, settings
+from cli.common import datadir_for, handle_errors, open_node, settings
+from cli.options import JsonOpt
 
 
 def render_status(s: dict):
@@ -41,7 +42,7 @@ def register(app: typer.Typer) -> None:
             "--slot-time", help="Seconds per PoS slot (e.g. 0.5 for demos); default 2.")] = None,
         merge_height: Annotated[int | None, typer.Option(
             "--merge-height", help="merge-devnet: the first proof-of-stake height.")] = None,
-        as_json: JsonFlag = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """Create a new chain (genesis, prefunded dev accounts, genesis validators) in the data dir."""
         from node.node import Node
@@ -70,7 +71,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     @handle_errors
-    def status(as_json: JsonFlag = False) -> None:
+    def status(as_json: JsonOpt = False) -> None:
         """The head of the chain, difficulty and mempool size."""
         with open_node() as node:
             data = node.status()

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -15,9 +15,6 @@ from cli import output
 
 if TYPE_CHECKING:
     from node.api import NodeAPI
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (snake_case keys, hex bytes, integer amounts).")]
-
 
 class Settings:
     """Global options, set by the app callback before any command runs."""

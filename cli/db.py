@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from cli import output
-from cli.common import JsonFlag, handle_errors, open_node
+from cli.common import handle_errors, open_node
+from cli.options import FileArg, JsonOpt
 
 db_app = typer.Typer(help="Check the data dir.", no_args_is_help=True)
 
 
 @db_app.command("verify")
 @handle_errors
-def verify(as_json: JsonFlag = False) -> None:
+def verify(as_json: JsonOpt = False) -> None:
     """Re-check every main-chain block, the indexes and the state root against the stored state."""
     with open_node() as api:
         data = api.verify()
@@ -38,10 +38,10 @@ def register(app: typer.Typer) -> None:
     @app.command("export")
     @handle_errors
     def export_cmd(
-        file: Annotated[Path, typer.Argument(metavar="FILE")],
+        file: FileArg,
         start: Annotated[int, typer.Option("--from", help="First height (default 1: genesis is shared).")] = 1,
         end: Annotated[int | None, typer.Option("--to", help="Last height (default the head).")] = None,
-        as_json: JsonFlag = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """Write main-chain blocks to FILE, to import into another data dir."""
         with open_node() as api:
@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("import")
     @handle_errors
-    def import_cmd(file: Annotated[Path, typer.Argument(metavar="FILE")], as_json: JsonFlag = False) -> None:
+    def import_cmd(file: FileArg, as_json: JsonOpt = False) -> None:
         """Validate and store the blocks of FILE; a branch with more work becomes the chain (a reorg)."""
         with open_node() as api:
             data = api.import_blocks(str(file))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
 from cli import account, block, chain, db, mempool, mine, node, stake, tui_cmd, tx, wallet
 from cli.common import settings
+from cli.options import DatadirOpt, NetworkOpt
 
 app = typer.Typer(
     name="chaintop",
@@ -20,10 +19,8 @@ app = typer.Typer(
 
 @app.callback()
 def main(
-    datadir: Annotated[str | None, typer.Option("--datadir", envvar="CHAINTOP_DATADIR",
-                                                help="Data dir (default: the user data dir, one folder per network).")] = None,
-    network: Annotated[str, typer.Option("--network", envvar="CHAINTOP_NETWORK",
-                                         help="Which network's default data dir to use.")] = "devnet",
+    datadir: DatadirOpt = None,
+    network: NetworkOpt = "devnet",
 ) -> None:
     settings.datadir = datadir
     settings.network = network

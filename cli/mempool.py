@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from cli import output
-from cli.common import JsonFlag, handle_errors, open_node
+from cli.common import handle_errors, open_node
+from cli.options import JsonOpt
 
 
 def render_pool(rows: list[dict]):
@@ -20,7 +21,7 @@ def render_pool(rows: list[dict]):
 def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
-    def mempool(as_json: JsonFlag = False) -> None:
+    def mempool(as_json: JsonOpt = False) -> None:
         """Pending transactions, highest fee rate first."""
         with open_node() as node:
             data = node.mempool_view()

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from cli import output
-from cli.common import JsonFlag, handle_errors, is_embedded, open_node
+from cli.common import handle_errors, is_embedded, open_node
+from cli.options import JsonOpt, TrafficOpt, WorkersOpt
 
 
 def _fmt_rate(rate: float) -> str:
@@ -67,7 +68,7 @@ def register(app: typer.Typer) -> None:
     def mine(
         blocks: Annotated[int, typer.Option("--blocks", "-n", help="How many blocks to mine.")] = 1,
         to: Annotated[str | None, typer.Option("--to", help="Beneficiary address or label (default dev0).")] = None,
-        as_json: JsonFlag = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """Mine blocks on the head with worker processes; the reward and fees go to --to."""
         with open_node() as api:
@@ -79,9 +80,9 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def mining(
         mode: Annotated[str | None, typer.Argument(help="auto, interval, manual or off (omit to show).")] = None,
-        traffic: Annotated[float | None, typer.Option("--traffic", help="Generated transfers per second.")] = None,
-        workers: Annotated[int | None, typer.Option("--workers", help="Mining worker processes.")] = None,
-        as_json: JsonFlag = False,
+        traffic: TrafficOpt = None,
+        workers: WorkersOpt = None,
+        as_json: JsonOpt = False,
     ) -> None:
         """Show or switch the running node's mining mode, traffic rate and worker count."""
         with open_node(embedded_ok=False) as api:

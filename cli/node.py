@@ -14,6 +14,7 @@ from chain.errors import StoreError, UsageError
 from chain.params import format_coins
 from cli import output
 from cli.common import datadir_for, handle_errors, open_node
+from cli.options import JsonOpt, MiningModeOpt, NdjsonOpt, RpcPortOpt, TrafficOpt, WorkersOpt
 
 
 def _parse_param(text: str):
@@ -28,10 +29,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
     def node(
-        mining: Annotated[str, typer.Option("--mining", help="auto (when txs wait), interval, manual or off.")] = "manual",
-        traffic: Annotated[float, typer.Option("--traffic", help="Generate this many transfers per second.")] = 0.0,
-        rpc_port: Annotated[int, typer.Option("--rpc-port", help="Loopback port (default: any free port).")] = 0,
-        workers: Annotated[int | None, typer.Option("--workers", help="Mining worker processes (default: cores).")] = None,
+        mining: MiningModeOpt = "manual",
+        traffic: TrafficOpt = 0.0,
+        rpc_port: RpcPortOpt = 0,
+        workers: WorkersOpt = None,
     ) -> None:
         """Run the node headless until Ctrl-C or SIGTERM; CLI commands reach it over RPC meanwhile."""
         from node.daemon import RunningNode
@@ -74,7 +75,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
     def watch(
-        as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line (NDJSON).")] = False,
+        as_json: NdjsonOpt = False,
         progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Include MiningProgress events.")] = True,
     ) -> None:
         """Stream the running node's events until interrupted."""
@@ -100,7 +101,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("fee-estimate")
     @handle_errors
-    def fee_estimate(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    def fee_estimate(as_json: JsonOpt = False) -> None:
         """Fee rates (base units per byte) recent blocks paid, and what a transfer should offer."""
         with open_node() as api:
             data = api.fee_estimate()

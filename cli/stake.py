@@ -9,7 +9,8 @@ import typer
 from chain.errors import UsageError
 from chain.params import format_coins, parse_coins
 from cli import output
-from cli.common import JsonFlag, handle_errors, open_node
+from cli.common import handle_errors, open_node
+from cli.options import FeeOpt, JsonOpt, StakerOpt
 
 validator_app = typer.Typer(help="Fault injection for validators this node runs: offline, online, equivocate.",
                             no_args_is_help=True)
@@ -69,12 +70,12 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
     def stake(
-        sender: Annotated[str, typer.Option("--from", help="Dev account label or address that bonds the stake.")],
+        sender: StakerOpt,
         amount: Annotated[str, typer.Option("--amount", help="Coins to bond (a new validator needs the minimum).")],
-        fee: Annotated[str | None, typer.Option("--fee", help="Fee in coins (default: the relay minimum).")] = None,
+        fee: FeeOpt = None,
         validator_key: Annotated[str | None, typer.Option(
             "--validator-key", help="Validator seed (hex); default: a fresh dev validator key this node runs.")] = None,
-        as_json: JsonFlag = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """Bond coins to a validator; it joins the activation queue and, once active, proposes and votes."""
         units = parse_coins(amount, "amount")
@@ -88,10 +89,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
     def unstake(
-        sender: Annotated[str, typer.Option("--from", help="The account that staked the validator.")],
+        sender: StakerOpt,
         index: Annotated[int, typer.Option("--validator", help="The validator's index.")],
-        fee: Annotated[str | None, typer.Option("--fee", help="Fee in coins (default: the relay minimum).")] = None,
-        as_json: JsonFlag = False,
+        fee: FeeOpt = None,
+        as_json: JsonOpt = False,
     ) -> None:
         """Start a validator's exit; its balance returns to the account after the withdrawal delay (the lock-up)."""
         with open_node() as api:
@@ -100,7 +101,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     @handle_errors
-    def validators(as_json: JsonFlag = False) -> None:
+    def validators(as_json: JsonOpt = False) -> None:
         """Every validator: status, effective balance, balance, rewards, slashed."""
         with open_node() as api:
             data = api.validators()
@@ -109,7 +110,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
     def committees(epoch: Annotated[int | None, typer.Option("--epoch", help="Default: the current epoch.")] = None,
-                   as_json: JsonFlag = False) -> None:
+                   as_json: JsonOpt = False) -> None:
         """An epoch's committee per slot and (under PoS) each slot's proposer."""
         with open_node() as api:
             data = api.committees(epoch)
@@ -117,7 +118,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     @handle_errors
-    def finality(as_json: JsonFlag = False) -> None:
+    def finality(as_json: JsonOpt = False) -> None:
         """Justified and finalized checkpoints, participation, and whether the inactivity leak runs."""
         with open_node() as api:
             data = api.finality()
@@ -125,7 +126,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     @handle_errors
-    def duties(as_json: JsonFlag = False) -> None:
+    def duties(as_json: JsonOpt = False) -> None:
         """Upcoming proposals and votes of the validators this node runs."""
         with open_node() as api:
             data = api.duties()
@@ -136,7 +137,7 @@ def register(app: typer.Typer) -> None:
 
 def _fault(mode: str):
     @handle_errors
-    def command(index: Annotated[int, typer.Argument(help="Validator index.")], as_json: JsonFlag = False) -> None:
+    def command(index: Annotated[int, typer.Argument(help="Validator index.")], as_json: JsonOpt = False) -> None:
         with open_node() as api:
             data = api.validator_fault(index, mode)
         output.emit(data, as_json, lambda d: f"validator {d['index']}: offline={d['offline']} equivocate={d['equivocate']}")

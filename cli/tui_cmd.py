@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import signal
-from typing import Annotated
 
 import typer
 
 from cli import output
 from cli.common import datadir_for, handle_errors, settings
+from cli.options import MiningModeOpt, RpcPortOpt, TrafficOpt, WorkersOpt
 
 
 def cli_prefix() -> str:
@@ -24,11 +24,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
     def tui(
-        mining: Annotated[str, typer.Option("--mining", help="auto, interval (a block per target spacing), manual "
-                                                             "or off.")] = "interval",
-        traffic: Annotated[float, typer.Option("--traffic", help="Generated transfers per second (0: none).")] = 2.0,
-        workers: Annotated[int | None, typer.Option("--workers", help="Mining worker processes (default: cores).")] = None,
-        rpc_port: Annotated[int, typer.Option("--rpc-port", help="Loopback RPC port (default: any free port).")] = 0,
+        mining: MiningModeOpt = "interval",
+        traffic: TrafficOpt = 2.0,
+        workers: WorkersOpt = None,
+        rpc_port: RpcPortOpt = 0,
     ) -> None:
         """Open the TUI on the data dir (creating the default devnet on first start); CLI commands reach it over RPC."""
         from node.daemon import RunningNode

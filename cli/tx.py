@@ -14,7 +14,8 @@ from chain.errors import UsageError
 from chain.params import parse_coins
 from chain.tx import Tx, get_transfer
 from cli import output
-from cli.common import JsonFlag, handle_errors, open_node
+from cli.common import handle_errors, open_node
+from cli.options import AmountOpt, FeeOpt, JsonOpt, RecipientOpt, SenderOpt, SignerOpt, TxidArg
 from cli.signing import build_transfer, resolve_pubkey, resolve_signer
 
 
@@ -88,7 +89,7 @@ def _tx_from_unsigned(doc: dict) -> Tx:
 
 @tx_app.command("show")
 @handle_errors
-def show(txid: Annotated[str, typer.Argument(metavar="TXID")], as_json: JsonFlag = False) -> None:
+def show(txid: TxidArg, as_json: JsonOpt = False) -> None:
     """A transaction: pending or confirmed, with its block and confirmations."""
     with open_node() as api:
         data = api.tx(txid)
@@ -98,10 +99,10 @@ def show(txid: Annotated[str, typer.Argument(metavar="TXID")], as_json: JsonFlag
 @tx_app.command("create")
 @handle_errors
 def create(
-    sender: Annotated[str, typer.Option("--from", help="Key label, address or public key of the sender.")],
-    to: Annotated[str, typer.Option("--to", help="Recipient address or key label.")],
-    amount: Annotated[str, typer.Option("--amount", help="Coins, as a decimal.")],
-    fee: Annotated[str | None, typer.Option("--fee", help="Fee in coins (default: the minimum relay fee).")] = None,
+    sender: SenderOpt,
+    to: RecipientOpt,
+    amount: AmountOpt,
+    fee: FeeOpt = None,
     nonce: Annotated[int | None, typer.Option("--nonce", help="Nonce (default: asked from the node).")] = None,
 ) -> None:
     """An unsigned transfer as JSON: carry it to the machine with the key, then `tx sign`."""
@@ -133,7 +134,7 @@ def sign(source: Annotated[str, typer.Argument(metavar="FILE", help="Output of `
 @tx_app.command("broadcast")
 @handle_errors
 def broadcast(source: Annotated[str, typer.Argument(metavar="FILE|HEX", help="Output of `tx sign`, raw hex, or -.")],
-              as_json: JsonFlag = False) -> None:
+              as_json: JsonOpt = False) -> None:
     """Submit a signed transaction to the mempool."""
     text = source.strip()
     if all(c in "0123456789abcdefABCDEF" for c in text) and len(text) > 64:
@@ -154,11 +155,11 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
     def send(
-        sender: Annotated[str, typer.Option("--from", help="Key label (dev0, or a keystore label) or address to pay from.")],
-        to: Annotated[str, typer.Option("--to", help="Recipient address or key label.")],
-        amount: Annotated[str, typer.Option("--amount", help="Coins, as a decimal (exact, up to 8 places).")],
-        fee: Annotated[str | None, typer.Option("--fee", help="Fee in coins; default the minimum relay fee.")] = None,
-        as_json: JsonFlag = False,
+        sender: SignerOpt,
+        to: RecipientOpt,
+        amount: AmountOpt,
+        fee: FeeOpt = None,
+        as_json: JsonOpt = False,
     ) -> None:
         """Sign a transfer here and put it in the node's mempool."""
         from chain.params import Params
@@ -175,7 +176,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     @handle_errors
-    def proof(txid: Annotated[str, typer.Argument(metavar="TXID")], as_json: JsonFlag = False) -> None:
+    def proof(txid: TxidArg, as_json: JsonOpt = False) -> None:
         """A Merkle inclusion proof of a confirmed transaction against its block's tx root."""
         with open_node() as api:
             data = api.proof(txid)

@@ -9,7 +9,8 @@ import typer
 from chain import crypto
 from chain.params import get_preset
 from cli import output
-from cli.common import JsonFlag, datadir_for, handle_errors, settings
+from cli.common import datadir_for, handle_errors, settings
+from cli.options import JsonOpt, NewLabelArg
 from cli.signing import get_password
 
 keys_app = typer.Typer(help="Keys you can sign with: the public dev keys and your encrypted keystore.",
@@ -38,7 +39,7 @@ def _list(hrp: str) -> list[dict]:
 
 @keys_app.command("list")
 @handle_errors
-def keys_list(as_json: JsonFlag = False) -> None:
+def keys_list(as_json: JsonOpt = False) -> None:
     """Every key with its label and address; dev keys are marked dev-only."""
     data = _list(_hrp())
     output.emit(data, as_json, lambda rows: output.list_table(
@@ -49,7 +50,7 @@ def keys_list(as_json: JsonFlag = False) -> None:
 
 @keys_app.command("new")
 @handle_errors
-def keys_new(label: Annotated[str, typer.Argument(help="A name for the key, e.g. alice.")], as_json: JsonFlag = False) -> None:
+def keys_new(label: NewLabelArg, as_json: JsonOpt = False) -> None:
     """Generate a key and store it encrypted (password from CHAINTOP_PASSWORD or a prompt)."""
     from wallet.keystore import Keystore
 
@@ -63,9 +64,9 @@ def keys_new(label: Annotated[str, typer.Argument(help="A name for the key, e.g.
 @keys_app.command("import")
 @handle_errors
 def keys_import(
-    label: Annotated[str, typer.Argument(help="A name for the key.")],
+    label: NewLabelArg,
     seed: Annotated[str | None, typer.Option("--seed", help="The 32-byte private seed as hex (default: read stdin).")] = None,
-    as_json: JsonFlag = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Import a private key (hex seed, as `keys export` prints it) into the keystore."""
     import sys
@@ -81,7 +82,7 @@ def keys_import(
 
 @keys_app.command("export")
 @handle_errors
-def keys_export(label: Annotated[str, typer.Argument(help="The key's label.")], as_json: JsonFlag = False) -> None:
+def keys_export(label: Annotated[str, typer.Argument(help="The key's label.")], as_json: JsonOpt = False) -> None:
     """Print a key's private seed (hex) after checking the password. Anyone with it can spend."""
     from wallet.keystore import Keystore
 

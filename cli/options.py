@@ -1,0 +1,47 @@
+"""Every option and argument more than one command takes, declared once as an `Annotated` alias."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+# -- global (the app callback) ---------------------------------------------------------------
+DatadirOpt = Annotated[str | None, typer.Option(
+    "--datadir", envvar="CHAINTOP_DATADIR",
+    help="Data dir (default: the user data dir, one folder per network).")]
+NetworkOpt = Annotated[str, typer.Option("--network", envvar="CHAINTOP_NETWORK",
+                                         help="Which network's default data dir to use.")]
+
+# -- output ----------------------------------------------------------------------------------
+JsonOpt = Annotated[bool, typer.Option(
+    "--json", help="Print JSON (snake_case keys, hex bytes, integer amounts).")]
+# `watch` streams: the same flag, one object per event
+NdjsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per line (NDJSON).")]
+
+# -- transactions ----------------------------------------------------------------------------
+# who pays: a key this process signs with (`send`), one the node signs with (`stake`, `unstake`: dev keys), or
+# only a public key (`tx create` builds an unsigned transaction)
+SignerOpt = Annotated[str, typer.Option(
+    "--from", help="Key label (dev0, or a keystore label) or address to pay from.")]
+StakerOpt = Annotated[str, typer.Option(
+    "--from", help="Dev account label or address that bonds (or bonded) the stake.")]
+SenderOpt = Annotated[str, typer.Option("--from", help="Key label, address or public key of the sender.")]
+RecipientOpt = Annotated[str, typer.Option("--to", help="Recipient address or key label.")]
+AmountOpt = Annotated[str, typer.Option("--amount", help="Coins, as a decimal (exact, up to 8 places).")]
+FeeOpt = Annotated[str | None, typer.Option("--fee", help="Fee in coins (default: the minimum relay fee).")]
+TxidArg = Annotated[str, typer.Argument(metavar="TXID")]
+
+# -- files and keys --------------------------------------------------------------------------
+FileArg = Annotated[Path, typer.Argument(metavar="FILE")]
+NewLabelArg = Annotated[str, typer.Argument(help="A name for the key, e.g. alice.")]
+
+# -- running a node (`node`, `tui`) and changing a running one (`mining`) ---------------------
+MiningModeOpt = Annotated[str, typer.Option(
+    "--mining", help="auto (when txs wait), interval (a block per target spacing), manual or off.")]
+TrafficOpt = Annotated[float | None, typer.Option(
+    "--traffic", help="Generated transfers per second (0: none).")]
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", help="Mining worker processes (a node starts with one per core).")]
+RpcPortOpt = Annotated[int, typer.Option("--rpc-port", help="Loopback RPC port (default: any free port).")]
