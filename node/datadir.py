@@ -1,4 +1,4 @@
-"""What a front end may learn about a data dir without opening LevelDB itself: who holds it, its address prefix."""
+"""What a front end learns about a data dir without opening LevelDB: who holds it, its address prefix."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ __all__ = ["is_held_by_a_node", "read_holder", "read_hrp"]
 
 
 def is_held_by_a_node(datadir: Path) -> bool:
-    """Whether the data dir's lock names a node process (`chaintop node` or the TUI), not a one-shot command."""
+    """Whether the data dir's lock names a node process (`chaintop node` or the TUI), not a one-off."""
     holder = read_holder(datadir) or {}
     words = str(holder.get("command", "")).split()
     return "node" in words or "tui" in words
@@ -23,7 +23,7 @@ def is_held_by_a_node(datadir: Path) -> bool:
 def read_hrp(datadir: Path) -> str | None:
     """The address prefix of the chain in `datadir`: the running node's network, else the stored parameters.
 
-    None when neither can be read (no chain yet, or another process holds the lock without publishing its info).
+    None when neither can be read (no chain yet, or a process holds the lock without publishing its info).
     """
     info = read_node_info(datadir)
     if info is not None:

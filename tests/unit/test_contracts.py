@@ -1,4 +1,4 @@
-"""The import contracts in pyproject.toml hold on the real tree, and a planted violation breaks the named one."""
+"""The import contracts in pyproject.toml hold on the tree, and a planted violation breaks the named one."""
 
 from __future__ import annotations
 
@@ -35,6 +35,10 @@ def tree(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def plant(tree: Path, path: str, line: str) -> None:
+    (tree / path).write_text(f'"""A planted violation."""\n\n{line}\n')
+
+
 def broken_contracts(output: str) -> list[str]:
     """The names on the summary lines that end in BROKEN (optionally followed by "(N ignored imports)")."""
     return [m[1] for line in output.splitlines() if (m := re.match(r"^(.+) BROKEN( \(.*\))?$", line))]
@@ -53,7 +57,7 @@ def test_the_copy_keeps_every_contract_too(tree: Path):
 
 
 def test_a_tui_module_importing_storage_is_caught(tree: Path):
-    (tree / "tui" / "planted.py").write_text('"""A planted violation."""\n\nfrom storage.store import ChainStore\n')
+    plant(tree, "tui/planted.py", "from storage.store import ChainStore")
     p = lint_imports(tree)
     assert p.returncode != 0
     broken = broken_contracts(p.stdout)
@@ -62,9 +66,9 @@ def test_a_tui_module_importing_storage_is_caught(tree: Path):
 
 
 def test_the_core_reaching_the_node_is_caught_even_indirectly(tree: Path):
-    """chain.consensus -> chain.planted -> node: the pure-core contract follows the chain, and the layers break."""
-    (tree / "chain" / "planted.py").write_text('"""A planted violation."""\n\nimport node.events\n')
-    (tree / "chain" / "consensus" / "planted.py").write_text('"""A planted violation."""\n\nimport chain.planted\n')
+    """chain.consensus -> chain.planted -> node: the pure-core contract follows it; the layers break."""
+    plant(tree, "chain/planted.py", "import node.events")
+    plant(tree, "chain/consensus/planted.py", "import chain.planted")
     p = lint_imports(tree)
     assert p.returncode != 0
     broken = broken_contracts(p.stdout)
@@ -74,7 +78,7 @@ def test_the_core_reaching_the_node_is_caught_even_indirectly(tree: Path):
 
 def test_the_tui_exception_covers_only_the_tui_command(tree: Path):
     """cli.tui_cmd may start the app; any other CLI module importing tui/ breaks the layers."""
-    (tree / "cli" / "planted.py").write_text('"""A planted violation."""\n\nimport tui.fmt\n')
+    plant(tree, "cli/planted.py", "import tui.fmt")
     p = lint_imports(tree)
     assert p.returncode != 0
     assert [b for b in broken_contracts(p.stdout) if b.startswith(LAYERS)], p.stdout

@@ -1,4 +1,4 @@
-"""DESIGN.md's rule: importing the domain, the store, the wallet or the node never loads textual or rich."""
+"""DESIGN.md's rule: importing the domain, the store, the wallet or the node never loads textual/rich."""
 
 from __future__ import annotations
 
