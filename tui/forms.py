@@ -1,9 +1,17 @@
-"""Field parsing shared by the TUI's forms: coin amounts as the CLI reads them, errors as inline text."""
+"""What the TUI's wallet forms share: fields parsed as the CLI reads them, one base widget for the flow."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Button, Input, Label, Select
+
 from chain.errors import ChaintopError
-from chain.params import parse_coins
+from chain.params import format_coins, parse_coins
 
 
 def parse_amount_field(text: str | None, noun: str, empty_message: str) -> tuple[int | None, str | None]:
@@ -18,3 +26,111 @@ def parse_amount_field(text: str | None, noun: str, empty_message: str) -> tuple
     if amount == 0:
         return amount, f"the {noun} must be more than zero"
     return amount, None
+
+
+def parse_sender_field(values: dict, errors: dict[str, str], missing_message: str) -> str:
+    """The chosen account (a label); an error on the sender field when none is chosen."""
+    sender = values.get("sender") or ""
+    if not sender:
+        errors["sender"] = missing_message
+    return sender
+
+
+def check_funds(errors: dict[str, str], sender: str, balances: dict[str, int], noun: str, amount: int | None,
+                fee: int) -> None:
+    """An error on the amount field when amount + fee is more than the sender's known balance."""
+    bal = balances.get(sender)
+    if bal is None or not amount:
+        return
+    total = amount + fee
+    if total > bal:
+        errors["amount"] = f"{noun} + fee is {format_coins(total)} but {sender} has {format_coins(bal)}"
+
+
+class WalletForm(Vertical):
+    """A sender select plus text inputs, an inline error line under each; posts Submitted with the parsed
+    values (base units) only when every field is valid, from the button or Enter in any input.
+
+    A subclass names its fields (`PREFIX` for the widget ids, `INPUTS` in order), builds its inputs,
+    parses with its pure validate_* function in `parse_values`, and declares its own
+    `Submitted(WalletForm.Submitted)` so the screens' handlers keep their names (on_send_form_submitted,
+    on_stake_form_submitted).
+    """
+
+    PREFIX: ClassVar[str]
+    INPUTS: ClassVar[tuple[str, ...]]
+    TITLE: ClassVar[str]
+    SUBMIT: ClassVar[tuple[str, str]]  # button label, variant
+
+    class Submitted(Message):
+        def __init__(self, values: dict) -> None:
+            super().__init__()
+            self.values = values
+
+    def __init__(self, senders: list[str], min_fee: int, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes="form")
+        self.senders = senders
+        self.min_fee = min_fee
+        self.balances: dict[str, int] = {}
+        self.border_title = self.TITLE
+
+    # -- for subclasses ---------------------------------------------------------------------------
+    def compose_inputs(self) -> ComposeResult:
+        """One `self.field(name, label, Input(...))` per name in INPUTS."""
+        raise NotImplementedError
+
+    def parse_values(self, values: dict) -> tuple[dict[str, str], dict]:
+        """(errors by field, parsed values) for the raw strings of values()."""
+        raise NotImplementedError
+
+    # -- shared -------------------------------------------------------------------------------------
+    def field(self, name: str, label: str, widget: Widget) -> ComposeResult:
+        yield Horizontal(Label(label, classes="field-label"), widget, classes="field")
+        yield Label("", id=f"{self.PREFIX}-{name}-error", classes="error")
+
+    def text_input(self, name: str, placeholder: str) -> Input:
+        return Input(placeholder=placeholder, id=f"{self.PREFIX}-{name}", compact=True)
+
+    def compose(self) -> ComposeResult:
+        yield from self.field("sender", "from", Select(
+            [(s, s) for s in self.senders], value=self.senders[0] if self.senders else Select.NULL,
+            allow_blank=False, compact=True, id=f"{self.PREFIX}-sender"))
+        yield from self.compose_inputs()
+        label, variant = self.SUBMIT
+        yield Button(label, id=f"{self.PREFIX}-submit", variant=variant, compact=True)
+
+    def values(self) -> dict:
+        sender = self.query_one(f"#{self.PREFIX}-sender", Select).value
+        return {"sender": sender if isinstance(sender, str) else "",
+                **{name: self.query_one(f"#{self.PREFIX}-{name}", Input).value for name in self.INPUTS}}
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for name in ("sender", *self.INPUTS):
+            label = self.query_one(f"#{self.PREFIX}-{name}-error", Label)
+            label.update(errors.get(name, ""))
+            label.display = name in errors
+
+    def submit(self) -> bool:
+        errors, parsed = self.parse_values(self.values())
+        self.show_errors(errors)
+        if errors:
+            return False
+        self.post_message(self.Submitted(parsed))
+        return True
+
+    def clear(self) -> None:
+        for name in self.INPUTS:
+            self.query_one(f"#{self.PREFIX}-{name}", Input).value = ""
+        self.show_errors({})
+
+    def on_mount(self) -> None:
+        self.show_errors({})
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == f"{self.PREFIX}-submit":
+            event.stop()
+            self.submit()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.submit()
