@@ -1,12 +1,16 @@
-"""Applying a transaction to a state view: the nonce rules every kind shares, then the kind's own change."""
+"""State transitions on a view: a transaction (the nonce rules every kind shares, then the kind's own change)
+and a whole block."""
 
 from __future__ import annotations
 
+from chain import crypto
+from chain.block import Block
+from chain.consensus.process import pay_out, process_consensus_header, process_operations
 from chain.consensus.schedule import uses_validators
-from chain.errors import InvalidTx
+from chain.errors import InvalidBlock, InvalidTx
 from chain.kinds import KINDS
 from chain.params import Params
-from chain.state import StateView
+from chain.state import StateView, Undo
 from chain.tx import Tx
 
 
@@ -23,3 +27,29 @@ def apply_tx(view: StateView, tx: Tx, params: Params | None = None) -> int:
         raise InvalidTx("unknown-kind", f"kind {tx.kind}")
     kind.apply(view, tx, acct, params)
     return tx.fee
+
+
+def apply_block(view: StateView, block: Block, params: Params,
+                verify_batch: crypto.BatchVerifier = crypto.verify_many) -> Undo:
+    """The state transition of a block: slots and epochs, the PoS header, evidence and votes, transactions,
+    payouts; then the state root must match. Returns the undo record; raises InvalidBlock."""
+    try:
+        proposer = process_consensus_header(view, params, block.header)
+        outcome = process_operations(view, params, block.ops, strict=True, proposer=proposer,
+                                     verify_batch=verify_batch)
+    except InvalidTx as e:
+        raise InvalidBlock(e.code, e.message) from None
+    fees = 0
+    for tx in block.txs:
+        try:
+            fees += apply_tx(view, tx, params)
+        except InvalidTx as e:
+            raise InvalidBlock(e.code, f"tx {tx.txid.hex()}: {e.message}") from None
+    try:
+        pay_out(view, params, block, fees, outcome.producer_reward, proposer)
+    except InvalidTx as e:
+        raise InvalidBlock(e.code, e.message) from None
+    undo = view.finish()
+    if view.muhash.digest() != block.header.state_root:
+        raise InvalidBlock("bad-state-root", "the header's state root does not match the state after the block")
+    return undo

@@ -1,6 +1,18 @@
-"""Proof-of-work arithmetic: Bitcoin's compact targets, retargeting, work and hash checks."""
+"""Proof-of-work rules: Bitcoin's compact targets, retargeting, work and hash checks, and the two header
+rules that read a block's ancestors (median time past, next bits) through an accessor passed in."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chain.abc import BlockIndex
+    from chain.params import Params
+
+# How the rules reach a block's ancestry (the chain state supplies both; a test may pass a list's lookups).
+GetParent = Callable[["BlockIndex"], "BlockIndex | None"]  # None for genesis
+GetAncestor = Callable[["BlockIndex", int], "BlockIndex"]  # the block's ancestor at a height (itself at its own)
 
 _U256 = 1 << 256
 _SIGN_BIT = 0x0080_0000
@@ -96,3 +108,24 @@ def check_proof_of_work(block_hash: bytes, bits: int, pow_limit: int) -> bool:
 def expected_hashes(bits: int) -> float:
     """The mean number of hash attempts to meet `bits`, as a float for display."""
     return _U256 / (bits_to_target(bits) + 1)
+
+
+def get_median_time_past(get_parent: GetParent, idx: BlockIndex, params: Params) -> int:
+    """Bitcoin's GetMedianTimePast: the median timestamp of the `mtp_window` blocks ending at `idx`."""
+    times = []
+    cur: BlockIndex | None = idx
+    while cur is not None and len(times) < params.mtp_window:
+        times.append(cur.header.timestamp)
+        cur = get_parent(cur)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def get_next_bits(get_ancestor: GetAncestor, parent: BlockIndex, params: Params) -> int:
+    """Bitcoin's GetNextWorkRequired for the child of `parent`, without testnet's min-difficulty exception."""
+    interval = params.retarget_interval
+    if params.pow_no_retarget or (parent.height + 1) % interval != 0:
+        return parent.header.bits
+    first = get_ancestor(parent, parent.height - (interval - 1))
+    actual = parent.header.timestamp - first.header.timestamp
+    return retarget(parent.header.bits, actual, params.target_timespan, bits_to_target(params.pow_limit_bits))
