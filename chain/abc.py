@@ -37,7 +37,8 @@ class BlockIndex:
 
     def encode(self) -> bytes:
         hdr = self.header.encode()
-        return Writer().var(hdr, 4096).fixed(self.chain_work.to_bytes(40, "big"), 40).u8(self.status).u32(self.n_tx).getvalue()
+        w = Writer().var(hdr, 4096).fixed(self.chain_work.to_bytes(40, "big"), 40)
+        return w.u8(self.status).u32(self.n_tx).getvalue()
 
     @classmethod
     def decode(cls, data: bytes) -> BlockIndex:
@@ -76,7 +77,8 @@ class ChainBatch:
     index: dict[bytes, BlockIndex] = field(default_factory=dict)
     heights: dict[int, bytes | None] = field(default_factory=dict)
     tx_locations: dict[bytes, TxLocation | None] = field(default_factory=dict)
-    state: dict[bytes, Any] = field(default_factory=dict)  # record key -> record object (with .encode()) or None
+    # record key -> record object (with .encode()) or None
+    state: dict[bytes, Any] = field(default_factory=dict)
     undo: dict[bytes, bytes | None] = field(default_factory=dict)
     pool: dict[bytes, bytes | None] = field(default_factory=dict)
     # (address, height, position) -> txid: each account's transactions, for its history

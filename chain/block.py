@@ -138,7 +138,8 @@ class Header:
         encoded = r.slice_from(start)
         # Decoded fields are in range by construction; reuse the wire bytes instead of re-encoding.
         header = object.__new__(cls)
-        values = (version, height, parent, timestamp, tx_root, ops_root, state_root, beneficiary, engine, seal)
+        values = (version, height, parent, timestamp, tx_root, ops_root, state_root, beneficiary, engine,
+                  seal)
         for name, value in zip(_HEADER_FIELDS, values, strict=True):
             object.__setattr__(header, name, value)
         object.__setattr__(header, "_encoded", encoded)
@@ -153,8 +154,8 @@ class Header:
         return h
 
 
-_HEADER_FIELDS = ("version", "height", "parent", "timestamp", "tx_root", "ops_root", "state_root", "beneficiary", "engine",
-                  "seal")
+_HEADER_FIELDS = ("version", "height", "parent", "timestamp", "tx_root", "ops_root", "state_root",
+                  "beneficiary", "engine", "seal")
 
 
 def _block_hash(encoded: bytes, engine: int) -> bytes:
@@ -218,6 +219,7 @@ def check_block_body(block: Block, max_bytes: int, max_txs: int) -> None:
     if compute_tx_root(block.txs) != block.header.tx_root:
         raise InvalidBlock("bad-tx-root", "the header's tx root does not match the transactions")
     if block.ops.root() != block.header.ops_root:
-        raise InvalidBlock("bad-ops-root", "the header's ops root does not match the attestations and evidence")
+        raise InvalidBlock("bad-ops-root",
+                           "the header's ops root does not match the attestations and evidence")
     if len({tx.txid for tx in block.txs}) != len(block.txs):
         raise InvalidBlock("duplicate-tx", "the block contains the same transaction twice")

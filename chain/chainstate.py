@@ -211,7 +211,8 @@ class ChainState:
         results = self.verify_batch([(tx.sender, tx.signature, tx.txid) for tx in block.txs])
         for tx, ok in zip(block.txs, results, strict=True):
             if not ok:
-                raise InvalidBlock("bad-signature", f"tx {tx.txid.hex()}: the signature does not verify against the sender's key")
+                raise InvalidBlock("bad-signature", f"tx {tx.txid.hex()}: the signature does not verify "
+                                                    "against the sender's key")
 
     def unknown_vote_block(self, att) -> bytes | None:
         """The head or target root of a vote that names a block this node does not have, if any."""
@@ -230,7 +231,8 @@ class ChainState:
             return AcceptResult("duplicate", block.hash)
         parent = self.get_index(block.header.parent)
         if parent is None:
-            raise InvalidBlock("unknown-parent", f"parent {block.header.parent.hex()} is not known; import the blocks before it")
+            raise InvalidBlock("unknown-parent", f"parent {block.header.parent.hex()} is not known; "
+                                                 "import the blocks before it")
         if parent.status == STATUS_INVALID:
             raise InvalidBlock("bad-parent", "the parent block is invalid")
         self.check_header(block.header, parent)
@@ -259,7 +261,8 @@ class ChainState:
         return kids
 
     def fork_choice_head(self, votes: dict[int, bytes]) -> BlockIndex:
-        """LMD-GHOST from the justified checkpoint, weighing each validator's latest vote by effective balance."""
+        """LMD-GHOST from the justified checkpoint, weighing each validator's latest vote by effective
+        balance."""
         from chain.forkchoice import get_head
 
         start = self.checkpoint_block(self.consensus_state().current_justified.root)
@@ -267,7 +270,8 @@ class ChainState:
         return get_head(start, self.children_of, votes, balances, self.get_index)
 
     def reorg_to(self, tip: BlockIndex) -> AcceptResult:
-        """Make a stored, valid block the head (fork choice moved): disconnect and connect through undo data."""
+        """Make a stored, valid block the head (fork choice moved): disconnect and connect through undo
+        data."""
         if tip.hash == self.head.hash:
             return AcceptResult("duplicate", tip.hash)
         return self._activate(tip, None)
@@ -278,7 +282,8 @@ class ChainState:
         return self.load_record(TAG_CONSENSUS)
 
     def checkpoint_block(self, root: bytes) -> BlockIndex:
-        """A checkpoint's block; the genesis checkpoint is written with a zero root (genesis cannot name itself)."""
+        """A checkpoint's block; the genesis checkpoint is written with a zero root (genesis cannot name
+        itself)."""
         if root == bytes(32):
             return self.get_index(self.db.get_hash_at(0))
         idx = self.get_index(root)
@@ -296,8 +301,9 @@ class ChainState:
             return
         finalized = self.checkpoint_block(cs.finalized.root)
         if not self.descends_from(parent, finalized):
-            raise InvalidBlock("finalized-conflict", f"the block's branch does not contain the finalized checkpoint of "
-                                                     f"epoch {cs.finalized.epoch} ({finalized.hash.hex()[:16]}…)")
+            raise InvalidBlock("finalized-conflict", "the block's branch does not contain the finalized "
+                                                     f"checkpoint of epoch {cs.finalized.epoch} "
+                                                     f"({finalized.hash.hex()[:16]}…)")
 
     def decide_better_tip_and_record(self, idx: BlockIndex, block: Block | None = None) -> bool:
         """Whether the branch ending at `idx` should become the head. PoW: most work. PoS: the longest chain
@@ -324,8 +330,9 @@ class ChainState:
         return a
 
     def _build_branch(self, tip: BlockIndex, new_block: Block | None):
-        """The state at `tip`: the head's state, disconnected to the fork point with undo data, then the branch
-        connected with full validation. Nothing is written. Raises _BranchInvalid naming the first bad block."""
+        """The state at `tip`: the head's state, disconnected to the fork point with undo data, then the
+        branch connected with full validation. Nothing is written. Raises _BranchInvalid naming the first bad
+        block."""
         old = self.head
         fork = self._find_fork(old, tip)
         path = []
@@ -347,7 +354,8 @@ class ChainState:
             cur = self.get_index(cur.parent)
         connected: list[tuple[BlockIndex, Block, Undo]] = []
         for idx in path:
-            block = new_block if new_block is not None and idx.hash == new_block.hash else self.get_block(idx.hash)
+            is_new = new_block is not None and idx.hash == new_block.hash
+            block = new_block if is_new else self.get_block(idx.hash)
             child = view.fork()
             try:
                 undo = apply_block(child, block, self.params, self.verify_batch)
@@ -380,7 +388,8 @@ class ChainState:
             best_valid = self.get_index(bad.idx.parent)
             if best_valid.chain_work > self.head.chain_work:
                 return self._activate(best_valid, None)
-            raise InvalidBlock("bad-ancestor", f"ancestor {bad.idx.hash.hex()} at height {bad.idx.height} is invalid") from None
+            raise InvalidBlock("bad-ancestor", f"ancestor {bad.idx.hash.hex()} at height {bad.idx.height} "
+                                               "is invalid") from None
         batch = ChainBatch()
         for idx, block in disconnected_pairs:
             indexes.record_disconnected(batch, idx, block)

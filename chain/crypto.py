@@ -52,7 +52,8 @@ def encode_address(hrp: str, address: bytes) -> str:
 def decode_address(hrp: str, text: str) -> bytes:
     raw = bech32.decode(hrp, text.strip())
     if len(raw) != ADDRESS_SIZE:
-        raise InvalidAddress("bad-address-format", f"an address holds {ADDRESS_SIZE} bytes, this one {len(raw)}")
+        raise InvalidAddress("bad-address-format",
+                             f"an address holds {ADDRESS_SIZE} bytes, this one {len(raw)}")
     return raw
 
 

@@ -1,4 +1,5 @@
-"""LMD-GHOST: from the justified checkpoint, follow the child whose subtree holds the most stake in latest votes."""
+"""LMD-GHOST: from the justified checkpoint, follow the child whose subtree holds the most stake in latest
+votes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from chain.abc import STATUS_INVALID, BlockIndex
 
 def compute_weights(start: BlockIndex, votes: Mapping[int, bytes], balances: Mapping[int, int],
                     get_index: Callable[[bytes], BlockIndex | None]) -> dict[bytes, int]:
-    """Each validator's effective balance counts for its latest vote's block and every ancestor down to `start`."""
+    """Each validator's effective balance counts for its latest vote's block and every ancestor down to
+    `start`."""
     weights: dict[bytes, int] = {}
     for validator, root in votes.items():
         stake = balances.get(validator, 0)
@@ -33,7 +35,8 @@ def get_head(start: BlockIndex, children: Callable[[bytes], Iterable[bytes]], vo
     weights = compute_weights(start, votes, balances, get_index)
     head = start
     while True:
-        kids = [k for k in (get_index(h) for h in children(head.hash)) if k is not None and k.status != STATUS_INVALID]
+        indexed = (get_index(h) for h in children(head.hash))
+        kids = [k for k in indexed if k is not None and k.status != STATUS_INVALID]
         if not kids:
             return head
         head = max(kids, key=lambda k: (weights.get(k.hash, 0), k.hash))

@@ -21,7 +21,8 @@ def genesis_records(params: Params) -> dict[bytes, object]:
     """Every state record genesis creates: the prefunded dev accounts and, with validators, the genesis
     validators and the consensus record (staking.genesis_records)."""
     records: dict[bytes, object] = {
-        account_key(crypto.dev_keypair(i).address): Account(params.dev_balance, 0) for i in range(params.dev_accounts)
+        account_key(crypto.dev_keypair(i).address): Account(params.dev_balance, 0)
+        for i in range(params.dev_accounts)
     }
     records.update(staking.genesis_records(params))
     return records
@@ -31,8 +32,8 @@ def make_genesis(params: Params) -> tuple[Block, MuHash3072]:
     """Deterministic: every node derives the same genesis from the same params."""
     acc = compute_state_muhash((k, v.encode()) for k, v in genesis_records(params).items())
     header = Header(
-        HEADER_VERSION, 0, crypto.ZERO_HASH, params.genesis_time, compute_tx_root(()), EMPTY_OPS_ROOT, acc.digest(),
-        crypto.ZERO_ADDRESS, ENGINE_POW, PowSeal(params.genesis_bits, 0),
+        HEADER_VERSION, 0, crypto.ZERO_HASH, params.genesis_time, compute_tx_root(()), EMPTY_OPS_ROOT,
+        acc.digest(), crypto.ZERO_ADDRESS, ENGINE_POW, PowSeal(params.genesis_bits, 0),
     )
     pow_limit = pow_rules.bits_to_target(params.pow_limit_bits)
     nonce = 0

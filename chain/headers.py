@@ -19,7 +19,8 @@ def check_header(header: Header, parent: BlockIndex, params: Params, get_parent:
     if header.version != HEADER_VERSION:
         raise InvalidBlock("bad-version", f"header version {header.version}")
     if header.height != parent.height + 1:
-        raise InvalidBlock("bad-height", f"height {header.height} does not follow its parent's {parent.height}")
+        raise InvalidBlock("bad-height",
+                           f"height {header.height} does not follow its parent's {parent.height}")
     expected_engine = ENGINE_POS if is_pos_height(params, header.height) else ENGINE_POW
     if header.engine != expected_engine:
         kind = "proof of stake" if expected_engine == ENGINE_POS else "proof of work"
@@ -37,11 +38,14 @@ def check_pow_header(header: Header, parent: BlockIndex, params: Params, get_par
         raise InvalidBlock("bad-diffbits", f"bits {header.bits:#010x}, the rules require {expected:#010x}")
     mtp = pow_rules.get_median_time_past(get_parent, parent, params)
     if header.timestamp <= mtp:
-        raise InvalidBlock("time-too-old", f"timestamp {header.timestamp} is not above the median time past {mtp}")
+        raise InvalidBlock("time-too-old",
+                           f"timestamp {header.timestamp} is not above the median time past {mtp}")
     limit = int(now) + params.max_future_time
     if header.timestamp > limit:
-        raise InvalidBlock("time-too-new", f"timestamp {header.timestamp} is more than {params.max_future_time} s ahead")
-    if not pow_rules.check_proof_of_work(header.hash, header.bits, pow_rules.bits_to_target(params.pow_limit_bits)):
+        raise InvalidBlock("time-too-new",
+                           f"timestamp {header.timestamp} is more than {params.max_future_time} s ahead")
+    pow_limit = pow_rules.bits_to_target(params.pow_limit_bits)
+    if not pow_rules.check_proof_of_work(header.hash, header.bits, pow_limit):
         raise InvalidBlock("high-hash", "the block hash is above the target: proof of work not met")
 
 

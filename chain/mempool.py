@@ -1,4 +1,5 @@
-"""The transaction pool: full checks against current state, per-sender nonce lanes, fee-rate order, a byte bound."""
+"""The transaction pool: full checks against current state, per-sender nonce lanes, fee-rate order, a byte
+bound."""
 
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ class PoolPolicy:
 
 
 class Mempool:
-    """Pending transactions. `get_account` reads committed state; lanes add each sender's pending nonces on top.
+    """Pending transactions. `get_account` reads committed state; lanes add each sender's pending nonces on
+    top.
 
     A lane is ready up to its first missing nonce; later transactions wait for the gap to fill.
     """
@@ -117,34 +119,37 @@ class Mempool:
             self.check_state(tx)
         needed_fee = self.min_fee_for(tx)
         if tx.fee < needed_fee:
-            raise InvalidTx("fee-too-low", f"fee {tx.fee} is below the minimum relay fee of {needed_fee} base units "
-                                           f"for {tx.size} bytes")
+            raise InvalidTx("fee-too-low", f"fee {tx.fee} is below the minimum relay fee of {needed_fee} "
+                                           f"base units for {tx.size} bytes")
         sender = tx.sender_address
         acct = self._get_account(sender) or Account()
         if tx.nonce < acct.nonce:
-            raise InvalidTx("nonce-too-low", f"nonce {tx.nonce} was already used; the account's next nonce is {acct.nonce}")
+            raise InvalidTx("nonce-too-low",
+                            f"nonce {tx.nonce} was already used; the account's next nonce is {acct.nonce}")
         if tx.nonce > acct.nonce + MAX_NONCE_GAP:
-            raise InvalidTx("nonce-too-high", f"nonce {tx.nonce} is more than {MAX_NONCE_GAP} ahead of the account's "
-                                              f"next nonce {acct.nonce}")
+            raise InvalidTx("nonce-too-high", f"nonce {tx.nonce} is more than {MAX_NONCE_GAP} ahead of the "
+                                              f"account's next nonce {acct.nonce}")
         lane = self.lanes.get(sender, {})
         replaced = self.get(lane[tx.nonce]) if tx.nonce in lane else None
         if replaced is not None:
             needed = replaced.fee + (replaced.fee * REPLACE_BUMP_PERCENT + 99) // 100
             if tx.fee < needed:
-                raise InvalidTx("replacement-fee-too-low",
-                                f"replacing needs a fee of at least {needed} ({REPLACE_BUMP_PERCENT}% above {replaced.fee})")
+                raise InvalidTx("replacement-fee-too-low", f"replacing needs a fee of at least {needed} "
+                                                           f"({REPLACE_BUMP_PERCENT}% above {replaced.fee})")
         # Every pending tx of the lane must stay payable, whatever order they confirm in: the whole lane's
         # cost (without the one being replaced) plus this one must fit the balance.
-        committed = self.lane_cost.get(sender, 0) - (self.entries[replaced.txid].cost if replaced is not None else 0)
+        freed = self.entries[replaced.txid].cost if replaced is not None else 0
+        committed = self.lane_cost.get(sender, 0) - freed
         cost = get_amount(tx) + tx.fee
         if cost > U64_MAX or committed + cost > acct.balance:
-            raise InvalidTx("insufficient-balance",
-                            f"needs {committed + cost} base units including pending, the account holds {acct.balance}")
+            raise InvalidTx("insufficient-balance", f"needs {committed + cost} base units including pending, "
+                                                    f"the account holds {acct.balance}")
         return replaced, acct
 
     def add(self, tx: Tx, now: float = 0.0) -> AddResult:
-        """Admit `tx` or raise InvalidTx (nothing changed). Over the byte bound, lower fee rates leave, but only
-        for a newcomer paying strictly more per byte than each one it pushes out (as Bitcoin Core requires)."""
+        """Admit `tx` or raise InvalidTx (nothing changed). Over the byte bound, lower fee rates leave, but
+        only for a newcomer paying strictly more per byte than each one it pushes out (as Bitcoin Core
+        requires)."""
         replaced, acct = self._check(tx)
         replaced_entry = self.entries.get(replaced.txid) if replaced is not None else None
         if replaced is not None:
@@ -159,8 +164,9 @@ class Mempool:
                     self._insert(entry.tx, entry.added)
                 if replaced_entry is not None:
                     self._insert(replaced_entry.tx, replaced_entry.added)
-                raise InvalidTx("mempool-full", f"the pool is full ({self.policy.max_bytes} bytes) and this fee rate "
-                                                f"({tx.fee_rate:.2f}/byte) does not beat the lowest one pooled")
+                raise InvalidTx("mempool-full", f"the pool is full ({self.policy.max_bytes} bytes) and this "
+                                                f"fee rate ({tx.fee_rate:.2f}/byte) does not beat the lowest "
+                                                "one pooled")
             evicted.append(self.entries[victim.txid])
             self._remove(victim.txid)
         lane, nonce = self.lanes[tx.sender_address], acct.nonce
@@ -170,7 +176,8 @@ class Mempool:
 
     def _lowest_tail(self, exclude: bytes) -> Tx | None:
         """The lowest-fee-rate transaction at the end of a lane (evicting it never opens a gap), other than
-        `exclude`; a lane that ends in `exclude` offers nothing (its predecessors would leave a gap before it)."""
+        `exclude`; a lane that ends in `exclude` offers nothing (its predecessors would leave a gap before
+        it)."""
         best = None
         for lane in self.lanes.values():
             txid = lane[max(lane)]
@@ -245,7 +252,8 @@ class Mempool:
         return out
 
     def iter_by_fee_rate(self) -> Iterator[Tx]:
-        """Ready transactions, highest fee rate first, never a nonce before its predecessor (a heap of lane heads)."""
+        """Ready transactions, highest fee rate first, never a nonce before its predecessor (a heap of lane
+        heads)."""
         lanes = self.ready_lanes()
         heads = [(-txs[0].fee_rate, txs[0].txid, sender, 0) for sender, txs in lanes.items()]
         heapq.heapify(heads)

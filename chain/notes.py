@@ -30,7 +30,8 @@ class Finalized(Note):
 
 @dataclass(frozen=True, slots=True)
 class Slashed(Note):
-    """Evidence in a block slashed `index`; `whistleblower` is the proposer that included it (None under PoW)."""
+    """Evidence in a block slashed `index`; `whistleblower` is the proposer that included it (None under
+    PoW)."""
 
     index: int
     offence: str  # double-proposal, double-vote, surround-vote
@@ -86,5 +87,5 @@ class Withdrawn(Note):
     amount: int
 
 
-NOTE_TYPES: tuple[type[Note], ...] = (Justified, Finalized, Slashed, Leak, Activating, Exiting, Ejected, Staked,
-                                      Withdrawn)
+NOTE_TYPES: tuple[type[Note], ...] = (Justified, Finalized, Slashed, Leak, Activating, Exiting, Ejected,
+                                      Staked, Withdrawn)

@@ -40,7 +40,7 @@ class Params:
     mempool_max_bytes: int = 5_000_000  # relay policy: beyond this the lowest fee rates are evicted
     mempool_expiry: int = 3 * 60 * 60  # relay policy: seconds a transaction may wait
     pow_no_retarget: bool = False  # regtest: difficulty stays at genesis_bits (Bitcoin's fPowNoRetargeting)
-    # -- proof of stake (Ethereum phase0/Altair's names; devnet values, Ethereum's in the comments) --------------
+    # -- proof of stake (Ethereum phase0/Altair's names; devnet values, Ethereum's in the comments) ---
     slots_per_epoch: int = 8  # Ethereum 32; in hybrid mode an epoch is this many PoW blocks
     slot_time: float = 2.0  # seconds; Ethereum 12
     genesis_validators: int = 0
@@ -55,7 +55,8 @@ class Params:
     withdrawal_delay: int = 4  # epochs from exit to withdrawable: the lock-up (Ethereum 256)
     slashed_withdrawal_delay: int = 8  # epochs a slashed validator waits (Ethereum 8192)
     base_reward_factor: int = 2048  # Ethereum 64: rewards are visible within a few epochs here
-    min_slashing_penalty_quotient: int = 8  # lose 1/8 of the effective balance at once (Ethereum 1/32 to 1/128)
+    # lose 1/8 of the effective balance at once (Ethereum 1/32 to 1/128)
+    min_slashing_penalty_quotient: int = 8
     whistleblower_reward_quotient: int = 64  # Ethereum 512
     inactivity_penalty_quotient: int = 64  # the leak: eb * delay / this per epoch (Ethereum 2**26)
     min_epochs_to_inactivity_penalty: int = 4  # Ethereum 4
@@ -103,8 +104,8 @@ REGTEST = replace(DEVNET, network="regtest", chain_id=0xC4A2, hrp="ctreg", pow_n
 # Bitcoin-style proof of work alone: probabilistic finality, confirmations.
 POW_DEVNET = replace(DEVNET, network="pow-devnet", chain_id=0xC4A3, hrp="ctpow")
 # Proof of stake from genesis: a proposer per slot, committees, FFG. genesis_time 0 = "when init runs".
-POS_DEVNET = replace(DEVNET, network="pos-devnet", chain_id=0xC4A4, hrp="ctpos", consensus="pos", genesis_time=0,
-                     dev_accounts=16, genesis_validators=16, initial_reward=0)
+POS_DEVNET = replace(DEVNET, network="pos-devnet", chain_id=0xC4A4, hrp="ctpos", consensus="pos",
+                     genesis_time=0, dev_accounts=16, genesis_validators=16, initial_reward=0)
 # PoW blocks, FFG committees voting on epoch checkpoints (EIP-1011): the default devnet.
 HYBRID_DEVNET = replace(DEVNET, network="hybrid-devnet", chain_id=0xC4A5, hrp="cthyb", consensus="hybrid",
                         dev_accounts=16, genesis_validators=16)
@@ -114,7 +115,9 @@ MERGE_DEVNET = replace(HYBRID_DEVNET, network="merge-devnet", chain_id=0xC4A6, h
 # `devnet`, what `make run` opens, is the hybrid: mining, committees and finality at once.
 DEVNET = replace(HYBRID_DEVNET, network="devnet", chain_id=0xC4A1, hrp="ctdev")
 
-PRESETS: dict[str, Params] = {p.network: p for p in (DEVNET, REGTEST, POW_DEVNET, POS_DEVNET, HYBRID_DEVNET, MERGE_DEVNET)}
+PRESETS: dict[str, Params] = {
+    p.network: p for p in (DEVNET, REGTEST, POW_DEVNET, POS_DEVNET, HYBRID_DEVNET, MERGE_DEVNET)
+}
 
 
 def get_preset(network: str) -> Params:

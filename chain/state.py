@@ -1,4 +1,5 @@
-"""State records (accounts, validators, consensus state), a copy-on-write view with undo, and the MuHash root."""
+"""State records (accounts, validators, consensus state), a copy-on-write view with undo, and the MuHash
+root."""
 
 from __future__ import annotations
 
@@ -72,7 +73,8 @@ def decode_record(key: bytes, raw: bytes) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Undo:
-    """What connecting a block changed: each touched record's prior bytes (None: absent) and the prior accumulator."""
+    """What connecting a block changed: each touched record's prior bytes (None: absent) and the prior
+    accumulator."""
 
     priors: tuple[tuple[bytes, bytes | None], ...]
     muhash: bytes
@@ -169,7 +171,8 @@ class StateView:
         return StateView(self.get, self.muhash.copy())
 
     def merge(self, child: StateView) -> None:
-        """Take a finished child's changes and accumulator (the child folded its own changes into the root)."""
+        """Take a finished child's changes and accumulator (the child folded its own changes into the
+        root)."""
         self.changes.update(child.changes)
         self.muhash = child.muhash
         self.notes.extend(child.notes)

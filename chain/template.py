@@ -31,8 +31,8 @@ BLOCK_OVERHEAD = 300  # bytes for the header, the counts and slack, besides the 
 
 
 def build_block(chain: ChainState, beneficiary: bytes, candidates: Iterable[Tx], timestamp: int | None = None,
-                ops: BlockOps = EMPTY_OPS, pos_slot: int | None = None, proposer_key: crypto.KeyPair | None = None,
-                ) -> tuple[Block, list[tuple[Tx, ChaintopError]]]:
+                ops: BlockOps = EMPTY_OPS, pos_slot: int | None = None,
+                proposer_key: crypto.KeyPair | None = None) -> tuple[Block, list[tuple[Tx, ChaintopError]]]:
     """A block template on `chain`'s head: votes and evidence that still apply, then candidates in order,
     skipping (and returning) any that fail. With pos_slot and proposer_key, a signed PoS block for that slot;
     otherwise a PoW block to seal (timestamp: now, above the median time past, unless given)."""
@@ -49,7 +49,8 @@ def build_block(chain: ChainState, beneficiary: bytes, candidates: Iterable[Tx],
         mtp = chain.get_median_time_past(parent)
         ts = max(int(chain.clock()), mtp + 1) if timestamp is None else timestamp
         seal, engine = PowSeal(chain.get_next_bits(parent), 0), ENGINE_POW
-    draft = Header(HEADER_VERSION, height, parent.hash, ts, bytes(32), bytes(32), bytes(32), beneficiary, engine, seal)
+    draft = Header(HEADER_VERSION, height, parent.hash, ts, bytes(32), bytes(32), bytes(32), beneficiary,
+                   engine, seal)
     try:
         proposer = process_consensus_header(view, params, draft, check_signature=False)
     except InvalidBlock as e:
@@ -58,7 +59,8 @@ def build_block(chain: ChainState, beneficiary: bytes, candidates: Iterable[Tx],
         seal = PosSeal(pos_slot, proposer, seal.randao_reveal, bytes(64))
     ops = BlockOps(tuple(a for a in ops.attestations if chain.unknown_vote_block(a) is None),
                    ops.proposer_slashings, ops.attester_slashings)
-    outcome = process_operations(view, params, ops, strict=False, proposer=proposer, verify_batch=chain.verify_batch)
+    outcome = process_operations(view, params, ops, strict=False, proposer=proposer,
+                                 verify_batch=chain.verify_batch)
     included: list[Tx] = []
     rejected: list[tuple[Tx, ChaintopError]] = []
     size = BLOCK_OVERHEAD + len(outcome.ops().encode())

@@ -19,9 +19,11 @@ def apply_tx(view: StateView, tx: Tx, params: Params | None = None) -> int:
     sender = tx.sender_address
     acct = view.account(sender)
     if tx.nonce < acct.nonce:
-        raise InvalidTx("nonce-too-low", f"nonce {tx.nonce} was already used; the account's next nonce is {acct.nonce}")
+        raise InvalidTx("nonce-too-low",
+                        f"nonce {tx.nonce} was already used; the account's next nonce is {acct.nonce}")
     if tx.nonce > acct.nonce:
-        raise InvalidTx("nonce-too-high", f"nonce {tx.nonce} skips ahead; the account's next nonce is {acct.nonce}")
+        raise InvalidTx("nonce-too-high",
+                        f"nonce {tx.nonce} skips ahead; the account's next nonce is {acct.nonce}")
     kind = KINDS.get(tx.kind)
     if kind is None or kind.needs_validators and (params is None or not uses_validators(params)):
         raise InvalidTx("unknown-kind", f"kind {tx.kind}")
@@ -51,5 +53,6 @@ def apply_block(view: StateView, block: Block, params: Params,
         raise InvalidBlock(e.code, e.message) from None
     undo = view.finish()
     if view.muhash.digest() != block.header.state_root:
-        raise InvalidBlock("bad-state-root", "the header's state root does not match the state after the block")
+        raise InvalidBlock("bad-state-root",
+                           "the header's state root does not match the state after the block")
     return undo

@@ -95,7 +95,8 @@ class Tx:
         signature = r.fixed(crypto.SIGNATURE_SIZE)
         # Decoded fields are in range by construction; reuse the wire bytes instead of re-encoding.
         tx = object.__new__(cls)
-        for name, value in zip(_TX_FIELDS, (chain_id, kind, nonce, fee, sender, payload, signature), strict=True):
+        values = (chain_id, kind, nonce, fee, sender, payload, signature)
+        for name, value in zip(_TX_FIELDS, values, strict=True):
             object.__setattr__(tx, name, value)
         object.__setattr__(tx, "_unsigned", unsigned)
         object.__setattr__(tx, "txid", crypto.sha256(unsigned))
@@ -120,7 +121,8 @@ class Tx:
     def signed(self, key: crypto.KeyPair) -> Tx:
         if key.pubkey != self.sender:
             raise InvalidTx("wrong-key", "the signing key is not the sender's")
-        return Tx(self.chain_id, self.kind, self.nonce, self.fee, self.sender, self.payload, key.sign(self.txid))
+        signature = key.sign(self.txid)
+        return Tx(self.chain_id, self.kind, self.nonce, self.fee, self.sender, self.payload, signature)
 
     def has_valid_signature(self) -> bool:
         return crypto.verify(self.sender, self.signature, self.txid)
@@ -139,8 +141,8 @@ def make_transfer(chain_id: int, nonce: int, fee: int, sender: bytes, to: bytes,
     return Tx(chain_id, TRANSFER, nonce, fee, sender, Transfer(to, amount).encode())
 
 
-def make_stake(params: Params, nonce: int, fee: int, sender: crypto.KeyPair | bytes, validator: crypto.KeyPair,
-               amount: int) -> Tx:
+def make_stake(params: Params, nonce: int, fee: int, sender: crypto.KeyPair | bytes,
+               validator: crypto.KeyPair, amount: int) -> Tx:
     """An unsigned stake transaction; the validator key signs its consent here."""
     pub = sender.pubkey if isinstance(sender, crypto.KeyPair) else sender
     proof = validator.sign(pos.stake_message(params.chain_id, crypto.compute_address(pub)))
@@ -152,7 +154,8 @@ def make_unstake(params: Params, nonce: int, fee: int, sender_pubkey: bytes, ind
 
 
 def get_amount(tx: Tx) -> int:
-    """What the transaction takes from the sender's balance besides the fee (a transfer's or a stake's amount)."""
+    """What the transaction takes from the sender's balance besides the fee (a transfer's or a stake's
+    amount)."""
     kind = KINDS.get(tx.kind)
     return kind.amount(tx) if kind is not None else 0
 

@@ -1,4 +1,5 @@
-"""Proof-of-stake objects: validators, the consensus state record, checkpoints, attestations, slashing evidence."""
+"""Proof-of-stake objects: validators, the consensus state record, checkpoints, attestations, slashing
+evidence."""
 
 from __future__ import annotations
 
@@ -46,9 +47,9 @@ class Validator:
         return out
 
     def copy(self) -> Validator:
-        return Validator(self.pubkey, self.withdrawal_address, self.effective_balance, self.balance, self.slashed,
-                         self.activation_eligibility_epoch, self.activation_epoch, self.exit_epoch,
-                         self.withdrawable_epoch, self.deposited, self.withdrawn)
+        return Validator(self.pubkey, self.withdrawal_address, self.effective_balance, self.balance,
+                         self.slashed, self.activation_eligibility_epoch, self.activation_epoch,
+                         self.exit_epoch, self.withdrawable_epoch, self.deposited, self.withdrawn)
 
     # -- phase0 predicates -----------------------------------------------------------------
     def is_active(self, epoch: int) -> bool:
@@ -82,7 +83,8 @@ class Checkpoint:
 
 @dataclass(slots=True)
 class ConsensusState:
-    """The chain-wide PoS record: where the slot clock stands, recent roots and mixes, FFG checkpoints, votes."""
+    """The chain-wide PoS record: where the slot clock stands, recent roots and mixes, FFG checkpoints,
+    votes."""
 
     slot: int
     randao_mixes: list[bytes]  # ring over epochs
@@ -108,7 +110,8 @@ class ConsensusState:
         self.current_justified.write(w)
         self.finalized.write(w)
         w.u32(self.validator_count)
-        w.var(bytes(self.previous_participation), MAX_VALIDATORS).var(bytes(self.current_participation), MAX_VALIDATORS)
+        w.var(bytes(self.previous_participation), MAX_VALIDATORS)
+        w.var(bytes(self.current_participation), MAX_VALIDATORS)
         w.u32(self.leak_epochs)
         return w.getvalue()
 
@@ -134,10 +137,10 @@ class ConsensusState:
         return cls(slot, mixes, roots, bits, prev_j, cur_j, fin, count, prev_p, cur_p, leak)
 
     def copy(self) -> ConsensusState:
-        return ConsensusState(self.slot, list(self.randao_mixes), list(self.block_roots), self.justification_bits,
-                              self.previous_justified, self.current_justified, self.finalized, self.validator_count,
-                              bytearray(self.previous_participation), bytearray(self.current_participation),
-                              self.leak_epochs)
+        return ConsensusState(self.slot, list(self.randao_mixes), list(self.block_roots),
+                              self.justification_bits, self.previous_justified, self.current_justified,
+                              self.finalized, self.validator_count, bytearray(self.previous_participation),
+                              bytearray(self.current_participation), self.leak_epochs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +163,8 @@ class AttestationData:
 
 @dataclass(frozen=True, slots=True)
 class Attestation:
-    """One validator's signed vote. (Ethereum aggregates BLS signatures; Ed25519 does not aggregate, so votes travel singly.)"""
+    """One validator's signed vote. (Ethereum aggregates BLS signatures; Ed25519 does not aggregate, so votes
+    travel singly.)"""
 
     data: AttestationData
     validator_index: int

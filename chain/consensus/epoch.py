@@ -89,7 +89,8 @@ def process_rewards_and_penalties(view, cs, params, validators, current) -> None
         for flag, weight in pos.FLAG_WEIGHTS:
             if flags & flag:
                 if not leaking:
-                    reward += base * weight * (unslashed[flag] // increment) // (total // increment * pos.WEIGHT_DENOMINATOR)
+                    share = unslashed[flag] // increment
+                    reward += base * weight * share // (total // increment * pos.WEIGHT_DENOMINATOR)
             elif flag != FLAG_HEAD:
                 penalty += base * weight // pos.WEIGHT_DENOMINATOR
         if leaking and not flags & FLAG_TARGET:
@@ -104,7 +105,8 @@ def process_registry_updates(view, cs, params, current) -> None:
     requirement that eligibility be finalized: a devnet in a leak should still admit new stake)."""
     validators = pos.get_validators(view, cs)
     for i, v in enumerate(validators):
-        if v.is_active(current) and v.effective_balance <= params.ejection_balance and v.exit_epoch == FAR_FUTURE_EPOCH:
+        low = v.effective_balance <= params.ejection_balance
+        if v.is_active(current) and low and v.exit_epoch == FAR_FUTURE_EPOCH:
             pos.initiate_validator_exit(view, i, params)
             view.notes.append(Ejected(i, current))
     validators = pos.get_validators(view, cs)

@@ -7,8 +7,8 @@ from chain.notes import Finalized, Justified
 
 
 def weigh_justification_and_finalization(cs: ConsensusState, current_epoch: int, total_active: int,
-                                         previous_target: int, current_target: int,
-                                         previous_root: bytes, current_root: bytes) -> list[Justified | Finalized]:
+                                         previous_target: int, current_target: int, previous_root: bytes,
+                                         current_root: bytes) -> list[Justified | Finalized]:
     """phase0's weigh_justification_and_finalization; returns what changed, as notes.
 
     Bit i of justification_bits means "epoch current - i is justified". Finality needs a justified checkpoint

@@ -1,4 +1,5 @@
-"""Proof of stake over a StateView: validators, seeds, committees, proposers, slot processing, votes in blocks."""
+"""Proof of stake over a StateView: validators, seeds, committees, proposers, slot processing, votes in
+blocks."""
 
 from __future__ import annotations
 
@@ -26,10 +27,12 @@ from chain.state import TAG_CONSENSUS, StateView, validator_key
 
 EPOCHS_HISTORY = 8  # randao mixes kept (a ring); seeds look back two epochs
 ROOTS_HISTORY_EPOCHS = 2  # block roots kept: enough to check votes from this epoch and the last
-# Altair's participation weights (of 64): votes for the right source, target and head, and the proposer's share.
+# Altair's participation weights (of 64): votes for the right source, target and head, and the proposer's
+# share.
 TIMELY_SOURCE_WEIGHT, TIMELY_TARGET_WEIGHT, TIMELY_HEAD_WEIGHT, PROPOSER_WEIGHT = 14, 26, 14, 8
 WEIGHT_DENOMINATOR = 64
-FLAG_WEIGHTS = ((FLAG_SOURCE, TIMELY_SOURCE_WEIGHT), (FLAG_TARGET, TIMELY_TARGET_WEIGHT), (FLAG_HEAD, TIMELY_HEAD_WEIGHT))
+FLAG_WEIGHTS = ((FLAG_SOURCE, TIMELY_SOURCE_WEIGHT), (FLAG_TARGET, TIMELY_TARGET_WEIGHT),
+                (FLAG_HEAD, TIMELY_HEAD_WEIGHT))
 
 
 # -- reading state ------------------------------------------------------------------------------
@@ -85,7 +88,8 @@ def get_seed(cs: ConsensusState, epoch: int, domain: bytes) -> bytes:
 def get_block_root_at_slot(cs: ConsensusState, slot: int) -> bytes:
     """The root of the latest block at or before `slot`, for slots this state still remembers."""
     if not (cs.slot - len(cs.block_roots) <= slot < cs.slot):
-        raise InvalidBlock("slot-out-of-range", f"slot {slot} is outside the remembered roots (now at {cs.slot})")
+        raise InvalidBlock("slot-out-of-range",
+                           f"slot {slot} is outside the remembered roots (now at {cs.slot})")
     return cs.block_roots[slot % len(cs.block_roots)]
 
 
@@ -109,7 +113,8 @@ def get_epoch_committees(view: StateView, cs: ConsensusState, epoch: int, params
         if not active:
             cached = [[] for _ in range(params.slots_per_epoch)]
         else:
-            per_slot = cm.compute_epoch_committees(active, seed, params.slots_per_epoch, 1, params.shuffle_rounds)
+            per_slot = cm.compute_epoch_committees(active, seed, params.slots_per_epoch, 1,
+                                                   params.shuffle_rounds)
             cached = [slot[0] for slot in per_slot]
         _COMMITTEES.put(key, cached)
     return cached
@@ -117,13 +122,15 @@ def get_epoch_committees(view: StateView, cs: ConsensusState, epoch: int, params
 
 def get_committee(view: StateView, cs: ConsensusState, slot: int, params: Params,
                   validators: list[Validator] | None = None) -> list[int]:
-    return get_epoch_committees(view, cs, compute_epoch(slot, params), params, validators)[slot % params.slots_per_epoch]
+    committees = get_epoch_committees(view, cs, compute_epoch(slot, params), params, validators)
+    return committees[slot % params.slots_per_epoch]
 
 
 @dataclass
 class VoteContext:
-    """What every vote in one block shares: the validator set, the active stake, and signatures checked in bulk
-    (on every core) before the votes are applied one by one."""
+    """What every vote in one block shares: the validator set, the active stake, and signatures checked in
+    bulk (by the injected batch verifier: the node's uses every core) before the votes are applied one by
+    one."""
 
     validators: list[Validator]
     total_active: int
@@ -138,7 +145,8 @@ def make_vote_context(view: StateView, atts, params: Params,
     items, ids = [], []
     for a in atts:
         if a.validator_index < len(validators):
-            items.append((validators[a.validator_index].pubkey, a.signature, attestation_message(params.chain_id, a.data)))
+            message = attestation_message(params.chain_id, a.data)
+            items.append((validators[a.validator_index].pubkey, a.signature, message))
             ids.append(a.id)
     results = verify_batch(items)
     total = get_total_active_balance(validators, get_current_epoch(cs, params), params)
@@ -155,7 +163,8 @@ def get_beacon_proposer(view: StateView, cs: ConsensusState, slot: int, params: 
     seed = hashlib.sha256(get_seed(cs, epoch, b"proposer") + slot.to_bytes(8, "little")).digest()
     balances = {i: validators[i].effective_balance for i in active}
     try:
-        return cm.compute_proposer_index(active, balances, seed, params.max_effective_balance, params.shuffle_rounds)
+        return cm.compute_proposer_index(active, balances, seed, params.max_effective_balance,
+                                         params.shuffle_rounds)
     except ValueError as e:
         raise InvalidBlock("no-proposer", str(e)) from None
 
@@ -221,30 +230,35 @@ def check_attestation(view: StateView, cs: ConsensusState, att: Attestation, par
     current = get_current_epoch(cs, params)
     previous = max(current - 1, 0)
     if data.target.epoch not in (previous, current):
-        raise InvalidBlock("attestation-bad-epoch", f"target epoch {data.target.epoch} is neither {previous} nor {current}")
+        raise InvalidBlock("attestation-bad-epoch",
+                           f"target epoch {data.target.epoch} is neither {previous} nor {current}")
     if data.target.epoch != compute_epoch(data.slot, params):
         raise InvalidBlock("attestation-bad-target", "the target epoch is not the epoch of the vote's slot")
     if not data.slot < cs.slot <= data.slot + params.slots_per_epoch:
-        raise InvalidBlock("attestation-bad-slot", f"a vote for slot {data.slot} cannot be included at slot {cs.slot}")
+        raise InvalidBlock("attestation-bad-slot",
+                           f"a vote for slot {data.slot} cannot be included at slot {cs.slot}")
     if ctx is not None:
         committee = ctx.committees.get(data.slot)
         if committee is None:
-            committee = ctx.committees[data.slot] = set(get_committee(view, cs, data.slot, params, ctx.validators))
+            committee = set(get_committee(view, cs, data.slot, params, ctx.validators))
+            ctx.committees[data.slot] = committee
     else:
         committee = get_committee(view, cs, data.slot, params)
     if att.validator_index not in committee:
-        raise InvalidBlock("not-in-committee", f"validator {att.validator_index} is not in the committee of slot {data.slot}")
+        raise InvalidBlock("not-in-committee",
+                           f"validator {att.validator_index} is not in the committee of slot {data.slot}")
     justified = cs.current_justified if data.target.epoch == current else cs.previous_justified
     if data.source != justified:
-        raise InvalidBlock("bad-source", f"the vote's source (epoch {data.source.epoch}) is not the justified checkpoint "
-                                         f"(epoch {justified.epoch})")
+        raise InvalidBlock("bad-source", f"the vote's source (epoch {data.source.epoch}) is not the "
+                                         f"justified checkpoint (epoch {justified.epoch})")
     if ctx is not None and att.id in ctx.signature_ok:
         ok = ctx.signature_ok[att.id]
     else:
         ok = crypto.verify(get_validator(view, att.validator_index).pubkey, att.signature,
                            attestation_message(params.chain_id, data))
     if not ok:
-        raise InvalidBlock("bad-attestation-signature", f"vote of validator {att.validator_index} is not signed by it")
+        raise InvalidBlock("bad-attestation-signature",
+                           f"vote of validator {att.validator_index} is not signed by it")
     flags = FLAG_SOURCE
     if data.target.root == get_checkpoint_root(cs, data.target.epoch, params):
         flags |= FLAG_TARGET
@@ -253,16 +267,20 @@ def check_attestation(view: StateView, cs: ConsensusState, att: Attestation, par
     return flags, data.target.epoch
 
 
-def process_attestation(view: StateView, att: Attestation, params: Params, ctx: VoteContext | None = None) -> int:
-    """Record a vote's participation flags; returns the proposer's reward for including it (Altair's share)."""
+def process_attestation(view: StateView, att: Attestation, params: Params,
+                        ctx: VoteContext | None = None) -> int:
+    """Record a vote's participation flags; returns the proposer's reward for including it (Altair's
+    share)."""
     cs = get_consensus(view)
     flags, epoch = check_attestation(view, cs, att, params, ctx)
     cs = get_consensus_mut(view)
-    participation = cs.current_participation if epoch == get_current_epoch(cs, params) else cs.previous_participation
+    is_current = epoch == get_current_epoch(cs, params)
+    participation = cs.current_participation if is_current else cs.previous_participation
     i = att.validator_index
     new = flags & ~participation[i]
     if not new:
-        return 0  # counted already (a repeat, or a second, conflicting vote: that one is evidence, not credit)
+        # counted already (a repeat, or a second, conflicting vote: that one is evidence, not credit)
+        return 0
     participation[i] |= new
     if ctx is not None:
         validators, total = ctx.validators, ctx.total_active

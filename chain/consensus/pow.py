@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 
 # How the rules reach a block's ancestry (the chain state supplies both; a test may pass a list's lookups).
 GetParent = Callable[["BlockIndex"], "BlockIndex | None"]  # None for genesis
-GetAncestor = Callable[["BlockIndex", int], "BlockIndex"]  # the block's ancestor at a height (itself at its own)
+# the block's ancestor at a height (itself at its own)
+GetAncestor = Callable[["BlockIndex", int], "BlockIndex"]
 
 _U256 = 1 << 256
 _SIGN_BIT = 0x0080_0000

@@ -30,10 +30,12 @@ class OpsOutcome:
     producer_reward: int = 0  # Altair's proposer share for included votes, plus whistleblower rewards
 
     def ops(self) -> BlockOps:
-        return BlockOps(tuple(self.attestations), tuple(self.proposer_slashings), tuple(self.attester_slashings))
+        return BlockOps(tuple(self.attestations), tuple(self.proposer_slashings),
+                        tuple(self.attester_slashings))
 
 
-def process_consensus_header(view: StateView, params: Params, header: Header, check_signature: bool = True) -> int | None:
+def process_consensus_header(view: StateView, params: Params, header: Header,
+                             check_signature: bool = True) -> int | None:
     """Advance slots (and epochs) to the block's slot; for a PoS block check proposer, signature and RANDAO
     reveal and mix the reveal in. Returns the proposer index (None for a PoW block)."""
     if not uses_validators(params):
@@ -46,18 +48,22 @@ def process_consensus_header(view: StateView, params: Params, header: Header, ch
     expected = pos.get_beacon_proposer(view, cs, slot, params)
     seal = header.seal
     if seal.proposer_index != expected:
-        raise InvalidBlock("wrong-proposer", f"slot {slot} belongs to validator {expected}, not {seal.proposer_index}")
+        raise InvalidBlock("wrong-proposer",
+                           f"slot {slot} belongs to validator {expected}, not {seal.proposer_index}")
     v = pos.get_validator(view, expected)
     if v.slashed:
         raise InvalidBlock("proposer-slashed", f"validator {expected} is slashed and may not propose")
-    if check_signature and not crypto.verify(v.pubkey, seal.signature, pos.proposal_message(params.chain_id, header.hash)):
+    proposal = pos.proposal_message(params.chain_id, header.hash)
+    if check_signature and not crypto.verify(v.pubkey, seal.signature, proposal):
         raise InvalidBlock("bad-proposer-signature", "the block is not signed by its proposer")
     epoch = compute_epoch(slot, params)
     if not crypto.verify(v.pubkey, seal.randao_reveal, pos.randao_message(params.chain_id, epoch)):
-        raise InvalidBlock("bad-randao-reveal", "the RANDAO reveal is not the proposer's signature of the epoch")
+        raise InvalidBlock("bad-randao-reveal",
+                           "the RANDAO reveal is not the proposer's signature of the epoch")
     cs = pos.get_consensus_mut(view)
     i = epoch % len(cs.randao_mixes)
-    cs.randao_mixes[i] = bytes(a ^ b for a, b in zip(cs.randao_mixes[i], crypto.sha256(seal.randao_reveal), strict=True))
+    reveal_hash = crypto.sha256(seal.randao_reveal)
+    cs.randao_mixes[i] = bytes(a ^ b for a, b in zip(cs.randao_mixes[i], reveal_hash, strict=True))
     return expected
 
 
@@ -69,7 +75,8 @@ def process_operations(view: StateView, params: Params, ops: BlockOps, strict: b
     out = OpsOutcome()
     if not uses_validators(params):
         if ops and strict:
-            raise InvalidBlock("unexpected-ops", "this network has no validators; blocks carry no votes or evidence")
+            raise InvalidBlock("unexpected-ops",
+                               "this network has no validators; blocks carry no votes or evidence")
         return out
 
     def attempt(fn, item, bucket) -> None:
@@ -105,7 +112,8 @@ def process_operations(view: StateView, params: Params, ops: BlockOps, strict: b
     for ev in ops.attester_slashings:
         attempt(attester_slashing, ev, out.attester_slashings)
     if ops.attestations:
-        ctx = pos.make_vote_context(view, ops.attestations, params, verify_batch)  # after slashings: they change no committee
+        # after slashings: they change no committee
+        ctx = pos.make_vote_context(view, ops.attestations, params, verify_batch)
     for att in ops.attestations:
         attempt(attestation, att, out.attestations)
     return out

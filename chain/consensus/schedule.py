@@ -44,7 +44,8 @@ class SlotOrigin(NamedTuple):
 
 def get_slot_origin(params: Params, get_ancestor: Callable[[BlockIndex, int], BlockIndex],
                     idx: BlockIndex) -> SlotOrigin:
-    """Where the slot clock counts from on the branch ending at `idx`: genesis, or (merge) the last PoW block."""
+    """Where the slot clock counts from on the branch ending at `idx`: genesis, or (merge) the last PoW
+    block."""
     if params.consensus == "merge":
         last = params.merge_height - 1
         last_pow = get_ancestor(idx, last) if idx.height >= last else idx

@@ -21,7 +21,8 @@ def _check_seed_and_rounds(seed: bytes, rounds: int) -> None:
         raise ValueError(f"rounds must be in [0, {MAX_ROUNDS}], got {rounds}")
 
 
-def compute_shuffled_index(index: int, index_count: int, seed: bytes, rounds: int = SHUFFLE_ROUND_COUNT) -> int:
+def compute_shuffled_index(index: int, index_count: int, seed: bytes,
+                           rounds: int = SHUFFLE_ROUND_COUNT) -> int:
     """Return the position `index` moves to in the seed's permutation of range(index_count).
 
     Line for line the phase0 spec function (consensus-specs specs/phase0/beacon-chain.md),
@@ -47,7 +48,8 @@ def compute_shuffled_index(index: int, index_count: int, seed: bytes, rounds: in
 def _round_bits(seed: bytes, round_byte: bytes, n: int) -> bytes:
     """The round's decision bit for every position 0..n-1, one 0/1 byte each."""
     prefix = seed + round_byte
-    source = b"".join(sha256(prefix + chunk.to_bytes(4, "little")).digest() for chunk in range((n + 255) // 256))
+    chunks = range((n + 255) // 256)
+    source = b"".join(sha256(prefix + chunk.to_bytes(4, "little")).digest() for chunk in chunks)
     return b"".join(map(_BITS_OF_BYTE.__getitem__, source))[:n]
 
 

@@ -23,7 +23,8 @@ def is_slashable_attestation_data(a: AttestationData, b: AttestationData) -> str
 
 
 def slash_validator(view: StateView, index: int, params: Params) -> tuple[int, int]:
-    """Force the exit, extend the lock-up, cut the balance at once; returns (penalty, whistleblower reward)."""
+    """Force the exit, extend the lock-up, cut the balance at once; returns (penalty, whistleblower
+    reward)."""
     cs = pos.get_consensus(view)
     current = pos.get_current_epoch(cs, params)
     pos.initiate_validator_exit(view, index, params)
@@ -53,7 +54,8 @@ def check_proposer_slashing(view: StateView, ev: ProposerSlashing, params: Param
         raise InvalidBlock("bad-evidence", f"no validator {index}")
     v = pos.get_validator(view, index)
     if not v.is_slashable(pos.get_current_epoch(cs, params)):
-        raise InvalidBlock("bad-evidence", f"validator {index} is not slashable (already slashed or withdrawable)")
+        raise InvalidBlock("bad-evidence",
+                           f"validator {index} is not slashable (already slashed or withdrawable)")
     for h in (h1, h2):
         if not crypto.verify(v.pubkey, h.seal.signature, pos.proposal_message(params.chain_id, h.hash)):
             raise InvalidBlock("bad-evidence", "a header in the evidence is not signed by its proposer")
@@ -67,14 +69,16 @@ def check_attester_slashing(view: StateView, ev: AttesterSlashing, params: Param
         raise InvalidBlock("bad-evidence", "the two votes are by different validators")
     offence = is_slashable_attestation_data(a1.data, a2.data)
     if offence is None:
-        raise InvalidBlock("bad-evidence", "the two votes are neither a double vote nor a surround vote: no offence")
+        raise InvalidBlock("bad-evidence",
+                           "the two votes are neither a double vote nor a surround vote: no offence")
     cs = pos.get_consensus(view)
     index = a1.validator_index
     if index >= cs.validator_count:
         raise InvalidBlock("bad-evidence", f"no validator {index}")
     v = pos.get_validator(view, index)
     if not v.is_slashable(pos.get_current_epoch(cs, params)):
-        raise InvalidBlock("bad-evidence", f"validator {index} is not slashable (already slashed or withdrawable)")
+        raise InvalidBlock("bad-evidence",
+                           f"validator {index} is not slashable (already slashed or withdrawable)")
     for a in (a1, a2):
         if not crypto.verify(v.pubkey, a.signature, pos.attestation_message(params.chain_id, a.data)):
             raise InvalidBlock("bad-evidence", "a vote in the evidence is not signed by its validator")

@@ -23,7 +23,8 @@ GENESIS_MIX = crypto.sha256(b"chaintop genesis randao mix")
 
 @dataclass(frozen=True, slots=True)
 class Stake:
-    """Bond `amount` to the validator key `validator_pubkey`; `proof` is that key's signature agreeing to it."""
+    """Bond `amount` to the validator key `validator_pubkey`; `proof` is that key's signature agreeing to
+    it."""
 
     validator_pubkey: bytes
     amount: int
@@ -56,7 +57,8 @@ class Unstake:
 
 
 def dev_validator_key(n: int) -> crypto.KeyPair:
-    """Validator keys the dev node holds (public seed, like the dev accounts): genesis validators use the first."""
+    """Validator keys the dev node holds (public seed, like the dev accounts): genesis validators use the
+    first."""
     return crypto.KeyPair.from_seed(crypto.sha256(b"chaintop dev validator key " + n.to_bytes(4, "big")))
 
 
@@ -85,8 +87,10 @@ def check_stake(tx: Tx) -> None:
         raise InvalidTx("zero-amount", "a stake must bond at least one base unit")
     if stake.amount + tx.fee > U64_MAX:
         raise InvalidTx("amount-overflow", "amount plus fee exceeds 2^64 - 1")
-    if not crypto.verify(stake.validator_pubkey, stake.proof, pos.stake_message(tx.chain_id, tx.sender_address)):
-        raise InvalidTx("bad-stake-proof", "the validator key did not sign its consent to this account's stake")
+    consent = pos.stake_message(tx.chain_id, tx.sender_address)
+    if not crypto.verify(stake.validator_pubkey, stake.proof, consent):
+        raise InvalidTx("bad-stake-proof",
+                        "the validator key did not sign its consent to this account's stake")
 
 
 def check_unstake(tx: Tx) -> None:
@@ -104,13 +108,14 @@ def apply_stake(view: StateView, tx: Tx, acct: Account, params: Params) -> None:
                      if view.get(validator_key(i)).pubkey == stake.validator_pubkey), None)
     if existing is None:
         if stake.amount < params.min_stake:
-            raise InvalidTx("stake-too-small", f"a new validator needs at least {params.min_stake} base units, "
-                                               f"got {stake.amount}")
+            raise InvalidTx("stake-too-small", f"a new validator needs at least {params.min_stake} base "
+                                               f"units, got {stake.amount}")
         index = cs.validator_count
         inc = params.effective_balance_increment
+        effective = min(stake.amount - stake.amount % inc, params.max_effective_balance)
         view.put(validator_key(index), Validator(
-            stake.validator_pubkey, tx.sender_address, min(stake.amount - stake.amount % inc, params.max_effective_balance),
-            stake.amount, activation_eligibility_epoch=current, deposited=stake.amount))
+            stake.validator_pubkey, tx.sender_address, effective, stake.amount,
+            activation_eligibility_epoch=current, deposited=stake.amount))
         cs = pos.get_consensus_mut(view)
         cs.validator_count += 1
         cs.previous_participation.append(0)
@@ -119,7 +124,8 @@ def apply_stake(view: StateView, tx: Tx, acct: Account, params: Params) -> None:
     else:
         v = pos.get_validator(view, existing)
         if v.withdrawal_address != tx.sender_address:
-            raise InvalidTx("validator-owned-by-another", f"validator {existing} was staked by another account")
+            raise InvalidTx("validator-owned-by-another",
+                            f"validator {existing} was staked by another account")
         if v.exit_epoch != 2**64 - 1:
             raise InvalidTx("validator-exiting", f"validator {existing} is exiting; it takes no more stake")
         m = pos.get_validator_mut(view, existing)
@@ -131,16 +137,19 @@ def apply_stake(view: StateView, tx: Tx, acct: Account, params: Params) -> None:
 def apply_unstake(view: StateView, tx: Tx, acct: Account, params: Params) -> None:
     index = get_unstake(tx).validator_index
     if tx.fee > acct.balance:
-        raise InvalidTx("insufficient-balance", f"the fee needs {tx.fee} base units, the account holds {acct.balance}")
+        raise InvalidTx("insufficient-balance",
+                        f"the fee needs {tx.fee} base units, the account holds {acct.balance}")
     cs = pos.get_consensus(view)
     if index >= cs.validator_count:
         raise InvalidTx("unknown-validator", f"there is no validator {index}")
     v = pos.get_validator(view, index)
     if v.withdrawal_address != tx.sender_address:
-        raise InvalidTx("not-validator-owner", f"validator {index} was staked by another account; only it may unstake")
+        raise InvalidTx("not-validator-owner",
+                        f"validator {index} was staked by another account; only it may unstake")
     current = pos.get_current_epoch(cs, params)
     if not v.is_active(current):
-        raise InvalidTx("validator-not-active", f"validator {index} is not active (it is {v.status(current)})")
+        raise InvalidTx("validator-not-active",
+                        f"validator {index} is not active (it is {v.status(current)})")
     if v.exit_epoch != 2**64 - 1:
         raise InvalidTx("already-exiting", f"validator {index} is already exiting at epoch {v.exit_epoch}")
     pos.initiate_validator_exit(view, index, params)
@@ -159,10 +168,12 @@ def genesis_records(params: Params) -> dict[bytes, object]:
                                           params.max_effective_balance, False, 0, 0,
                                           deposited=params.max_effective_balance)
     n = params.genesis_validators
-    genesis_checkpoint = Checkpoint(0, bytes(32))  # the genesis root is filled in when the first block is processed
+    # the genesis root is filled in when the first block is processed
+    genesis_checkpoint = Checkpoint(0, bytes(32))
     out[TAG_CONSENSUS] = ConsensusState(
         slot=0, randao_mixes=[GENESIS_MIX] * pos.EPOCHS_HISTORY,
         block_roots=[bytes(32)] * (pos.ROOTS_HISTORY_EPOCHS * params.slots_per_epoch), justification_bits=0,
-        previous_justified=genesis_checkpoint, current_justified=genesis_checkpoint, finalized=genesis_checkpoint,
-        validator_count=n, previous_participation=bytearray(n), current_participation=bytearray(n))
+        previous_justified=genesis_checkpoint, current_justified=genesis_checkpoint,
+        finalized=genesis_checkpoint, validator_count=n, previous_participation=bytearray(n),
+        current_participation=bytearray(n))
     return out
