@@ -48,7 +48,7 @@ def run(validators: int = 10_000, repeats: int = 3) -> dict:
             v = chain.new_view()
             process_slots(v, params, 4, chain.head.hash)
             start = time.perf_counter()
-            out = process_operations(v, params, ops, strict=True)
+            out = process_operations(v, params, ops, strict=True, verify_batch=chain.verify_batch)
             best = min(best, time.perf_counter() - start)
             assert len(out.attestations) == len(atts)
         baseline = raw_ed25519_verify_rate(1.0)

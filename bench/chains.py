@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from chain import crypto
 from chain.block import Block
-from node.node import Node
+from chain.template import build_block
 from chain.tx import make_transfer
+from node.node import Node
 
 
 def build_transfer_blocks(node: Node, blocks: int, txs_per_block: int) -> list[bytes]:
@@ -21,7 +22,7 @@ def build_transfer_blocks(node: Node, blocks: int, txs_per_block: int) -> list[b
                                keys[(i + 1) % len(keys)].address, 1_000 + j)
             txs.append(tx.signed(keys[i]))
             nonces[i] += 1
-        template, rejected = node.chain.build_block(keys[0].address, txs)
+        template, rejected = build_block(node.chain, keys[0].address, txs)
         assert not rejected, rejected
         header = node._get_miner().mine(template.header)
         block = Block(header, template.txs)
@@ -32,5 +33,5 @@ def build_transfer_blocks(node: Node, blocks: int, txs_per_block: int) -> list[b
 
 def build_empty_chain(node: Node, blocks: int) -> None:
     for _ in range(blocks):
-        template, _ = node.chain.build_block(node._dev_keys[0].address, ())
+        template, _ = build_block(node.chain, node._dev_keys[0].address, ())
         node.accept_block(Block(node._get_miner().mine(template.header), ()))

@@ -22,9 +22,9 @@ from chain.consensus.beacon import EMPTY_OPS_ROOT
 from chain.consensus.pow import bits_to_target, check_proof_of_work
 from chain.errors import InvalidBlock
 from chain.muhash import MuHash3072
-from node.node import Node
 from chain.params import get_preset
 from chain.tx import Tx, make_transfer
+from node.node import Node
 
 COIN = 10**8  # base units per coin, from the design ("1 coin = 10^8")
 MIN_FEE = 1_000  # the presets' minimum relay fee
@@ -213,7 +213,7 @@ class ChainHarness:
             header_overrides["parent"] = header_overrides.pop("parent_hash")
         fields.update(header_overrides)
         if bits is None:
-            bits = self.chain.compute_next_bits(pidx)
+            bits = self.chain.get_next_bits(pidx)
         header = Header(**fields, seal=PowSeal(bits, 0 if nonce is None else nonce))
         if nonce is None and solve:
             header = grind(header, self.pow_limit, pow_valid)

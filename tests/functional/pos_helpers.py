@@ -19,8 +19,9 @@ from chain.consensus import pos
 from chain.consensus.beacon import EMPTY_OPS, Attestation, AttestationData, BlockOps, Checkpoint, Validator
 from chain.consensus.staking import dev_validator_key
 from chain.errors import InvalidBlock, InvalidTx
-from node.node import Node
 from chain.state import TAG_ACCOUNT, TAG_CONSENSUS, TAG_VALIDATOR, Account
+from chain.template import build_block
+from node.node import Node
 
 COIN = 10**8
 GENESIS_TIME = 1_767_225_600  # the presets' fixed genesis (pos-devnet takes "now" at init: the fake clock's start)
@@ -239,7 +240,7 @@ def build_pos_block(node: Node, slot: int, txs: Iterable = (), ops: BlockOps = E
                     beneficiary: bytes = OUTSIDER) -> Block:
     """A fully valid block for `slot` by its proposer (the node's template builder drops invalid ops and txs)."""
     key = key_of(node, proposer_of(node, slot))
-    block, _ = node.chain.build_block(beneficiary, list(txs), ops=ops, pos_slot=slot, proposer_key=key)
+    block, _ = build_block(node.chain, beneficiary, list(txs), ops=ops, pos_slot=slot, proposer_key=key)
     return block
 
 

@@ -655,14 +655,14 @@ def test_devnet_retarget_at_height_20(tmp_path, deltas, expected_bits):
         assert actual == sum(deltas)
         assert hand_retarget(actual) == expected_bits
         assert retarget(LIMIT_BITS, actual, 200, LIMIT) == expected_bits
-        assert h.chain.compute_next_bits(h.head) == expected_bits
+        assert h.chain.get_next_bits(h.head) == expected_bits
         # Heights 1..19 kept the genesis bits; the new bits at height 19 would have been wrong.
         assert {h.chain.get_index(h.chain.get_hash_at(i)).header.bits for i in range(20)} == {LIMIT_BITS}
         wrong = 0x207FFFFE if expected_bits == LIMIT_BITS else LIMIT_BITS
         h.reject(h.next_block(timestamp=ts + 10, bits=wrong), "bad-diffbits")
         b20 = h.next_block(timestamp=ts + 10, bits=expected_bits)
         h.accept(b20, "connected")
-        assert h.chain.compute_next_bits(h.head) == expected_bits  # unchanged until height 40
+        assert h.chain.get_next_bits(h.head) == expected_bits  # unchanged until height 40
     finally:
         h.close()
 
