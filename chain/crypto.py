@@ -117,3 +117,18 @@ def dev_keypair(index: int) -> KeyPair:
     """Dev account `index`: derived from a fixed, public seed (like anvil's) — never for real value."""
     return KeyPair.from_seed(sha256(b"chaintop dev key " + index.to_bytes(4, "big")))
 
+
+def parse_dev_label(text: str, count: int | None) -> int | None:
+    """The index named by a dev label ("dev0" .. f"dev{count - 1}"), or None if `text` is not one.
+
+    Only the canonical spelling counts (ASCII digits, no leading zero), so a label has exactly one form
+    and compares equal to the labels `keys list` prints. `count` None checks the shape alone.
+    """
+    text = text.strip()
+    digits = text[3:]
+    if not text.startswith("dev") or not digits.isascii() or not digits.isdigit():
+        return None
+    if (len(digits) > 1 and digits[0] == "0") or len(digits) > 10:  # dev keys are numbered by a u32
+        return None
+    index = int(digits)
+    return index if count is None or index < count else None

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli import output
 from cli.common import handle_errors, is_embedded, open_node
 from cli.options import JsonOpt, TrafficOpt, WorkersOpt
+
+if TYPE_CHECKING:
+    from node.api import NodeAPI
 
 
 def _fmt_rate(rate: float) -> str:
@@ -20,7 +23,7 @@ def _fmt_rate(rate: float) -> str:
     return f"{rate:.1f} TH/s"
 
 
-def mine_with_progress(api, blocks: int, to: str | None, as_json: bool) -> dict:
+def mine_with_progress(api: NodeAPI, blocks: int, to: str | None, as_json: bool) -> dict:
     """Mine `blocks` blocks; a progress bar on a terminal, one line per block otherwise (unless --json)."""
     if as_json:
         return api.mine(blocks, to)
@@ -47,8 +50,8 @@ def mine_with_progress(api, blocks: int, to: str | None, as_json: bool) -> dict:
         TimeElapsedColumn(),
         console=output.console,
     ) as bar:
-        overall = bar.add_task("mining", total=blocks, height=api.chain.head.height + 1, hashes=0, expected="?",
-                               rate="", best="")
+        overall = bar.add_task("mining", total=blocks, height=api.status()["height"] + 1, hashes=0,
+                               expected="?", rate="", best="")
 
         def on_progress(p) -> None:
             bar.update(overall, height=p.height, hashes=f"{p.hashes:,}", expected=f"{p.expected_hashes:,.0f}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -11,6 +12,9 @@ from chain.errors import NotFound, WalletError
 from chain.params import Params
 from chain.tx import Tx, make_transfer
 from cli.common import datadir_for
+
+if TYPE_CHECKING:
+    from node.api import NodeAPI
 
 
 def get_password(prompt: str = "keystore password", confirm: bool = False) -> str:
@@ -23,9 +27,8 @@ def get_password(prompt: str = "keystore password", confirm: bool = False) -> st
 
 
 def dev_key(label: str, params: Params) -> crypto.KeyPair | None:
-    if label.startswith("dev") and label[3:].isdigit() and int(label[3:]) < params.dev_accounts:
-        return crypto.dev_keypair(int(label[3:]))
-    return None
+    i = crypto.parse_dev_label(label, params.dev_accounts)
+    return None if i is None else crypto.dev_keypair(i)
 
 
 def resolve_signer(who: str, params: Params) -> crypto.KeyPair:
@@ -52,7 +55,8 @@ def resolve_signer(who: str, params: Params) -> crypto.KeyPair:
     return store.unlock(entry["label"], get_password(f"password for {entry['label']}"))
 
 
-def build_transfer(api, sender_pubkey: bytes, to: str, amount: int, fee: int | None, nonce: int | None) -> Tx:
+def build_transfer(api: NodeAPI, sender_pubkey: bytes, to: str, amount: int, fee: int | None,
+                   nonce: int | None) -> Tx:
     """An unsigned transfer; the nonce comes from the node (past the sender's pending ones) unless given."""
     params = Params.from_dict(api.params_view())
     recipient = resolve_recipient(api, to, params)
@@ -89,7 +93,7 @@ def resolve_pubkey(who: str, params: Params) -> bytes:
                                   "alone does not reveal its public key")
 
 
-def resolve_recipient(api, to: str, params: Params) -> bytes:
+def resolve_recipient(api: NodeAPI, to: str, params: Params) -> bytes:
     from wallet.keystore import Keystore
 
     key = dev_key(to.strip(), params)

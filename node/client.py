@@ -6,7 +6,7 @@ import base64
 import http.client
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -103,7 +103,10 @@ class RpcClient:
     def submit_tx(self, tx: str | bytes) -> dict:
         return self.call("submit_tx", tx=tx.hex() if isinstance(tx, bytes | bytearray) else str(tx))
 
-    def mine(self, blocks: int = 1, to: str | None = None, **_ignored: Any) -> dict:
+    def mine(self, blocks: int = 1, to: str | None = None, progress: Callable[[Any], None] | None = None,
+             on_block: Callable[[dict], None] | None = None,
+             should_stop: Callable[[], bool] | None = None) -> dict:
+        """The running node mines; callbacks cannot cross the wire (the reply lists the mined blocks)."""
         return self.call("mine", blocks=blocks, to=to)
 
     def export_blocks(self, file: str, start: int = 1, end: int | None = None) -> dict:

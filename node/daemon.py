@@ -22,7 +22,7 @@ class RunningNode:
         self.node = Node.open(self.datadir, workers=workers)
         self.stopped = threading.Event()
         try:
-            self.service = NodeService(self.node, mining, traffic)
+            self.service = NodeService(self.node, mining, traffic, on_stop=self.stopped.set)
             cookie = secrets.token_hex(32)
             try:
                 self.server = rpc.RpcServer(rpc.Dispatcher(self, self.service, self.node), self.node.events, cookie,
@@ -48,8 +48,7 @@ class RunningNode:
 
     def stop_node(self) -> dict:
         """RPC `stop`: answer first, then shut down on the main thread."""
-        threading.Timer(0.05, self.stopped.set).start()
-        return {"stopping": True}
+        return self.service.stop_node()
 
     def wait(self, poll: float = 0.2) -> None:
         while not self.stopped.wait(poll):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable
 
 from chain.consensus import schedule
 from chain.errors import ChaintopError, UsageError
+from chain.params import COIN
 from node import events as ev
 from node.node import Node
-from chain.params import COIN
 
 MINING_MODES = ("auto", "interval", "manual", "off")
 
@@ -18,7 +19,8 @@ MINING_MODES = ("auto", "interval", "manual", "off")
 class NodeService:
     """Owns the background threads around a Node. Mode changes take effect at once (the search is interrupted)."""
 
-    def __init__(self, node: Node, mining: str = "manual", traffic: float = 0.0, beneficiary: str | None = None) -> None:
+    def __init__(self, node: Node, mining: str = "manual", traffic: float = 0.0,
+                 beneficiary: str | None = None, on_stop: Callable[[], None] | None = None) -> None:
         if mining not in MINING_MODES:
             raise UsageError("bad-mining-mode", f"mining mode {mining!r}; choose one of: {', '.join(MINING_MODES)}")
         self.node = node
@@ -34,7 +36,9 @@ class NodeService:
         self._threads: list[threading.Thread] = []
         self._traffic_thread: threading.Thread | None = None
         self._unsubscribe = node.events.subscribe(self._on_event)
+        self._on_stop = on_stop  # how the owner (RunningNode) shuts down when asked over RPC
         self.set_traffic(traffic)
+        node.service = self  # so the node itself answers mining_state, set_mining, ... (NodeAPI)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> NodeService:
@@ -68,6 +72,16 @@ class NodeService:
         for t in self._threads + ([self._traffic_thread] if self._traffic_thread else []):
             t.join(timeout=5)
         self._unsubscribe()
+        if self.node.service is self:
+            self.node.service = None
+
+    def stop_node(self) -> dict:
+        """RPC `stop`: answer first, then let the owner shut down on its own thread."""
+        if self._on_stop is None:
+            raise UsageError("no-daemon",
+                             "this node runs inside another program; close that program to stop it")
+        threading.Timer(0.05, self._on_stop).start()
+        return {"stopping": True}
 
     # -- mining ----------------------------------------------------------------------------
     def mining_state(self) -> dict:

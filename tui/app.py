@@ -76,7 +76,7 @@ class ChaintopApp(App[int]):
         self._status_at = 0.0
         self._alert_seq = 0
         # Subscribe before the snapshot so nothing falls between them; events wait in the bridge until mount.
-        self.bridge = EventBridge(backend.node.events, self._wake).start()
+        self.bridge = EventBridge(backend.events, self._wake).start()
         self.keys = backend.keys()
         self.model.labels = {k["address"]: k["label"] for k in self.keys}
         self.model.load_status(backend.status())

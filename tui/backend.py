@@ -4,10 +4,15 @@ and the few fallbacks used until the node offers a call (each marked). Called fr
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chain import crypto
 from chain.errors import ChaintopError, NotFound, UsageError
 from chain.params import Params
+
+if TYPE_CHECKING:
+    from node.api import NodeAPI
+    from node.events import EventBus
 
 POS_HINT = ("Validators exist on proof-of-stake networks. Start one with "
             "`chaintop --network pos-devnet init` and `chaintop --network pos-devnet tui`.")
@@ -23,7 +28,7 @@ class PosUnavailable(Exception):
 
 
 class Backend:
-    def __init__(self, node, service=None, running=None, datadir: str | Path | None = None) -> None:
+    def __init__(self, node: NodeAPI, service=None, running=None, datadir: str | Path | None = None) -> None:
         self.node = node
         self.service = service
         self.running = running
@@ -32,6 +37,11 @@ class Backend:
         self.hrp = self.params.hrp
         self.network = self.params.network
         self.consensus = self.params.consensus
+
+    @property
+    def events(self) -> EventBus:
+        """The node's event bus: the TUI runs its node in this process (RPC clients stream events instead)."""
+        return self.node.events  # type: ignore[attr-defined]
 
     # -- reads -----------------------------------------------------------------------------
     def status(self) -> dict:
@@ -178,8 +188,8 @@ class Backend:
         text = text.strip()
         if not text:
             return "enter an address (ctdev1…) or a dev label (dev0…dev9)"
-        if text.startswith("dev") and text[3:].isdigit():
-            if int(text[3:]) < self.params.dev_accounts:
+        if crypto.parse_dev_label(text, None) is not None:  # a label: in range, or say what the range is
+            if crypto.parse_dev_label(text, self.params.dev_accounts) is not None:
                 return None
             return f"there are {self.params.dev_accounts} dev accounts: dev0…dev{self.params.dev_accounts - 1}"
         try:

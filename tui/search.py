@@ -5,6 +5,8 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
+from chain.crypto import parse_dev_label
+
 HEX = set(string.hexdigits)
 
 
@@ -31,7 +33,7 @@ def classify(text: str, hrp: str) -> Query:
         if len(t) == 64:
             return Query("hash", t.lower())
         return Query("none", t, f"{len(t)} hex digits: a block hash or txid has 64")
-    if t.startswith("dev") and t[3:].isdigit():
+    if parse_dev_label(t, None) is not None:  # the backend checks it against this chain's dev accounts
         return Query("address", t)
     if t.lower().startswith(hrp + "1"):
         return Query("address", t)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from chain.params import COIN, REGTEST
 from node import events as ev
 from node.daemon import RunningNode
 from node.node import Node
 from node.service import NodeService
-from chain.params import COIN, REGTEST
 
 QUIET = 0.6  # how long "nothing happens" is watched; auto mode reacts within milliseconds on regtest
 
@@ -180,6 +180,35 @@ def test_running_node_reports_traffic_and_mode(tmp_path):
     assert not (d / "node.json").exists() and not (d / ".cookie").exists()
     with Node.open(d) as node:
         assert len(node.mempool) >= 5  # saved on close
+
+
+def test_the_node_answers_for_its_service(h):
+    """NodeAPI on the in-process node: the mining controls go to the service that runs it, if any."""
+    node = h.node()
+    state = node.mining_state()
+    assert state == {"mode": "manual", "workers": state["workers"], "active": False, "traffic": 0.0,
+                     "error": None}
+    for call in (lambda: node.set_mining("auto"), lambda: node.set_traffic(1), lambda: node.set_workers(1),
+                 node.stop_node):
+        with pytest.raises(Exception) as info:
+            call()
+        assert getattr(info.value, "code", None) == "no-service"
+    svc = h.service(node, "manual")
+    assert node.set_mining("off")["mode"] == "off" and svc.mode == "off"
+    assert node.mining_state() == svc.mining_state()
+    with pytest.raises(Exception) as info:
+        node.stop_node()  # a service without an owner to shut down (RunningNode is one)
+    assert getattr(info.value, "code", None) == "no-daemon"
+    svc.stop()
+    assert node.service is None
+
+
+def test_stop_over_the_api_stops_a_running_node(tmp_path):
+    d = tmp_path / "chain"
+    Node.create(d, "regtest").close()
+    with RunningNode(d, mining="manual", traffic=0) as running:
+        assert running.node.stop_node() == {"stopping": True}
+        assert running.stopped.wait(5)
 
 
 # -- events ---------------------------------------------------------------------------------------

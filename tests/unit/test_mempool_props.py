@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from chain import crypto
 from chain.errors import InvalidTx
 from chain.mempool import Mempool, PoolPolicy
-from node.node import Node
 from chain.params import COIN, REGTEST
 from chain.state import Account
 from chain.tx import Tx, make_transfer
+from node.node import Node
 
 CHAIN_ID = REGTEST.chain_id
 MIN_FEE = REGTEST.min_fee

@@ -1,0 +1,142 @@
+"""Mining: the block template, the nonce search on the head, and the running service's mining controls."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from chain.block import Block
+from chain.chainstate import AcceptResult
+from chain.consensus import pow as pow_rules
+from chain.consensus import schedule
+from chain.consensus.beacon import BlockOps
+from chain.errors import UsageError
+from chain.template import build_block
+from node import events as ev
+from node import keys
+from node.miner import Miner, ProgressFn
+
+if TYPE_CHECKING:
+    from node.node import Node
+    from node.service import NodeService
+
+
+def get_miner(node: Node) -> Miner:
+    """The worker pool, started on first use: a node that never mines never spawns processes."""
+    if node._miner is None:
+        node._miner = Miner(node._workers)
+    return node._miner
+
+
+def build_template(node: Node, beneficiary: bytes) -> Block:
+    """What the next block would hold: ready transactions by fee rate, within the size limit."""
+    ops = node.validator.ops_for_block() if node.validator is not None else BlockOps()
+    template, _ = build_block(node.chain, beneficiary, node.mempool.iter_by_fee_rate(), ops=ops)
+    return template
+
+
+def template_view(node: Node, beneficiary: str | None = None) -> dict:
+    """The projected next block: which pending transactions the template would take."""
+    who = keys.resolve_address(node, beneficiary) if beneficiary else node._dev_keys[0].address
+    block = node.build_template(who)
+    return {"height": block.height, "txs": [tx.txid.hex() for tx in block.txs], "n_tx": len(block.txs),
+            "size": block.size, "fees": sum(tx.fee for tx in block.txs), "bits": f"{block.header.bits:08x}",
+            "pending": len(node.mempool)}
+
+
+def mine_block(node: Node, beneficiary: bytes, progress: ProgressFn | None = None,
+               should_stop=None) -> AcceptResult | None:
+    """Search a nonce for a template on the head; gives up (None) when the head moves or should_stop().
+
+    The node lock is not held during the search, so reads, submissions and other blocks go on meanwhile.
+    """
+    with node.mining_lock:
+        template = node.build_template(beneficiary)
+        parent = template.header.parent
+        started = time.monotonic()
+        tried = {"hashes": 0}
+
+        def on_progress(p) -> None:
+            tried["hashes"] = p.hashes
+            node.events.emit(ev.MiningProgress(p.height, p.hashes, round(p.hash_rate, 1), p.best_hash.hex(),
+                                               f"{p.target:064x}", p.expected_hashes, round(p.eta, 2),
+                                               p.workers))
+            if progress is not None:
+                progress(p)
+
+        def stop() -> bool:
+            return node.chain.head.hash != parent or (should_stop is not None and should_stop())
+
+        header = get_miner(node).mine(template.header, on_progress, stop)
+        if header is None:
+            return None
+        with node.lock:
+            if node.chain.head.hash != parent:
+                return None  # another block won the race while we searched
+            result = node.accept_block(Block(header, template.txs, template.ops))
+        node.events.emit(ev.BlockMined(header.height, header.hash.hex(), tried["hashes"],
+                                       round(time.monotonic() - started, 3)))
+        return result
+
+
+def mine(node: Node, blocks: int = 1, to: str | None = None, progress: ProgressFn | None = None,
+         on_block: Callable[[dict], None] | None = None, should_stop=None) -> dict:
+    if blocks < 1:
+        raise UsageError("bad-count", "--blocks must be at least 1")
+    chain = node.chain
+    beneficiary = keys.resolve_address(node, to) if to else node._dev_keys[0].address
+    mined, details = [], []
+    while len(mined) < blocks:
+        if should_stop is not None and should_stop():
+            break
+        if schedule.is_pos_height(node.params, chain.head.height + 1):
+            if mined:
+                break
+            raise UsageError("pos-height", f"block {chain.head.height + 1} is produced by proof of stake: "
+                                           "validators propose it, there is nothing to mine")
+        wait_for_clock(node)
+        result = node.mine_block(beneficiary, progress, should_stop)
+        if result is None:
+            continue  # the head moved under us (another miner, an import): build on the new head
+        info = {"height": chain.head.height, "hash": result.block_hash.hex(),
+                "txs": sum(len(b.txs) for b in result.connected)}
+        mined.append(info["hash"])
+        details.append(info)
+        if on_block is not None:
+            on_block(info)
+    return {"blocks": mined, "mined": details, "height": chain.head.height}
+
+
+def wait_for_clock(node: Node) -> None:
+    """Each timestamp must exceed the median time past; mining faster than one block a second walks the
+    timestamps ahead of the clock. Before they pass the future limit, wait for the clock to catch up."""
+    margin = node.params.max_future_time - 60
+    while True:
+        mtp = node.chain.get_median_time_past(node.chain.head)
+        ahead = mtp + 1 - node.clock()
+        if ahead <= margin:
+            return
+        time.sleep(min(1.0, ahead - margin))
+
+
+def expected_hashes(node: Node) -> float:
+    return pow_rules.expected_hashes(node.chain.get_next_bits(node.chain.head))
+
+
+# -- the running service's controls ---------------------------------------------------------
+# A NodeService attaches itself to its node, so the in-process node offers the same controls as the
+# RPC client; a node without one (the CLI's embedded node) mines only when asked.
+
+def get_service(node: Node) -> NodeService:
+    if node.service is None:
+        raise UsageError("no-service", "this node runs without its mining service; `chaintop node` runs one")
+    return node.service
+
+
+def mining_state(node: Node) -> dict:
+    if node.service is None:
+        workers = node._miner.workers if node._miner else (node._workers or os.cpu_count() or 1)
+        return {"mode": "manual", "workers": workers, "active": False, "traffic": 0.0, "error": None}
+    return node.service.mining_state()

@@ -1,0 +1,128 @@
+"""Submission: transactions into the mempool (persisted, with events), dev-key sends and the fee estimate."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chain import crypto
+from chain.abc import ChainBatch
+from chain.errors import ChaintopError, UsageError
+from chain.mempool import AddResult, decode_pool_record, encode_pool_record
+from chain.tx import Tx, make_transfer
+from node import events as ev
+from node import keys, pos_api
+
+if TYPE_CHECKING:
+    from node.node import Node
+
+FEE_ESTIMATE_BLOCKS = 20  # blocks of history behind the fee estimate
+FEE_ESTIMATE_MIN_TXS = 10  # fewer included transactions than this: fall back to the relay minimum
+TRANSFER_SIZE = 149  # bytes: what the estimate prices a transfer at
+
+
+def submit_tx(node: Node, tx: Tx | bytes | str) -> dict:
+    """Admit a transaction (object, raw bytes or hex) to the mempool; tells what it replaced or evicted."""
+    if isinstance(tx, str):
+        try:
+            tx = bytes.fromhex(tx)
+        except ValueError:
+            raise UsageError("bad-hex", "the transaction is not hex") from None
+    if isinstance(tx, bytes | bytearray):
+        tx = Tx.decode(bytes(tx))
+    result = node.mempool.add(tx, node.clock())
+    persist_added(node, result)
+    out = {"txid": tx.txid.hex(), "ready": result.ready}
+    if result.replaced is not None:
+        out["replaced"] = result.replaced.txid.hex()
+    if result.evicted:
+        out["evicted"] = [t.txid.hex() for t in result.evicted]
+    return out
+
+
+def persist_added(node: Node, result: AddResult) -> None:
+    """Store an admitted transaction (dropping what it pushed out), to survive a restart; tell listeners."""
+    tx = result.tx
+    entry = node.mempool.entries[tx.txid]
+    if result.replaced is None and not result.evicted:
+        node.store.put_pool(tx.txid, encode_pool_record(tx, entry.added))  # the common case: one put
+    else:
+        pool: dict[bytes, bytes | None] = {tx.txid: encode_pool_record(tx, entry.added)}
+        for gone in ([result.replaced] if result.replaced else []) + result.evicted:
+            pool[gone.txid] = None
+        node.store.commit(ChainBatch(pool=pool, sync=False))
+    if not node.events.has_listeners:
+        return
+    sender = crypto.encode_address(node.params.hrp, tx.sender_address)
+    replaced = result.replaced.txid.hex() if result.replaced else None
+    node.events.emit(ev.TxAdded(tx.txid.hex(), sender, tx.nonce, tx.fee, round(tx.fee_rate, 3), replaced))
+    if result.replaced:
+        node.events.emit(ev.TxRemoved(result.replaced.txid.hex(), "replaced"))
+    for gone in result.evicted:
+        node.events.emit(ev.TxRemoved(gone.txid.hex(), "evicted"))
+
+
+def send(node: Node, sender: str, to: str, amount: int, fee: int | None = None,
+         nonce: int | None = None) -> dict:
+    """Sign with a dev key (their seed is public, so the node holds them) and submit."""
+    key = keys.resolve_key(node, sender)
+    recipient = keys.resolve_address(node, to)
+    if amount <= 0:
+        raise UsageError("bad-amount", "the amount must be more than zero")
+    params = node.params
+    fee = params.min_fee if fee is None else fee
+    nonce = node.mempool.get_next_nonce(key.address) if nonce is None else nonce
+    tx = make_transfer(params.chain_id, nonce, fee, key.pubkey, recipient, amount).signed(key)
+    return node.submit_tx(tx)
+
+
+def fee_estimate(node: Node) -> dict:
+    """Percentiles of fee rates included in recent blocks; the relay minimum when history is thin."""
+    params = node.params
+    rates: list[float] = []
+    top = node.chain.head.height
+    for height in range(top, max(0, top - FEE_ESTIMATE_BLOCKS), -1):
+        rates.extend(tx.fee_rate for tx in node.chain.get_block_at(height).txs)
+    floor = params.min_fee_rate
+    if len(rates) < FEE_ESTIMATE_MIN_TXS:
+        low = max(floor, params.min_fee / TRANSFER_SIZE)
+        est = {"source": "fallback", "low": low, "medium": low * 1.5, "high": low * 3}
+    else:
+        rates.sort()
+
+        def pct(q: float) -> float:
+            return max(floor, rates[min(len(rates) - 1, int(q * len(rates)))])
+
+        est = {"source": "blocks", "low": pct(0.10), "medium": pct(0.50), "high": pct(0.90)}
+    est = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in est.items()}
+    transfer_fee = {k: max(params.min_fee, int(est[k] * TRANSFER_SIZE + 0.999))
+                    for k in ("low", "medium", "high")}
+    est.update(samples=len(rates), blocks=min(FEE_ESTIMATE_BLOCKS, top), transfer_fee=transfer_fee)
+    return est
+
+
+def check_staking_tx(node: Node, tx: Tx) -> None:
+    """A stake or unstake must pass its state rules at the head now (the pool checks balance and nonces)."""
+    from chain.codec import U64_MAX
+    from chain.kinds import KINDS
+    from chain.state import Account
+
+    view = node.chain.head_view_at_slot(pos_api.current_slot(node)).fork()
+    KINDS[tx.kind].apply(view, tx, Account(U64_MAX, tx.nonce), node.params)
+
+
+def load_pool(node: Node) -> None:
+    """Refill the mempool from the store at startup; records that no longer decode or admit are deleted."""
+    stale, txs = [], []
+    for txid, raw in node.store.iter_pool():
+        try:
+            txs.append(decode_pool_record(raw))
+        except ChaintopError:
+            stale.append(txid)
+    # lanes fill in nonce order
+    for tx, added in sorted(txs, key=lambda t: (t[0].sender_address, t[0].nonce)):
+        try:
+            node.mempool.add(tx, added)
+        except ChaintopError:
+            stale.append(tx.txid)
+    if stale:
+        node.store.commit(ChainBatch(pool=dict.fromkeys(stale), sync=False))
