@@ -1,7 +1,8 @@
 """Chain state over a ChainDB: cached reads, accepting blocks, fork choice and reorgs.
 
-The rules live beside it: genesis.py, headers.py (with consensus/pow.py and the slot clock in
-consensus/schedule.py), consensus/heads.py for PoS head queries, template.py for block templates.
+The rules live beside it: genesis.py; headers.py (with consensus/pow.py, and the slot clock in
+consensus/schedule.py); transition.py (apply_block); indexes.py (what a head move writes besides state);
+consensus/heads.py (PoS queries on the head); template.py (block templates).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from chain import crypto, genesis, indexes
+from chain import crypto, indexes
 from chain.abc import STATUS_INVALID, STATUS_VALID, BlockIndex, ChainBatch, ChainDB
 from chain.block import Block, Header, check_block_body
 from chain.cache import MISSING, BoundedCache
@@ -79,10 +80,6 @@ class ChainState:
             raise StoreError("corrupt-datadir", f"the head block {head_hash.hex()} is missing from the index")
         self.head: BlockIndex = head
         self.muhash = MuHash3072.from_bytes(raw_acc)
-
-    @staticmethod
-    def initialize(db: ChainDB, params: Params) -> None:
-        genesis.initialize(db, params)  # kept while callers move to genesis.initialize
 
     # -- reads -----------------------------------------------------------------------------
     def get_index(self, block_hash: bytes) -> BlockIndex | None:
@@ -432,16 +429,3 @@ class ChainState:
             cur = self.get_index(cur.parent)
         if batch.index:
             self.db.commit(batch)
-
-    # Old names, kept while callers move (removed at the end of issue 8).
-    compute_next_bits = get_next_bits
-    compute_median_time_past = get_median_time_past
-    is_better_tip = decide_better_tip_and_record
-
-    def build_block(self, *args, **kwargs):
-        from chain.template import build_block  # kept while callers move to chain.template
-
-        return build_block(self, *args, **kwargs)
-
-
-load_params = genesis.load_params  # kept while callers move to chain.genesis

@@ -119,7 +119,7 @@ def verify_db(node, check_signatures: bool = True) -> dict:
             work = 1 if is_pos else pow_rules.work_from_bits(block.header.bits)
             if idx.chain_work != prev.chain_work + work:
                 errors.append(f"height {height}: cumulative work is wrong")
-            if not is_pos and block.header.bits != chain.compute_next_bits(prev):
+            if not is_pos and block.header.bits != chain.get_next_bits(prev):
                 errors.append(f"height {height}: bits differ from the retarget rule")
         if not is_pos and not pow_rules.check_proof_of_work(h, block.header.bits, pow_limit):
             errors.append(f"height {height}: proof of work not met")

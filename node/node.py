@@ -14,11 +14,11 @@ from chain.block import Block
 from chain.chainstate import AcceptResult, ChainState
 from chain.consensus import schedule
 from chain.errors import InvalidAddress, StoreError
-from chain.genesis import load_params
+from chain.genesis import initialize, load_params
 from chain.mempool import Mempool, PoolPolicy
 from chain.params import Params, get_preset, with_overrides
 from chain.tx import Tx
-from node import accept, explorer, keys, mining, pos_api, submit
+from node import accept, explorer, keys, mining, pos_api, sigcheck, submit
 from node import events as ev
 from node.miner import Miner, ProgressFn
 from node.validator import ValidatorClient
@@ -51,7 +51,8 @@ class Node:
         self.store = store
         self.clock = clock
         self.params: Params = load_params(store)
-        self.chain = ChainState(store, self.params, clock)
+        # Block and vote signatures are checked on every core (the pure core's default is sequential).
+        self.chain = ChainState(store, self.params, clock, verify_batch=sigcheck.verify_many_parallel)
         p = self.params
         policy = PoolPolicy(p.chain_id, p.min_fee, p.min_fee_rate, p.mempool_max_bytes, p.mempool_expiry,
                             schedule.uses_validators(p))
@@ -91,7 +92,7 @@ class Node:
                              f"{path} already holds a chain; use another --datadir or remove it")
         store = ChainStore.open(path, create=True)
         try:
-            ChainState.initialize(store, params)
+            initialize(store, params)
             return cls(store, clock)
         except BaseException:
             store.close()

@@ -7,7 +7,7 @@ from chain.consensus import pos
 from chain.consensus.beacon import FLAG_TARGET
 from chain.consensus.epoch import get_finality_delay, is_in_inactivity_leak
 from chain.consensus.process import block_slot
-from chain.consensus.schedule import is_pos_height, uses_validators
+from chain.consensus.schedule import compute_epoch, compute_start_slot, is_pos_height, uses_validators
 from chain.errors import ChaintopError, NotFound, UsageError
 from chain.tx import make_stake, make_unstake
 from node.views import coins
@@ -61,11 +61,11 @@ def committees(node, epoch: int | None = None) -> dict:
     require_pos(node)
     chain, params = node.chain, node.params
     spe = params.slots_per_epoch
-    now_epoch = current_slot(node) // spe
+    now_epoch = compute_epoch(current_slot(node), params)
     epoch = now_epoch if epoch is None else epoch
     if epoch < 0 or epoch > now_epoch + 1:
         raise UsageError("bad-epoch", f"committees are known up to one epoch ahead (epoch {now_epoch + 1})")
-    first = epoch * spe
+    first = compute_start_slot(epoch, params)
     head_slot = block_slot(chain.head.header)
     if first + spe - 1 < head_slot - pos.ROOTS_HISTORY_EPOCHS * spe:
         raise UsageError("bad-epoch", f"epoch {epoch} is too far back: committees are computed from the head state")

@@ -18,10 +18,11 @@ from chain.consensus.beacon import (
     SignedHeader,
 )
 from chain.consensus.process import block_slot
-from chain.consensus.schedule import is_pos_height, uses_validators
+from chain.consensus.schedule import compute_epoch, compute_start_slot, is_pos_height, uses_validators
 from chain.consensus.slashing import is_slashable_attestation_data
 from chain.consensus.staking import dev_validator_key
 from chain.errors import ChaintopError, InvalidBlock, NotFound, UsageError
+from chain.template import build_block
 from node import events as ev
 
 DEV_VALIDATOR_KEYS = 256  # dev validator keys the node holds (public seed, dev only)
@@ -106,7 +107,7 @@ class ValidatorClient:
             return None
         self._last_slot = slot
         proposer = chain.get_proposer(slot)
-        self.node.events.emit(ev.SlotStarted(slot, slot // self.params.slots_per_epoch, proposer))
+        self.node.events.emit(ev.SlotStarted(slot, compute_epoch(slot, self.params), proposer))
         block = None
         local = self.local_indices()
         self.update_head()
@@ -145,15 +146,15 @@ class ValidatorClient:
         chain = self.node.chain
         beneficiary = pos.get_validator(chain.new_view(), index).withdrawal_address
         try:
-            block, _ = chain.build_block(beneficiary, self.node.mempool.iter_by_fee_rate(), ops=self.ops_for_block(),
-                                         pos_slot=slot, proposer_key=key)
+            block, _ = build_block(chain, beneficiary, self.node.mempool.iter_by_fee_rate(),
+                                   ops=self.ops_for_block(), pos_slot=slot, proposer_key=key)
             twin = None
             if index in self.equivocating:
                 # A second, different, valid block for the same slot (empty, another fee recipient): a double
                 # proposal, so a slashing can be shown on demand.
                 self.equivocating.discard(index)
-                twin, _ = chain.build_block(crypto.sha256(block.hash)[:20], [], ops=BlockOps(), pos_slot=slot,
-                                            proposer_key=key)
+                twin, _ = build_block(chain, crypto.sha256(block.hash)[:20], [], ops=BlockOps(), pos_slot=slot,
+                                      proposer_key=key)
         except InvalidBlock:
             return None
         result = self.node.accept_block(block)
@@ -239,10 +240,10 @@ class ValidatorClient:
         chain = self.node.chain
         spe = self.params.slots_per_epoch
         now_slot = chain.current_slot() if chain.head.header.is_pos or self.params.consensus == "pos" else chain.head.height + 1
-        start_epoch = now_slot // spe
+        start_epoch = compute_epoch(now_slot, self.params)
         out = []
         for epoch in range(start_epoch, start_epoch + epochs):
-            first = epoch * spe
+            first = compute_start_slot(epoch, self.params)
             view = chain.head_view_at_slot(max(first, block_slot(chain.head.header)))
             cs = pos.get_consensus(view)
             local = self.local_indices(view)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chain import crypto
+from chain.consensus.schedule import uses_validators
 from chain.errors import ChaintopError, NotFound, UsageError
 from chain.params import Params
 
@@ -123,7 +124,7 @@ class Backend:
 
     @property
     def is_pos(self) -> bool:
-        return self.consensus != "pow"
+        return uses_validators(self.params)
 
     def validators(self) -> list[dict]:
         return self._pos("validators")
