@@ -109,3 +109,10 @@ def test_the_pooled_verifier_gives_the_sequential_answers_in_order():
     assert expected == [bool(i % 7) for i in range(len(items))]
     assert verify_many_parallel(items) == expected
     assert verify_many_parallel(items[:3]) == expected[:3]
+
+
+def test_the_node_checks_signatures_with_the_pooled_verifier(tmp_path):
+    from node.node import Node
+
+    with Node.create(tmp_path / "node", "regtest") as node:
+        assert node.chain.verify_batch is verify_many_parallel, "the node verifies blocks on every core"
