@@ -14,7 +14,8 @@ from cli.options import JsonOpt
 
 
 def render_status(s: dict):
-    age = max(0, int(time.time()) - s["head_time"])
+    # A PoS devnet's clock stood still while it was closed: its now is the wall clock minus the offset.
+    age = max(0, int(time.time() - s.get("clock_offset", 0)) - s["head_time"])
     rows = [
         ("network", f"{s['network']} (chain id {s['chain_id']:#x})"),
         ("consensus", s["consensus"] + (f" — next block by {s['producer']}" if "producer" in s else "")),
@@ -27,7 +28,8 @@ def render_status(s: dict):
                  ("chain work", s["chain_work"])]
     if "epoch" in s:
         rows += [("epoch / slot", f"{s['epoch']} / {s['slot']}"),
-                 ("finality", f"justified epoch {s['justified_epoch']}, finalized epoch {s['finalized_epoch']}")]
+                 ("finality", f"justified epoch {s['justified_epoch']}, "
+                              f"finalized epoch {s['finalized_epoch']}")]
     rows += [("mempool", f"{s['mempool_size']} pending"), ("data dir", s["datadir"])]
     return output.kv_table(rows, title="chaintop status")
 
@@ -37,14 +39,19 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def init(
         network: Annotated[str | None, typer.Option(
-            help="Network preset: devnet (hybrid), pos-devnet, hybrid-devnet, merge-devnet, pow-devnet, regtest.")] = None,
+            help="Network preset: devnet (hybrid), pos-devnet, hybrid-devnet, merge-devnet, pow-devnet, "
+                 "regtest.")] = None,
         slot_time: Annotated[float | None, typer.Option(
             "--slot-time", help="Seconds per PoS slot (e.g. 0.5 for demos); default 2.")] = None,
         merge_height: Annotated[int | None, typer.Option(
             "--merge-height", help="merge-devnet: the first proof-of-stake height.")] = None,
         as_json: JsonOpt = False,
     ) -> None:
-        """Create a new chain (genesis, prefunded dev accounts, genesis validators) in the data dir."""
+        """Create a new chain (genesis, prefunded dev accounts, genesis validators) in the data dir.
+
+        Slot clock: on pos-devnet and merge-devnet, time stands still while no process has the data dir open.
+        A devnet stopped for days resumes at the next slot; missed slots are not held against the validators.
+        """
         from node.node import Node
 
         net = network or settings.network
@@ -65,8 +72,10 @@ def register(app: typer.Typer) -> None:
             ("initialised", d["datadir"]),
             ("network", d["network"]),
             ("genesis", d["head"]),
-            ("dev accounts", f"{len(d['dev_accounts'])} prefunded from a PUBLIC seed — dev only, never real value"),
-        ] + ([("next", f"commands find this chain with `chaintop --network {net} …` or `export CHAINTOP_NETWORK={net}`")]
+            ("dev accounts", f"{len(d['dev_accounts'])} prefunded from a PUBLIC seed — dev only, "
+                             "never real value"),
+        ] + ([("next", f"commands find this chain with `chaintop --network {net} …` or "
+                       f"`export CHAINTOP_NETWORK={net}`")]
              if net != settings.network and not settings.datadir else [])))
 
     @app.command()

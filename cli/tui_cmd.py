@@ -1,4 +1,5 @@
-"""`chaintop tui`: the Textual TUI on the data dir, with the node (mining, traffic, RPC) running in this process."""
+"""`chaintop tui`: the Textual TUI on the data dir, with the node (mining, traffic, RPC) running in this
+process."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def register(app: typer.Typer) -> None:
         workers: WorkersOpt = None,
         rpc_port: RpcPortOpt = 0,
     ) -> None:
-        """Open the TUI on the data dir (creating the default devnet on first start); CLI commands reach it over RPC."""
+        ("Open the TUI on the data dir (creating the default devnet on first start); CLI commands reach it "
+         "over RPC.")
         from node.daemon import RunningNode
         from node.node import Node
 
@@ -43,7 +45,9 @@ def register(app: typer.Typer) -> None:
             from tui.app import ChaintopApp
             from tui.backend import Backend
 
-            tui_app = ChaintopApp(Backend(running.node, running.service, running, path), cli_prefix=cli_prefix())
+            # The app measures ages on the chain's own clock, which stands still while a PoS devnet is closed.
+            tui_app = ChaintopApp(Backend(running.node, running.service, running, path), clock=running.node.clock,
+                                  cli_prefix=cli_prefix())
 
             def on_term(*_) -> None:
                 loop = tui_app._loop

@@ -32,7 +32,13 @@ def status(node: Node) -> dict:
         "chain_work": f"{head.chain_work:x}",
         "mempool_size": len(node.mempool),
         "datadir": str(node.store.datadir),
-    } | _pos_status(node)
+    } | _clock_status(node) | _pos_status(node)
+
+
+def _clock_status(node: Node) -> dict:
+    """A pausing clock's offset: the chain's now is the wall clock minus it (node/clock.py)."""
+    view = getattr(node.clock, "view", None)
+    return view() if view is not None else {}
 
 
 def _pos_status(node: Node) -> dict:

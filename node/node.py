@@ -20,6 +20,7 @@ from chain.params import Params, get_preset, with_overrides
 from chain.tx import Tx
 from node import accept, explorer, keys, mining, pos_api, sigcheck, submit
 from node import events as ev
+from node.clock import PausingClock, uses_paused_clock
 from node.miner import Miner, ProgressFn
 from node.validator import ValidatorClient
 from storage.store import ChainStore
@@ -47,10 +48,12 @@ class Node:
     Implements node.api.NodeAPI; the work is in keys, explorer, submit, mining, accept and pos_api.
     """
 
-    def __init__(self, store: ChainStore, clock: Clock = time.time, workers: int | None = None) -> None:
+    def __init__(self, store: ChainStore, clock: Clock | None = None, workers: int | None = None) -> None:
         self.store = store
-        self.clock = clock
         self.params: Params = load_params(store)
+        if clock is None:  # a slot-clocked devnet's time stands still while it is closed (node/clock.py)
+            clock = PausingClock(store.datadir) if uses_paused_clock(self.params) else time.time
+        self.clock = clock
         # Block and vote signatures are checked on every core (the pure core's default is sequential).
         self.chain = ChainState(store, self.params, clock, verify_batch=sigcheck.verify_many_parallel)
         p = self.params
@@ -72,7 +75,7 @@ class Node:
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
-    def open(cls, datadir: str | Path, clock: Clock = time.time, workers: int | None = None) -> Node:
+    def open(cls, datadir: str | Path, clock: Clock | None = None, workers: int | None = None) -> Node:
         store = ChainStore.open(datadir)
         try:
             return cls(store, clock, workers)
@@ -81,11 +84,11 @@ class Node:
             raise
 
     @classmethod
-    def create(cls, datadir: str | Path, network: str = "devnet", clock: Clock = time.time,
+    def create(cls, datadir: str | Path, network: str = "devnet", clock: Clock | None = None,
                **overrides) -> Node:
         params = with_overrides(get_preset(network), **overrides) if overrides else get_preset(network)
         if params.genesis_time == 0:  # PoS: the slot clock starts when the chain is created
-            params = with_overrides(params, genesis_time=int(clock()))
+            params = with_overrides(params, genesis_time=int((clock or time.time)()))
         path = Path(datadir).expanduser()
         if (path / "chain").exists():
             raise StoreError("already-initialized",
@@ -102,6 +105,8 @@ class Node:
         if self._miner is not None:
             self._miner.close()
             self._miner = None
+        if isinstance(self.clock, PausingClock):
+            self.clock.close()  # the heartbeat: the pause starts now
         self.store.close()
 
     def __enter__(self) -> Node:
