@@ -12,7 +12,7 @@ from chain.chainstate import AcceptResult
 from chain.consensus import pow as pow_rules
 from chain.consensus import schedule
 from chain.consensus.beacon import BlockOps
-from chain.errors import UsageError
+from chain.errors import ChaintopError, UsageError
 from chain.template import build_block
 from node import events as ev
 from node import keys
@@ -109,16 +109,41 @@ def mine(node: Node, blocks: int = 1, to: str | None = None, progress: ProgressF
     return {"blocks": mined, "mined": details, "height": chain.head.height}
 
 
+CLOCK_WAIT_LIMIT = 10.0  # seconds: fast mining walks timestamps ahead by a second or so, never more
+
+
 def wait_for_clock(node: Node) -> None:
     """Each timestamp must exceed the median time past; mining faster than one block a second walks the
-    timestamps ahead of the clock. Before they pass the future limit, wait for the clock to catch up."""
+    timestamps ahead of the clock. Before they pass the future limit, wait for the clock to catch up; a
+    clock far behind the chain (e.g. before a preset's fixed genesis date) is an error, not a long wait."""
     margin = node.params.max_future_time - 60
     while True:
         mtp = node.chain.get_median_time_past(node.chain.head)
-        ahead = mtp + 1 - node.clock()
-        if ahead <= margin:
+        now = node.clock()
+        wait = mtp + 1 - now - margin
+        if wait <= 0:
             return
-        time.sleep(min(1.0, ahead - margin))
+        if wait > CLOCK_WAIT_LIMIT:
+            raise ChaintopError("clock-behind", (
+                f"this machine's clock says {_utc(now)}, but the next block's timestamp must be after the "
+                f"chain's median time past, {_utc(mtp)}, and at most {node.params.max_future_time} s ahead "
+                f"of the clock; mining would have to wait {_duration(wait)}. Set the system clock right "
+                "(the presets' genesis is dated 2026-01-01), or create the chain on a clock you trust"))
+        time.sleep(min(1.0, wait))
+
+
+def _utc(t: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(t))
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} minutes"
+    if seconds < 172800:
+        return f"{seconds / 3600:.0f} hours"
+    return f"{seconds / 86400:.0f} days"
 
 
 def expected_hashes(node: Node) -> float:
