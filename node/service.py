@@ -1,4 +1,4 @@
-"""The running node: mining modes (auto, interval, manual, off) and the traffic generator on their own threads."""
+"""The running node: mining modes (auto, interval, manual, off) and the traffic generator, on threads."""
 
 from __future__ import annotations
 
@@ -17,12 +17,13 @@ MINING_MODES = ("auto", "interval", "manual", "off")
 
 
 class NodeService:
-    """Owns the background threads around a Node. Mode changes take effect at once (the search is interrupted)."""
+    """Owns the background threads around a Node. Mode changes take effect at once (searches stop)."""
 
     def __init__(self, node: Node, mining: str = "manual", traffic: float = 0.0,
                  beneficiary: str | None = None, on_stop: Callable[[], None] | None = None) -> None:
         if mining not in MINING_MODES:
-            raise UsageError("bad-mining-mode", f"mining mode {mining!r}; choose one of: {', '.join(MINING_MODES)}")
+            raise UsageError("bad-mining-mode",
+                             f"mining mode {mining!r}; choose one of: {', '.join(MINING_MODES)}")
         self.node = node
         self.mode = mining
         self.traffic_rate = 0.0
@@ -91,7 +92,8 @@ class NodeService:
 
     def set_mining(self, mode: str) -> dict:
         if mode not in MINING_MODES:
-            raise UsageError("bad-mining-mode", f"mining mode {mode!r}; choose one of: {', '.join(MINING_MODES)}")
+            raise UsageError("bad-mining-mode",
+                             f"mining mode {mode!r}; choose one of: {', '.join(MINING_MODES)}")
         self.mode = mode
         self._generation += 1
         self._wake.set()
@@ -119,7 +121,8 @@ class NodeService:
             while not self._stopping.is_set() and not self._should_mine():
                 timeout = 1.0
                 if self.mode == "interval":
-                    timeout = max(0.05, self.node.params.target_spacing - (time.monotonic() - self._last_block))
+                    since = time.monotonic() - self._last_block
+                    timeout = max(0.05, self.node.params.target_spacing - since)
                 self._wake.wait(timeout)
                 self._wake.clear()
             generation = self._generation
@@ -136,13 +139,15 @@ class NodeService:
                 failures = 0
                 if self.mining_error is not None:
                     self.mining_error = None
-                    self.node.events.emit(ev.MiningStateChanged(self.mode, self.mining_state()["workers"], True))
+                    workers = self.mining_state()["workers"]
+                    self.node.events.emit(ev.MiningStateChanged(self.mode, workers, True))
             except Exception as e:  # noqa: BLE001 — the loop must outlive any failure, and say what it was
                 failures += 1
                 retry_in = min(30.0, 0.5 * 2 ** min(failures - 1, 6))
                 code = e.code if isinstance(e, ChaintopError) else "miner-failed"
                 message = e.message if isinstance(e, ChaintopError) else f"{type(e).__name__}: {e}"
-                self.mining_error = {"reason": code, "message": message, "at": time.time(), "retry_in": retry_in}
+                self.mining_error = {"reason": code, "message": message, "at": time.time(),
+                                     "retry_in": retry_in}
                 self.node.events.emit(ev.MiningFailed(code, message, retry_in))
                 self._stopping.wait(retry_in)
             finally:
@@ -170,7 +175,8 @@ class NodeService:
     # -- traffic ---------------------------------------------------------------------------
     def set_traffic(self, rate: float) -> dict:
         if not 0 <= rate <= 10_000:  # also refuses NaN, which compares false both ways
-            raise UsageError("bad-traffic-rate", "traffic rate must be between 0 and 10000 transactions per second")
+            raise UsageError("bad-traffic-rate",
+                             "traffic rate must be between 0 and 10000 transactions per second")
         self.traffic_rate = float(rate)
         if rate > 0 and (self._traffic_thread is None or not self._traffic_thread.is_alive()):
             self._traffic_thread = threading.Thread(target=self._traffic_loop, name="traffic", daemon=True)
@@ -178,7 +184,7 @@ class NodeService:
         return self.mining_state()
 
     def _traffic_loop(self) -> None:
-        """Signed transfers among dev accounts at the chosen rate, with fees spread over 1x..5x the minimum."""
+        """Signed transfers among dev accounts at the chosen rate, fees spread over 1x..5x the minimum."""
         rng = random.Random()
         n = self.node.params.dev_accounts
         next_at = time.monotonic()
