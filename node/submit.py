@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 from chain import crypto
 from chain.abc import ChainBatch
-from chain.errors import ChaintopError, UsageError
+from chain.consensus.staking import get_stake
+from chain.errors import ChaintopError, InvalidTx, UsageError
 from chain.mempool import AddResult, decode_pool_record, encode_pool_record
-from chain.tx import Tx, make_transfer
+from chain.tx import STAKE, Tx, make_transfer
 from node import events as ev
 from node import keys, pos_api
 
@@ -108,6 +109,23 @@ def check_staking_tx(node: Node, tx: Tx) -> None:
 
     view = node.chain.head_view_at_slot(pos_api.current_slot(node)).fork()
     KINDS[tx.kind].apply(view, tx, Account(U64_MAX, tx.nonce), node.params)
+    if tx.kind == STAKE:
+        check_validator_key_unclaimed(node, tx)
+
+
+def check_validator_key_unclaimed(node: Node, tx: Tx) -> None:
+    """A validator key belongs to the account whose stake creates it: a pending stake from another account
+    that names the same key would fail in the block (validator-owned-by-another) and vanish, so refuse it
+    here. The same account's second stake is a top-up, and a replacement (same sender and nonce) is fine."""
+    key = get_stake(tx).validator_pubkey
+    for entry in node.mempool.entries.values():
+        other = entry.tx
+        if (other.kind != STAKE or other.sender_address == tx.sender_address
+                or other.payload[:32] != key):
+            continue
+        raise InvalidTx("duplicate-validator-key",
+                        f"validator key {key.hex()[:16]}… is already claimed by pending stake "
+                        f"{other.txid.hex()[:16]}… from another account; use another --validator-key")
 
 
 def load_pool(node: Node) -> None:
