@@ -75,9 +75,15 @@ class BlockMined(Event):
 
 @dataclass(frozen=True)
 class MiningStateChanged(Event):
+    """Any mining setting changed (mode, workers, traffic) or a search started or ended. `active` is true
+    while any search runs: the mode's own, or a `mine` call (the CLI over RPC, the TUI's Space), which
+    `mine_calls` counts."""
+
     mode: str
     workers: int
     active: bool
+    traffic: float = 0.0  # transfers a second from the traffic generator
+    mine_calls: int = 0
 
 
 Listener = Callable[[Event], None]

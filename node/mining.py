@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 from chain.block import Block
@@ -85,8 +86,15 @@ def mine(node: Node, blocks: int = 1, to: str | None = None, progress: ProgressF
          on_block: Callable[[dict], None] | None = None, should_stop=None) -> dict:
     if blocks < 1:
         raise UsageError("bad-count", "--blocks must be at least 1")
-    chain = node.chain
     beneficiary = keys.resolve_address(node, to) if to else node._dev_keys[0].address
+    # A running service says a search is on while this call lasts (the TUI follows the CLI's `mine`).
+    with node.service.mine_call() if node.service is not None else nullcontext():
+        return _mine_blocks(node, blocks, beneficiary, progress, on_block, should_stop)
+
+
+def _mine_blocks(node: Node, blocks: int, beneficiary: bytes, progress: ProgressFn | None,
+                 on_block: Callable[[dict], None] | None, should_stop) -> dict:
+    chain = node.chain
     mined, details = [], []
     while len(mined) < blocks:
         if should_stop is not None and should_stop():

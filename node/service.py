@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from chain.consensus import schedule
 from chain.errors import ChaintopError, UsageError
@@ -32,7 +33,9 @@ class NodeService:
         self._stopping = threading.Event()
         self._generation = 0  # bumped on every mode change so a running search stops
         self._last_block = time.monotonic()
-        self._mining_active = False
+        self._mining_active = False  # the mode's own search
+        self._mine_calls = 0  # `mine` calls searching now (RPC, the TUI): a search as much as the mode's
+        self._calls_lock = threading.Lock()
         self.mining_error: dict | None = None  # the last search failure, until a search succeeds again
         self._threads: list[threading.Thread] = []
         self._traffic_thread: threading.Thread | None = None
@@ -86,9 +89,33 @@ class NodeService:
 
     # -- mining ----------------------------------------------------------------------------
     def mining_state(self) -> dict:
-        return {"mode": self.mode, "workers": self.node._get_miner().workers if self.node._miner else
-                (self.node._workers or _cpus()), "active": self._mining_active, "traffic": self.traffic_rate,
-                "error": self.mining_error}
+        return {"mode": self.mode, "workers": self._workers(), "active": self._searching(),
+                "traffic": self.traffic_rate, "mine_calls": self._mine_calls, "error": self.mining_error}
+
+    def _workers(self) -> int:
+        return self.node._miner.workers if self.node._miner else (self.node._workers or _cpus())
+
+    def _searching(self) -> bool:
+        return self._mining_active or self._mine_calls > 0
+
+    def _emit_state(self) -> None:
+        """Every setting change and every search start or end is an event: a TUI follows what the CLI
+        changes over RPC."""
+        self.node.events.emit(ev.MiningStateChanged(self.mode, self._workers(), self._searching(),
+                                                    self.traffic_rate, self._mine_calls))
+
+    @contextmanager
+    def mine_call(self) -> Iterator[None]:
+        """Around a `mine` call (Node.mine): the search it runs shows as active while it lasts."""
+        with self._calls_lock:
+            self._mine_calls += 1
+        self._emit_state()
+        try:
+            yield
+        finally:
+            with self._calls_lock:
+                self._mine_calls -= 1
+            self._emit_state()
 
     def set_mining(self, mode: str) -> dict:
         if mode not in MINING_MODES:
@@ -97,9 +124,8 @@ class NodeService:
         self.mode = mode
         self._generation += 1
         self._wake.set()
-        state = self.mining_state()
-        self.node.events.emit(ev.MiningStateChanged(mode, state["workers"], self._mining_active))
-        return state
+        self._emit_state()
+        return self.mining_state()
 
     def _on_event(self, event: ev.Event) -> None:
         if isinstance(event, ev.TxAdded | ev.BlockConnected):
@@ -139,8 +165,7 @@ class NodeService:
                 failures = 0
                 if self.mining_error is not None:
                     self.mining_error = None
-                    workers = self.mining_state()["workers"]
-                    self.node.events.emit(ev.MiningStateChanged(self.mode, workers, True))
+                    self._emit_state()
             except Exception as e:  # noqa: BLE001 — the loop must outlive any failure, and say what it was
                 failures += 1
                 retry_in = min(30.0, 0.5 * 2 ** min(failures - 1, 6))
@@ -156,8 +181,7 @@ class NodeService:
     def _set_active(self, active: bool) -> None:
         if active != self._mining_active:
             self._mining_active = active
-            workers = self.node._miner.workers if self.node._miner else (self.node._workers or _cpus())
-            self.node.events.emit(ev.MiningStateChanged(self.mode, workers, active))
+            self._emit_state()
 
     def set_workers(self, workers: int) -> dict:
         """Change the number of mining worker processes (the next search starts with the new pool)."""
@@ -168,16 +192,18 @@ class NodeService:
                 self.node._miner.close()
                 self.node._miner = None
             self.node._workers = workers
-        state = self.mining_state()
-        self.node.events.emit(ev.MiningStateChanged(self.mode, workers, self._mining_active))
-        return state
+        self._emit_state()
+        return self.mining_state()
 
     # -- traffic ---------------------------------------------------------------------------
     def set_traffic(self, rate: float) -> dict:
         if not 0 <= rate <= 10_000:  # also refuses NaN, which compares false both ways
             raise UsageError("bad-traffic-rate",
                              "traffic rate must be between 0 and 10000 transactions per second")
+        changed = float(rate) != self.traffic_rate
         self.traffic_rate = float(rate)
+        if changed:
+            self._emit_state()
         if rate > 0 and (self._traffic_thread is None or not self._traffic_thread.is_alive()):
             self._traffic_thread = threading.Thread(target=self._traffic_loop, name="traffic", daemon=True)
             self._traffic_thread.start()

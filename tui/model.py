@@ -44,7 +44,7 @@ class LiveModel:
         self.recent: deque[dict] = deque(maxlen=64)  # newest first: height, hash, timestamp, n_tx, beneficiary
         self.pool: dict[str, PoolTx] = {}
         self.pool_events: deque[LogLine] = deque(maxlen=100)  # replacements, evictions, expiries
-        self.mining: dict = {"mode": "?", "workers": 0, "active": False, "traffic": 0.0}
+        self.mining: dict = {"mode": "?", "workers": 0, "active": False, "traffic": 0.0, "mine_calls": 0}
         self.progress: dict | None = None  # the latest MiningProgress for the block being searched
         self.hash_rates: deque[float] = deque(maxlen=120)
         self.last_block_seen: float | None = None  # wall clock when the TUI saw the last BlockConnected
@@ -173,13 +173,21 @@ class LiveModel:
                   "mining")
 
     def _on_MiningStateChanged(self, e) -> None:
-        changed_mode = e.mode != self.mining.get("mode")
-        self.mining.update(mode=e.mode, workers=e.workers, active=e.active)
+        # Settings changed anywhere (this TUI, the CLI over RPC) arrive here: the screens follow them.
+        before = dict(self.mining)
+        traffic = getattr(e, "traffic", before.get("traffic", 0.0))
+        self.mining.update(mode=e.mode, workers=e.workers, active=e.active, traffic=traffic,
+                           mine_calls=getattr(e, "mine_calls", 0))
         if not e.active:
             self.progress = None
         self.dirty.add(MINING)
-        if changed_mode:
+        if e.mode != before.get("mode"):
             self._log("MiningStateChanged", f"mining mode is now {e.mode}", "info", "mining")
+        if e.workers != before.get("workers") and before.get("mode") != "?":
+            self._log("MiningStateChanged", f"mining workers: {e.workers}", "info", "mining")
+        if traffic != before.get("traffic", 0.0):
+            self._log("MiningStateChanged", f"traffic: {traffic:g} transfers a second"
+                      if traffic else "traffic is off", "info", "mining")
 
     # -- proof of stake ----------------------------------------------------------------------
     def _on_SlotStarted(self, e) -> None:

@@ -97,6 +97,7 @@ class MiningScreen(ChainScreen):
                           "width": max(10, summary.size.width - 14)})
             progress = self.query_one(SearchProgress)
             progress.show({"progress": m.progress, "mode": m.mining.get("mode"),
+                           "active": m.mining.get("active"), "mine_calls": m.mining.get("mine_calls"),
                            "width": max(10, progress.size.width - 40)})
         if "head" in topics:
             self.query_one(DifficultyPanel).show(difficulty_view(m.status, list(m.recent), self.backend.params))

@@ -29,6 +29,8 @@ def render_mining_summary(view: dict) -> Table:
     mode = view.get("mode", "?")
     t.add_row("mode", Text(mode, style="bold") + Text(f"  {MODES.get(mode, '')}", style="dim"))
     state = Text("searching", style="bold yellow") if view.get("active") else Text("idle", style="dim")
+    if view.get("active") and view.get("mine_calls"):
+        state += Text(" (a mine call: space, or `chaintop mine`)", style="yellow")
     t.add_row("now", state + Text(f"  {view.get('workers', 0)} worker(s)")
               + Text("  (+ / - to change)" if view.get("workers_keys") else "", style="dim"))
     error = view.get("error")

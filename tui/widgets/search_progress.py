@@ -10,8 +10,13 @@ from tui.widgets.panel import ViewPanel
 
 
 def render_search_progress(view: dict) -> Table | Text:
-    """view: progress (a MiningProgress dict or None), mode, width."""
+    """view: progress (a MiningProgress dict or None), mode, active (a search runs), mine_calls (how many
+    `mine` calls run it), width."""
     p = view.get("progress")
+    if not p and view.get("active"):
+        who = ("a mine call (space here, or `chaintop mine` over RPC)" if view.get("mine_calls")
+               else f"{view.get('mode', '?')} mining")
+        return Text(f"searching: {who}; the first progress report is on its way", style="yellow")
     if not p:
         idle = {"off": "mining is off", "manual": "idle: press space to mine one block",
                 "auto": "idle: waiting for transactions", "interval": "idle: waiting for the next interval"}
