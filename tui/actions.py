@@ -128,8 +128,8 @@ class Actions:
                              lambda v: v and self.app.open_tx(v))
 
     def prompt_account(self) -> None:
-        self.app.push_screen(PromptScreen("account: address or dev label", "ctdev1… or dev3",
-                                          check=self.backend.check_address),
+        self.app.push_screen(PromptScreen("account: address or dev label",
+                                          f"{self.backend.hrp}1… or dev3", check=self.backend.check_address),
                              lambda v: v and self.app.open_account(v))
 
     def prompt_mine(self) -> None:

@@ -188,7 +188,8 @@ class Backend:
         """None if `text` is a dev label or a valid address of this network, else why not."""
         text = text.strip()
         if not text:
-            return "enter an address (ctdev1…) or a dev label (dev0…dev9)"
+            return (f"enter an address ({self.hrp}1…) or a dev label "
+                    f"(dev0…dev{self.params.dev_accounts - 1})")
         if crypto.parse_dev_label(text, None) is not None:  # a label: in range, or say what the range is
             if crypto.parse_dev_label(text, self.params.dev_accounts) is not None:
                 return None

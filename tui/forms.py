@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widget import Widget
@@ -47,6 +49,21 @@ def check_funds(errors: dict[str, str], sender: str, balances: dict[str, int], n
         errors["amount"] = f"{noun} + fee is {format_coins(total)} but {sender} has {format_coins(bal)}"
 
 
+class FormInput(Input):
+    """A form field that lets `?` through to Help: no address, label or amount ever holds one."""
+
+    PASS_THROUGH = frozenset("?")
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        return character not in self.PASS_THROUGH and super().check_consume_key(key, character)
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual calls every class's _on_key down the MRO: prevent_default keeps Input's from typing it, and
+        # the key, not stopped, bubbles up to the app's bindings.
+        if event.character in self.PASS_THROUGH:
+            event.prevent_default()
+
+
 class WalletForm(Vertical):
     """A sender select plus text inputs, an inline error line under each; posts Submitted with the parsed
     values (base units) only when every field is valid, from the button or Enter in any input.
@@ -55,7 +72,12 @@ class WalletForm(Vertical):
     parses with its pure validate_* function in `parse_values`, and declares its own
     `Submitted(WalletForm.Submitted)` so the screens' handlers keep their names (on_send_form_submitted,
     on_stake_form_submitted).
+
+    Escape leaves the form (posts Left: the screen moves focus out, a dialog closes), so the number keys
+    switch screens again; an error line goes as soon as its field is fixed.
     """
+
+    BINDINGS = [Binding("escape", "leave", "Leave form", id="form.leave")]
 
     PREFIX: ClassVar[str]
     INPUTS: ClassVar[tuple[str, ...]]
@@ -66,6 +88,9 @@ class WalletForm(Vertical):
         def __init__(self, values: dict) -> None:
             super().__init__()
             self.values = values
+
+    class Left(Message):
+        """Escape in the form: whoever holds it takes the focus elsewhere."""
 
     def __init__(self, senders: list[str], min_fee: int, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="form")
@@ -89,7 +114,7 @@ class WalletForm(Vertical):
         yield Label("", id=f"{self.PREFIX}-{name}-error", classes="error")
 
     def text_input(self, name: str, placeholder: str) -> Input:
-        return Input(placeholder=placeholder, id=f"{self.PREFIX}-{name}", compact=True)
+        return FormInput(placeholder=placeholder, id=f"{self.PREFIX}-{name}", compact=True)
 
     def compose(self) -> ComposeResult:
         yield from self.field("sender", "from", Select(
@@ -105,10 +130,20 @@ class WalletForm(Vertical):
                 **{name: self.query_one(f"#{self.PREFIX}-{name}", Input).value for name in self.INPUTS}}
 
     def show_errors(self, errors: dict[str, str]) -> None:
+        self.shown_errors = dict(errors)
         for name in ("sender", *self.INPUTS):
             label = self.query_one(f"#{self.PREFIX}-{name}-error", Label)
             label.update(errors.get(name, ""))
             label.display = name in errors
+
+    def recheck(self) -> None:
+        """After an edit: the error lines already shown follow the fields (a fixed field's goes); fields
+        not yet complained about stay quiet until the next submit."""
+        shown = getattr(self, "shown_errors", {})
+        if not shown:
+            return
+        errors, _ = self.parse_values(self.values())
+        self.show_errors({name: errors[name] for name in shown if name in errors})
 
     def submit(self) -> bool:
         errors, parsed = self.parse_values(self.values())
@@ -134,3 +169,14 @@ class WalletForm(Vertical):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.submit()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.recheck()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self.recheck()
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left())

@@ -33,6 +33,10 @@ class StakeScreen(ModalScreen[dict | None]):
         event.stop()
         self.dismiss(event.values)
 
+    def on_wallet_form_left(self, event: StakeForm.Left) -> None:
+        event.stop()  # escape in the form's field: the form's own binding saw it first
+        self.dismiss(None)
+
     def action_cancel(self) -> None:
         self.dismiss(None)
 

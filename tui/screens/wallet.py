@@ -9,6 +9,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Input
 
 from tui import fmt
+from tui.forms import WalletForm
 from tui.screens.base import ChainScreen
 from tui.widgets.send_form import SendForm
 from tui.widgets.stake_form import StakeForm
@@ -86,7 +87,16 @@ class WalletScreen(ChainScreen):
 
     def _sent(self) -> None:
         self.query_one(SendForm).clear()
+        self._leave_forms()
         self.reload()
+
+    def on_wallet_form_left(self, event: WalletForm.Left) -> None:
+        event.stop()
+        self._leave_forms()
+
+    def _leave_forms(self) -> None:
+        """Focus back on the accounts table: out of a field, the number keys switch screens again."""
+        self.query_one("#wallet-table", DataTable).focus()
 
     def on_stake_form_submitted(self, event: StakeForm.Submitted) -> None:
         v = event.values
@@ -95,6 +105,7 @@ class WalletScreen(ChainScreen):
 
     def _staked(self) -> None:
         self.query_one(StakeForm).clear()
+        self._leave_forms()
         self.reload()
 
     def _stake_failed(self, error) -> None:
