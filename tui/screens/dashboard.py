@@ -44,7 +44,9 @@ def stake_produces(status: dict, consensus: str) -> bool:
 
 
 def difficulty_view(status: dict, recent: list[dict], params) -> dict:
-    """Difficulty, position in the retarget window and a preview of the next retarget (pure)."""
+    """Difficulty, position in the retarget window and a preview of the next retarget (pure): the chain's
+    own rule (pow.retarget) over the same window get_next_bits reads, the blocks still to come at this
+    window's pace; exact once the window's last block is in."""
     if stake_produces(status, params.consensus):
         return {"no_pow": True}
     bits = status.get("bits")
@@ -53,26 +55,37 @@ def difficulty_view(status: dict, recent: list[dict], params) -> dict:
     height = status.get("height")
     if height is None or params.pow_no_retarget:
         return view
+    # The window get_next_bits reads: block R (a multiple of the interval) takes its bits from the timestamps
+    # of blocks R - interval (its `first`; genesis for the first window) through R - 1.
     interval = params.retarget_interval
-    n = height + 1
-    pos = n % interval
-    view["window_pos"] = pos
-    start = max(1, n - pos)  # where the current window started; genesis' preset date would skew the average
+    retarget_at = -(-(height + 1) // interval) * interval
+    first, last = retarget_at - interval, retarget_at - 1
+    view.update(window_pos=height - first + 1, first=first, last=last, retarget_at=retarget_at,
+                blocks_left=retarget_at - height, target_timespan=params.target_timespan)
     by_height = {b["height"]: b for b in recent}
-    if pos == 0 and status.get("next_bits") and bits:
-        old, new = pow_rules.bits_to_target(int(bits, 16)), pow_rules.bits_to_target(int(status["next_bits"], 16))
-        view["preview"] = old / max(1, new)
-        view["window_pos"] = interval  # the very next block retargets
-        return view
-    if start in by_height and height in by_height and height > start:
-        avg = (by_height[height]["timestamp"] - by_height[start]["timestamp"]) / (height - start)
-        view["avg_spacing"] = avg
-        tt = params.target_timespan
-        projected = max(tt / 4, min(tt * 4, avg * (interval - 1) or 1))
-        preview = tt / projected
-        if view["difficulty"] * preview < 1.0:  # the target cannot go past the pow limit
-            preview = 1.0 / max(view["difficulty"], 1e-12)
-        view["preview"] = preview
+    if not bits or first not in by_height or height not in by_height or height == first:
+        return view  # nothing to time yet: the window's first block is the newest one
+    start, now_ts = by_height[first]["timestamp"], by_height[height]["timestamp"]
+    # The pace of the blocks still to come: this window's so far, without the gap after genesis (the preset's
+    # fixed date says nothing about mining); the target spacing while there is no such gap yet.
+    paced_from = 1 if first == 0 else first
+    if height > paced_from and paced_from in by_height:
+        pace = (now_ts - by_height[paced_from]["timestamp"]) / (height - paced_from)
+    else:
+        pace = float(params.target_spacing)
+    view["avg_spacing"] = pace
+    timespan = (now_ts - start) + (last - height) * pace  # exact when height == last
+    view.update(timespan=timespan, exact=height == last, from_genesis=first == 0, genesis_time=start)
+    tt = params.target_timespan
+    old_bits, limit = int(bits, 16), pow_rules.bits_to_target(params.pow_limit_bits)
+    new_bits = pow_rules.retarget(old_bits, int(timespan), tt, limit)
+    if timespan > 4 * tt:
+        view["clamp"] = "easier"
+    elif timespan < tt // 4:
+        view["clamp"] = "harder"
+    clamped = min(max(int(timespan), tt // 4), tt * 4)
+    view["capped"] = pow_rules.bits_to_target(old_bits) * clamped // tt > limit
+    view["preview"] = pow_rules.bits_to_target(old_bits) / max(1, pow_rules.bits_to_target(new_bits))
     return view
 
 
