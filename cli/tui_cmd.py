@@ -4,9 +4,11 @@ process."""
 from __future__ import annotations
 
 import signal
+import sys
 
 import typer
 
+from chain.errors import UsageError
 from cli import output
 from cli.common import datadir_for, handle_errors, settings
 from cli.options import MiningModeOpt, RpcPortOpt, TrafficOpt, WorkersOpt
@@ -19,6 +21,19 @@ def cli_prefix() -> str:
     if settings.network != "devnet":
         return f"chaintop --network {settings.network}"
     return "chaintop"
+
+
+def require_terminal() -> None:
+    """Refuse before anything starts when stdin or stdout is not a terminal: the TUI would write escape codes
+    into a pipe and wait for keys that never come."""
+    missing = [name for name, stream in (("stdin", sys.stdin), ("stdout", sys.stdout))
+               if stream is None or not stream.isatty()]
+    if missing:
+        raise UsageError("no-terminal", (
+            f"chaintop tui draws a full-screen interface and needs a terminal, but {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not one (a pipe, a file or no console); without one, "
+            "run `chaintop node` (the node headless) and reach it with the other commands, or `chaintop "
+            "watch` for its events"))
 
 
 def register(app: typer.Typer) -> None:
@@ -35,6 +50,7 @@ def register(app: typer.Typer) -> None:
         from node.daemon import RunningNode
         from node.node import Node
 
+        require_terminal()
         path = datadir_for()
         if not (path / "chain").exists():
             Node.create(path, settings.network).close()
