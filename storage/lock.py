@@ -29,7 +29,8 @@ class DataDirLock:
             os.close(fd)
             raise StoreError("datadir-locked", f"data dir {self.path.parent} is in use by {holder}") from None
         os.ftruncate(fd, 0)
-        info = {"pid": os.getpid(), "command": " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv))}
+        info = {"pid": os.getpid(),
+                "command": " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv))}
         os.write(fd, json.dumps(info).encode())
         os.fsync(fd)
         self._fd = fd

@@ -1,4 +1,5 @@
-"""The keystore: Ed25519 seeds encrypted at rest (scrypt + ChaCha20-Poly1305) in <datadir>/keystore.json, mode 0600."""
+"""The keystore: Ed25519 seeds encrypted at rest (scrypt + ChaCha20-Poly1305) in <datadir>/keystore.json,
+mode 0600."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from chain.crypto import KeyPair
 from chain.errors import WalletError
 
 KEYSTORE_NAME = "keystore.json"
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1  # ~32 MiB and ~0.1 s per unlock: slow for guessers, fine for people
+# ~32 MiB and ~0.1 s per unlock: slow for guessers, fine for people
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 LABEL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
 RESERVED = re.compile(r"^dev\d+$")  # dev0, dev1, ... name the public dev keys
 
@@ -64,8 +66,8 @@ class Keystore:
 
     def add(self, label: str, key: KeyPair, password: str) -> dict:
         if not LABEL_RE.match(label) or RESERVED.match(label):
-            raise WalletError("bad-label", f"label {label!r}: 1-32 letters, digits, '_', '.', '-', starting with a "
-                                           "letter; dev0, dev1, ... are reserved for the dev keys")
+            raise WalletError("bad-label", f"label {label!r}: 1-32 letters, digits, '_', '.', '-', starting "
+                                           "with a letter; dev0, dev1, ... are reserved for the dev keys")
         if not password:
             raise WalletError("empty-password", "a keystore password may not be empty")
         keys = self._load()
@@ -92,7 +94,8 @@ class Keystore:
         kdf, cipher = entry["kdf"], entry["cipher"]
         secret = _kdf(password, bytes.fromhex(kdf["salt"]), kdf["n"], kdf["r"], kdf["p"])
         try:
-            seed = ChaCha20Poly1305(secret).decrypt(bytes.fromhex(cipher["nonce"]), bytes.fromhex(cipher["ciphertext"]),
+            seed = ChaCha20Poly1305(secret).decrypt(bytes.fromhex(cipher["nonce"]),
+                                                    bytes.fromhex(cipher["ciphertext"]),
                                                     bytes.fromhex(entry["pubkey"]))
         except InvalidTag:
             raise WalletError("wrong-password", f"wrong password for key {entry['label']!r}") from None
