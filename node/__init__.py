@@ -1,1 +1,2 @@
-"""The node service: orchestrator, miner, validator duties, service loops, RPC server and client, maintenance."""
+"""The node service: orchestrator, miner, validator duties, service loops, RPC server and client,
+maintenance."""

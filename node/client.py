@@ -43,7 +43,8 @@ class RpcClient:
 
     def raw_call(self, method: str, params: Any = None) -> dict:
         self._id += 1
-        body = json.dumps({"jsonrpc": "2.0", "id": self._id, "method": method, "params": params or []}).encode()
+        body = json.dumps({"jsonrpc": "2.0", "id": self._id, "method": method,
+                           "params": params or []}).encode()
         conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
             conn.request("POST", "/", body, {"Authorization": self._auth, "Content-Type": "application/json"})
@@ -54,11 +55,13 @@ class RpcClient:
         finally:
             conn.close()
         if resp.status == 401:
-            raise StoreError("rpc-unauthorized", "the node refused the cookie; is another node using this data dir?")
+            raise StoreError("rpc-unauthorized",
+                             "the node refused the cookie; is another node using this data dir?")
         try:
             return json.loads(data)
         except ValueError:
-            raise StoreError("rpc-bad-reply", f"the node answered HTTP {resp.status} with something that is not JSON") from None
+            raise StoreError("rpc-bad-reply", f"the node answered HTTP {resp.status} with something that is "
+                                              "not JSON") from None
 
     def call(self, method: str, **params: Any) -> Any:
         reply = self.raw_call(method, {k: v for k, v in params.items() if v is not None})
@@ -97,7 +100,8 @@ class RpcClient:
     def fee_estimate(self) -> dict:
         return self.call("fee_estimate")
 
-    def send(self, sender: str, to: str, amount: int, fee: int | None = None, nonce: int | None = None) -> dict:
+    def send(self, sender: str, to: str, amount: int, fee: int | None = None,
+             nonce: int | None = None) -> dict:
         return self.call("send", **{"from": sender, "to": to, "amount": amount, "fee": fee, "nonce": nonce})
 
     def submit_tx(self, tx: str | bytes) -> dict:
@@ -151,8 +155,10 @@ class RpcClient:
     def duties(self) -> list[dict]:
         return self.call("duties")
 
-    def stake(self, sender: str, amount: int, fee: int | None = None, validator_key: str | None = None) -> dict:
-        return self.call("stake", **{"from": sender, "amount": amount, "fee": fee, "validator_key": validator_key})
+    def stake(self, sender: str, amount: int, fee: int | None = None,
+              validator_key: str | None = None) -> dict:
+        return self.call("stake", **{"from": sender, "amount": amount, "fee": fee,
+                                     "validator_key": validator_key})
 
     def unstake(self, sender: str, index: int, fee: int | None = None) -> dict:
         return self.call("unstake", **{"from": sender, "index": index, "fee": fee})
@@ -167,7 +173,8 @@ class RpcClient:
             conn.request("GET", "/events", headers={"Authorization": self._auth})
             resp = conn.getresponse()
             if resp.status != 200:
-                raise StoreError("rpc-unauthorized" if resp.status == 401 else "rpc-error", f"event stream: HTTP {resp.status}")
+                raise StoreError("rpc-unauthorized" if resp.status == 401 else "rpc-error",
+                                 f"event stream: HTTP {resp.status}")
             for line in resp:
                 if line.startswith(b"data: "):
                     yield json.loads(line[6:])
@@ -184,7 +191,8 @@ def _to_error(err: dict) -> ChaintopError:
         if isinstance(cls, type) and issubclass(cls, ChaintopError):
             return cls(data.get("reason"), err.get("message", ""))
     field = data.get("field") if isinstance(data, dict) else None
-    return errors.UsageError("rpc-error", f"{err.get('message')} (JSON-RPC {err.get('code')}{', field ' + field if field else ''})")
+    return errors.UsageError("rpc-error", f"{err.get('message')} (JSON-RPC {err.get('code')}"
+                                          f"{', field ' + field if field else ''})")
 
 
 def _pid_alive(pid: int) -> bool:

@@ -25,8 +25,8 @@ class RunningNode:
             self.service = NodeService(self.node, mining, traffic, on_stop=self.stopped.set)
             cookie = secrets.token_hex(32)
             try:
-                self.server = rpc.RpcServer(rpc.Dispatcher(self, self.service, self.node), self.node.events, cookie,
-                                            rpc_host, rpc_port)
+                self.server = rpc.RpcServer(rpc.Dispatcher(self, self.service, self.node), self.node.events,
+                                            cookie, rpc_host, rpc_port)
             except OSError as e:
                 raise StoreError("rpc-bind-failed", f"cannot listen on {rpc_host}:{rpc_port}: {e.strerror}; "
                                                     "pick another --rpc-port (0 = any free port)") from None

@@ -52,7 +52,8 @@ def read_export(path: str | Path, chain_id: int) -> list[Block]:
     try:
         file_chain = r.u32()
         if file_chain != chain_id:
-            raise UsageError("wrong-chain-id", f"{path} holds blocks of chain {file_chain:#x}, this node runs {chain_id:#x}")
+            raise UsageError("wrong-chain-id", f"{path} holds blocks of chain {file_chain:#x}, this node "
+                                               f"runs {chain_id:#x}")
         blocks = []
         while r.remaining():
             blocks.append(Block.decode(r.var(MAX_EXPORT_BLOCK)))
@@ -62,7 +63,8 @@ def read_export(path: str | Path, chain_id: int) -> list[Block]:
 
 
 def import_blocks(node, path: str | Path, on_result: Callable[[dict], None] | None = None) -> dict:
-    """Feed every block of an export through full validation; the most-work branch wins (reorgs happen here)."""
+    """Feed every block of an export through full validation; the most-work branch wins (reorgs happen
+    here)."""
     blocks = read_export(path, node.params.chain_id)
     counts = {"connected": 0, "reorg": 0, "side": 0, "duplicate": 0}
     reorgs = []
@@ -74,7 +76,8 @@ def import_blocks(node, path: str | Path, on_result: Callable[[dict], None] | No
                                f"({sum(counts.values())} earlier blocks were imported)") from None
         counts[result.status] += 1
         if result.status == "reorg":
-            reorgs.append({"old_head": result.old_head.hex(), "new_head": result.new_head.hex(), "depth": result.depth})
+            reorgs.append({"old_head": result.old_head.hex(), "new_head": result.new_head.hex(),
+                           "depth": result.depth})
         if on_result is not None:
             on_result({"status": result.status, "hash": block.hash.hex(), "height": block.height})
     return {"blocks": len(blocks), **counts, "reorgs": reorgs, "height": node.chain.head.height,
@@ -153,7 +156,8 @@ def verify_db(node, check_signatures: bool = True) -> dict:
         if expected_locations.get(txid) != (loc.block, loc.index):
             errors.append(f"tx index: {txid.hex()} points to a block off the main chain or a wrong position")
     if seen != len(expected_locations):
-        errors.append(f"tx index holds {seen} entries, the main chain has {len(expected_locations)} transactions")
+        errors.append(f"tx index holds {seen} entries, the main chain has {len(expected_locations)} "
+                      "transactions")
 
     records = list(store.iter_state())
     accounts = sum(1 for key, _ in records if key[:1] == TAG_ACCOUNT)

@@ -22,7 +22,8 @@ CHUNK = 20_000  # hashes between progress reports and stop checks (~20-40 ms per
 INLINE_BELOW = 50_000  # expected hashes under which spawning workers costs more than it saves
 
 
-def search(prefix: bytes, target: bytes, start: int, stride: int, count: int) -> tuple[int | None, int, bytes]:
+def search(prefix: bytes, target: bytes, start: int, stride: int,
+           count: int) -> tuple[int | None, int, bytes]:
     """Try `count` nonces from `start` by `stride`. Returns (winning nonce or None, hashes tried, best hash).
 
     The prefix (header minus its nonce) is absorbed once; each try copies that midstate, so a try costs
@@ -75,7 +76,8 @@ StopFn = Callable[[], bool]
 
 
 def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL this worker when its parent dies (a SIGKILLed node cannot clean up after itself)."""
+    """Ask Linux to SIGKILL this worker when its parent dies (a SIGKILLed node cannot clean up after
+    itself)."""
     try:
         import ctypes
         import signal
@@ -122,9 +124,9 @@ def _has_fd(stream) -> bool:
 
 @contextlib.contextmanager
 def _real_stdio() -> Iterator[None]:
-    """Spawning passes sys.stderr's file descriptor to multiprocessing's resource tracker. Inside a Textual app
-    sys.stdout/sys.stderr are print captures whose fileno() is -1, and the spawn fails with "bad value(s) in
-    fds_to_keep"; so for the moment of the spawn, put the interpreter's own streams back."""
+    """Spawning passes sys.stderr's file descriptor to multiprocessing's resource tracker. Inside a Textual
+    app sys.stdout/sys.stderr are print captures whose fileno() is -1, and the spawn fails with "bad value(s)
+    in fds_to_keep"; so for the moment of the spawn, put the interpreter's own streams back."""
     saved = sys.stdout, sys.stderr
     if not _has_fd(sys.stderr) and _has_fd(sys.__stderr__):
         sys.stderr = sys.__stderr__
@@ -162,12 +164,14 @@ class Miner:
                 self._current = self._ctx.Value("q", 0, lock=False)
                 for _ in range(self.workers):
                     p = self._ctx.Process(target=_worker_main,
-                                          args=(self._jobs, self._results, self._current, os.getpid()), daemon=True)
+                                          args=(self._jobs, self._results, self._current, os.getpid()),
+                                          daemon=True)
                     p.start()
                     self._procs.append(p)
         except (OSError, ValueError) as e:
             self.close()
-            raise MinerError("miner-start-failed", f"could not start the mining worker processes: {e}") from None
+            raise MinerError("miner-start-failed",
+                             f"could not start the mining worker processes: {e}") from None
 
     def _check_workers(self) -> None:
         dead = [p for p in self._procs if not p.is_alive()]
@@ -222,14 +226,16 @@ class Miner:
                 now = time.monotonic()
                 if progress is not None and (found is not None or now - last_report >= report_every):
                     last_report = now
-                    progress(MiningProgress(header.height, hashes, now - start_time, best, target_int, self.workers))
+                    progress(MiningProgress(header.height, hashes, now - start_time, best, target_int,
+                                            self.workers))
                 if found is not None:
                     return header.with_nonce(found)
         finally:
             if self._current is not None:
                 self._current.value = 0  # tells every worker to drop this job
 
-    def _mine_inline(self, header, prefix, target, target_int, start_time, progress, should_stop) -> Header | None:
+    def _mine_inline(self, header, prefix, target, target_int, start_time, progress,
+                     should_stop) -> Header | None:
         nonce, hashes, best_all, last = 0, 0, b"\xff" * 32, start_time
         while True:
             if should_stop is not None and should_stop():

@@ -1,4 +1,5 @@
-"""What the state transition reported (its typed notes, chain/notes.py), turned into node events: one table."""
+"""What the state transition reported (its typed notes, chain/notes.py), turned into node events: one
+table."""
 
 from __future__ import annotations
 

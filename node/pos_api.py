@@ -46,8 +46,9 @@ def validators(node) -> list[dict]:
         out.append({
             "index": i, "pubkey": v.pubkey.hex(), "address": crypto.encode_address(hrp, v.withdrawal_address),
             "status": v.status(epoch), "effective_balance": v.effective_balance, "balance": v.balance,
-            "balance_coins": coins(v.balance), "slashed": v.slashed, "activation_epoch": _epoch(v.activation_epoch),
-            "exit_epoch": _epoch(v.exit_epoch), "withdrawable_epoch": _epoch(v.withdrawable_epoch),
+            "balance_coins": coins(v.balance), "slashed": v.slashed,
+            "activation_epoch": _epoch(v.activation_epoch), "exit_epoch": _epoch(v.exit_epoch),
+            "withdrawable_epoch": _epoch(v.withdrawable_epoch),
             "rewards": v.balance + v.withdrawn - v.deposited, "local": i in local, "offline": i in vc.offline,
         })
     return out
@@ -68,7 +69,8 @@ def committees(node, epoch: int | None = None) -> dict:
     first = compute_start_slot(epoch, params)
     head_slot = block_slot(chain.head.header)
     if first + spe - 1 < head_slot - pos.ROOTS_HISTORY_EPOCHS * spe:
-        raise UsageError("bad-epoch", f"epoch {epoch} is too far back: committees are computed from the head state")
+        raise UsageError("bad-epoch", f"epoch {epoch} is too far back: committees are computed from the "
+                                      "head state")
     view = chain.head_view_at_slot(max(first, head_slot))
     cs = pos.get_consensus(view)
     per_slot = pos.get_epoch_committees(view, cs, epoch, params)
@@ -118,7 +120,8 @@ def finality(node) -> dict:
 
 def duties(node) -> list[dict]:
     require_pos(node)
-    return [{"index": d.index, "kind": d.kind, "slot": d.slot, "epoch": d.epoch} for d in node.validator.duties()]
+    return [{"index": d.index, "kind": d.kind, "slot": d.slot, "epoch": d.epoch}
+            for d in node.validator.duties()]
 
 
 def stake(node, sender: str, amount: int, fee: int | None = None, validator_key: str | None = None) -> dict:

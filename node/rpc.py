@@ -23,7 +23,8 @@ COOKIE_NAME = ".cookie"
 NODE_INFO = "node.json"
 COOKIE_USER = "__cookie__"
 
-PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = -32700, -32600, -32601, -32602, -32603
+PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = (-32700, -32600, -32601,
+                                                                                  -32602, -32603)
 APP_ERROR = -32000  # a chain error: data.reason carries its stable code
 
 
@@ -140,7 +141,8 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             length = -1
         if length < 0:
-            self._reply({"jsonrpc": "2.0", "id": None, "error": RpcError(INVALID_REQUEST, "bad Content-Length").to_dict()}, 400)
+            self._reply({"jsonrpc": "2.0", "id": None,
+                         "error": RpcError(INVALID_REQUEST, "bad Content-Length").to_dict()}, 400)
             return
         if length > MAX_BODY:
             self.close_connection = True
@@ -156,7 +158,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             request = json.loads(body)
         except (ValueError, UnicodeDecodeError):
-            self._reply({"jsonrpc": "2.0", "id": None, "error": RpcError(PARSE_ERROR, "parse error: not JSON").to_dict()})
+            self._reply({"jsonrpc": "2.0", "id": None,
+                         "error": RpcError(PARSE_ERROR, "parse error: not JSON").to_dict()})
             return
         if isinstance(request, list):
             replies = [r for r in (self.server.handle_one(req) for req in request) if r is not None]
@@ -228,7 +231,8 @@ class RpcServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, dispatcher: Dispatcher, bus, cookie: str, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, dispatcher: Dispatcher, bus, cookie: str, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
         super().__init__((host, port), _Handler)
         self.dispatcher = dispatcher
         self.bus = bus
@@ -244,20 +248,23 @@ class RpcServer(ThreadingHTTPServer):
     def handle_one(self, request: Any) -> dict | None:
         if not isinstance(request, dict) or request.get("jsonrpc") != "2.0" or "method" not in request:
             return {"jsonrpc": "2.0", "id": request.get("id") if isinstance(request, dict) else None,
-                    "error": RpcError(INVALID_REQUEST, "invalid request: need jsonrpc \"2.0\" and a method").to_dict()}
+                    "error": RpcError(INVALID_REQUEST,
+                                      "invalid request: need jsonrpc \"2.0\" and a method").to_dict()}
         rid = request.get("id")
         try:
             result = self.dispatcher.call(request["method"], request.get("params"))
         except RpcError as e:
             return {"jsonrpc": "2.0", "id": rid, "error": e.to_dict()}
         except Exception as e:  # noqa: BLE001 — a bug must answer the caller, not kill the server thread
-            return {"jsonrpc": "2.0", "id": rid, "error": RpcError(INTERNAL_ERROR, f"internal error: {type(e).__name__}: {e}").to_dict()}
+            return {"jsonrpc": "2.0", "id": rid,
+                    "error": RpcError(INTERNAL_ERROR, f"internal error: {type(e).__name__}: {e}").to_dict()}
         if "id" not in request:
             return None  # a notification
         return {"jsonrpc": "2.0", "id": rid, "result": result}
 
     def start(self) -> RpcServer:
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2}, name="rpc", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2}, name="rpc",
+                                        daemon=True)
         self._thread.start()
         return self
 

@@ -52,7 +52,8 @@ class ValidatorClient:
         self._votes: dict[tuple[int, int], Attestation] = {}  # (validator, target epoch) -> first vote seen
         self._proposals: dict[tuple[int, int], bytes] = {}  # (slot, proposer) -> header bytes
         self._last_slot = -1
-        self.latest_votes: dict[int, tuple[int, bytes]] = {}  # validator -> (target epoch, head) of its newest vote
+        # validator -> (target epoch, head) of its newest vote
+        self.latest_votes: dict[int, tuple[int, bytes]] = {}
         self.lock = threading.RLock()
 
     # -- keys ------------------------------------------------------------------------------
@@ -89,7 +90,8 @@ class ValidatorClient:
         if mode not in FAULTS:
             raise UsageError("bad-fault", f"fault {mode!r}; choose one of: {', '.join(FAULTS)}")
         if index not in self.local_indices():
-            raise NotFound("not-local-validator", f"validator {index} is not run by this node (it holds no key for it)")
+            raise NotFound("not-local-validator", f"validator {index} is not run by this node (it holds no "
+                                                  "key for it)")
         if mode == "offline":
             self.offline.add(index)
         elif mode == "online":
@@ -139,7 +141,8 @@ class ValidatorClient:
     def ops_for_block(self) -> BlockOps:
         slashings_p = [e for e in self.evidence.values() if isinstance(e, ProposerSlashing)]
         slashings_a = [e for e in self.evidence.values() if isinstance(e, AttesterSlashing)]
-        votes = sorted((a for a in self.pool.values() if a.id not in self.included), key=lambda a: a.data.slot)
+        votes = sorted((a for a in self.pool.values() if a.id not in self.included),
+                       key=lambda a: a.data.slot)
         return BlockOps(tuple(votes), tuple(slashings_p), tuple(slashings_a))
 
     def propose(self, slot: int, index: int, key: crypto.KeyPair) -> Block | None:
@@ -153,8 +156,8 @@ class ValidatorClient:
                 # A second, different, valid block for the same slot (empty, another fee recipient): a double
                 # proposal, so a slashing can be shown on demand.
                 self.equivocating.discard(index)
-                twin, _ = build_block(chain, crypto.sha256(block.hash)[:20], [], ops=BlockOps(), pos_slot=slot,
-                                      proposer_key=key)
+                twin, _ = build_block(chain, crypto.sha256(block.hash)[:20], [], ops=BlockOps(),
+                                      pos_slot=slot, proposer_key=key)
         except InvalidBlock:
             return None
         result = self.node.accept_block(block)
@@ -199,7 +202,8 @@ class ValidatorClient:
         self.pool[att.id] = att
         self._watch_vote(att)
         d = att.data
-        self.node.events.emit(ev.AttestationSeen(d.slot, att.validator_index, d.head.hex(), d.source.epoch, d.target.epoch))
+        self.node.events.emit(ev.AttestationSeen(d.slot, att.validator_index, d.head.hex(), d.source.epoch,
+                                                 d.target.epoch))
 
     def _watch_vote(self, att: Attestation) -> None:
         latest = self.latest_votes.get(att.validator_index)
@@ -207,11 +211,13 @@ class ValidatorClient:
             self.latest_votes[att.validator_index] = (att.data.target.epoch, att.data.head)
         key = (att.validator_index, att.data.target.epoch)
         first = self._votes.setdefault(key, att)
-        if first is not att and first.data != att.data and is_slashable_attestation_data(first.data, att.data):
+        if (first is not att and first.data != att.data
+                and is_slashable_attestation_data(first.data, att.data)):
             self.evidence.setdefault(("attester", att.validator_index), AttesterSlashing(first, att))
 
     def on_block(self, block: Block, connected: bool) -> None:
-        """Every accepted block: drop its votes from the pool, watch its votes and its header for equivocation."""
+        """Every accepted block: drop its votes from the pool, watch its votes and its header for
+        equivocation."""
         for att in block.ops.attestations:
             self.included.add(att.id)
             self.pool.pop(att.id, None)
@@ -239,7 +245,8 @@ class ValidatorClient:
     def duties(self, epochs: int = 2) -> list[Duty]:
         chain = self.node.chain
         spe = self.params.slots_per_epoch
-        now_slot = chain.current_slot() if chain.head.header.is_pos or self.params.consensus == "pos" else chain.head.height + 1
+        now_slot = (chain.current_slot() if chain.head.header.is_pos or self.params.consensus == "pos"
+                    else chain.head.height + 1)
         start_epoch = compute_epoch(now_slot, self.params)
         out = []
         for epoch in range(start_epoch, start_epoch + epochs):

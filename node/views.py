@@ -63,12 +63,14 @@ def block_view(block: Block, idx: BlockIndex, params: Params, confirmations: int
         out["engine"] = "pow"
     out["attestations"] = [
         {"slot": a.data.slot, "validator": a.validator_index, "head": a.data.head.hex(),
-         "source_epoch": a.data.source.epoch, "target_epoch": a.data.target.epoch, "target_root": a.data.target.root.hex()}
+         "source_epoch": a.data.source.epoch, "target_epoch": a.data.target.epoch,
+         "target_root": a.data.target.root.hex()}
         for a in block.ops.attestations]
     out["evidence"] = (
         [{"kind": "double-proposal", "validator": Header.decode(e.header_1.header).seal.proposer_index}
          for e in block.ops.proposer_slashings]
-        + [{"kind": "attester", "validator": e.attestation_1.validator_index} for e in block.ops.attester_slashings])
+        + [{"kind": "attester", "validator": e.attestation_1.validator_index}
+           for e in block.ops.attester_slashings])
     fees = sum(tx.fee for tx in block.txs)
     reward = params.block_reward(block.height) if block.height > 0 else 0
     out.update(size=block.size, confirmations=confirmations, reward=reward, fees=fees,
