@@ -23,9 +23,9 @@ def main() -> None:
         "attest": lambda m: m.run(validators=10_000),
         "tui": lambda m: m.run(sizes=(1_000, 5_000) if q else (1_000, 100_000), presses=30 if q else 70),
     }
-    modules = {"import": "bench.import_blocks", "mine": "bench.mine", "store": "bench.store", "crash": "bench.crash",
-               "mempool": "bench.mempool", "rpc": "bench.rpc", "shuffle": "bench.shuffle",
-               "attest": "bench.attest", "tui": "bench.tui"}
+    modules = {"import": "bench.import_blocks", "mine": "bench.mine", "store": "bench.store",
+               "crash": "bench.crash", "mempool": "bench.mempool", "rpc": "bench.rpc",
+               "shuffle": "bench.shuffle", "attest": "bench.attest", "tui": "bench.tui"}
     chosen = a.only.split(",") if a.only else list(plan)
     for name in chosen:
         plan[name](importlib.import_module(modules[name]))

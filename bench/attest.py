@@ -1,4 +1,5 @@
-"""attest: votes verified and applied per second inside a block, with 10,000 validators, against raw Ed25519 verify/s."""
+"""attest: votes verified and applied per second inside a block, with 10,000 validators, against raw Ed25519
+verify/s."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ class _Clock:
 
 def run(validators: int = 10_000, repeats: int = 3) -> dict:
     clock = _Clock(1_800_000_000.0)
-    with tempfile.TemporaryDirectory() as tmp, Node.create(tmp, "pos-devnet", clock=clock, genesis_validators=validators,
+    with tempfile.TemporaryDirectory() as tmp, Node.create(tmp, "pos-devnet", clock=clock,
+                                                           genesis_validators=validators,
                                                            slot_time=1.0) as node:
         params, chain = node.params, node.chain
         keys = {}

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
-def emit(bench: str, metric: str, value: float, baseline: str | None = None, baseline_value: float | None = None, **extra) -> dict:
+def emit(bench: str, metric: str, value: float, baseline: str | None = None,
+         baseline_value: float | None = None, **extra) -> dict:
     row = {"bench": bench, "metric": metric, "value": round(value, 3)}
     if baseline is not None:
         row.update(baseline=baseline, baseline_value=round(baseline_value, 3),

@@ -1,4 +1,5 @@
-"""crash: SIGKILL a mining `chaintop` at random moments; every reopen must verify and keep every reported block."""
+"""crash: SIGKILL a mining `chaintop` at random moments; every reopen must verify and keep every reported
+block."""
 
 from __future__ import annotations
 
@@ -54,14 +55,16 @@ def submit_pending(datadir: Path, count: int) -> list[str]:
 @dataclass
 class KillRun:
     delay: float
-    reported: list[tuple[int, str, int]] = field(default_factory=list)  # (height, hash, txs) the miner printed
+    # (height, hash, txs) the miner printed
+    reported: list[tuple[int, str, int]] = field(default_factory=list)
     returncode: int | None = None
     mining_seconds: float = 0.0
     stderr: str = ""
 
 
 def mine_and_kill(datadir: Path, delay: float, startup_timeout: float = 30.0) -> KillRun:
-    """Start `chaintop mine --blocks 100000`, SIGKILL it `delay` s after its first block line, collect its lines."""
+    """Start `chaintop mine --blocks 100000`, SIGKILL it `delay` s after its first block line, collect its
+    lines."""
     proc = subprocess.Popen([*chaintop_cmd(), "--datadir", str(datadir), "mine", "--blocks", "100000"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=_env())
     lines: list[bytes] = []
@@ -108,13 +111,15 @@ def check_after_kill(datadir: Path, run: KillRun, txids: list[str]) -> dict:
     try:
         node = Node.open(datadir)
     except Exception as e:  # a failed reopen is the result being measured
-        return {"reopened": False, "ok": False, "errors": [repr(e)], "lost_blocks": len(run.reported), "lost_txs": len(txids)}
+        return {"reopened": False, "ok": False, "errors": [repr(e)], "lost_blocks": len(run.reported),
+                "lost_txs": len(txids)}
     try:
         result = verify_db(node)
         lost_blocks = [(h, hx) for h, hx, _ in run.reported
                        if node.chain.get_hash_at(h) is None or node.chain.get_hash_at(h).hex() != hx]
         lost_txs = [t for t in txids
-                    if node.store.get_tx_location(bytes.fromhex(t)) is None and node.mempool.get(bytes.fromhex(t)) is None]
+                    if node.store.get_tx_location(bytes.fromhex(t)) is None
+                    and node.mempool.get(bytes.fromhex(t)) is None]
         continued = False
         if result["ok"]:
             before = node.chain.head.height
@@ -156,8 +161,8 @@ def run(kills: int = 30, seed: int = 20251126, txs_per_round: int = 6) -> dict:
             if result["ok"] and killed and result["lost_blocks"] == 0 and result["lost_txs"] == 0:
                 clean += 1
             else:
-                print(f"kill {i}: delay {kill.delay:.3f} s, exit {kill.returncode}, {result}, stderr {kill.stderr!r}",
-                      file=sys.stderr, flush=True)
+                print(f"kill {i}: delay {kill.delay:.3f} s, exit {kill.returncode}, {result}, "
+                      f"stderr {kill.stderr!r}", file=sys.stderr, flush=True)
             lost_blocks += result["lost_blocks"]
             lost_txs += result["lost_txs"]
             blocks += len(kill.reported)

@@ -1,4 +1,5 @@
-"""import: tx/s importing pre-built blocks of 1,000 transfers into a fresh data dir, against raw Ed25519 verify/s."""
+"""import: tx/s importing pre-built blocks of 1,000 transfers into a fresh data dir, against raw Ed25519
+verify/s."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ def run(blocks: int = 10, txs_per_block: int = 1000) -> dict:
                 assert result.status == "connected"
             elapsed = time.perf_counter() - start
         baseline = raw_ed25519_verify_rate(1.0)
-        return emit("import", "tx/s", blocks * txs_per_block / elapsed, "raw ed25519 verify/s (one core)", baseline,
-                    blocks=blocks, txs_per_block=txs_per_block, target_ratio=0.75)
+        return emit("import", "tx/s", blocks * txs_per_block / elapsed, "raw ed25519 verify/s (one core)",
+                    baseline, blocks=blocks, txs_per_block=txs_per_block, target_ratio=0.75)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ import time
 
 from bench.common import emit, raw_ed25519_verify_rate
 from chain import crypto
-from node.node import Node
 from chain.tx import make_transfer
+from node.node import Node
 
 
 def signed_transfers(node: Node, count: int, senders: int) -> list:
@@ -17,8 +17,8 @@ def signed_transfers(node: Node, count: int, senders: int) -> list:
     out = []
     for j in range(count):
         i = j % senders
-        tx = make_transfer(node.params.chain_id, j // senders, node.params.min_fee + (j * 7919) % 5000, keys[i].pubkey,
-                           keys[(i + 1) % senders].address, 1_000)
+        tx = make_transfer(node.params.chain_id, j // senders, node.params.min_fee + (j * 7919) % 5000,
+                           keys[i].pubkey, keys[(i + 1) % senders].address, 1_000)
         out.append(tx.signed(keys[i]))
     return out
 
@@ -27,7 +27,8 @@ def run(sizes: tuple[int, ...] = (1_000, 10_000, 100_000), accept_count: int = 5
     rows = []
     senders = max(50, max(sizes) // 50 + 1)  # lanes of <= 50 nonces stay under the pool's nonce-gap limit
     with tempfile.TemporaryDirectory() as tmp:
-        with Node.create(tmp, "regtest", dev_accounts=senders, mempool_max_bytes=200 * max(sizes) + 1_000_000) as node:
+        with Node.create(tmp, "regtest", dev_accounts=senders,
+                         mempool_max_bytes=200 * max(sizes) + 1_000_000) as node:
             txs = signed_transfers(node, max(sizes), senders)
             accept_count = min(accept_count, max(sizes))
             seen: list = []
@@ -39,7 +40,8 @@ def run(sizes: tuple[int, ...] = (1_000, 10_000, 100_000), accept_count: int = 5
             accept = accept_count / (time.perf_counter() - start)
             baseline = (before + raw_ed25519_verify_rate(0.5)) / 2  # bracket the run: the machine is shared
             rows.append(emit("mempool", "accepted tx/s (full checks + persist + event)", accept,
-                             "raw ed25519 verify/s (one core)", baseline, target_ratio=0.75, txs=accept_count))
+                             "raw ed25519 verify/s (one core)", baseline, target_ratio=0.75,
+                             txs=accept_count))
             assert len(seen) >= accept_count
             node.mempool.revalidate()  # (the pool as the sizes below need it: refilled from empty)
             node.mempool.remove(list(node.mempool.entries))

@@ -36,8 +36,8 @@ def bare_midstate_rate(prefix: bytes, seconds: float) -> float:
 
 
 def run(seconds: float = 2.0, workers: int | None = None) -> list[dict]:
-    header = Header(HEADER_VERSION, 1, bytes(32), int(time.time()), bytes(32), bytes(32), bytes(32), bytes(20), ENGINE_POW,
-                    PowSeal(HARD_BITS, 0))
+    header = Header(HEADER_VERSION, 1, bytes(32), int(time.time()), bytes(32), bytes(32), bytes(32),
+                    bytes(20), ENGINE_POW, PowSeal(HARD_BITS, 0))
     prefix = header.pow_prefix()
     target = bytes(32)  # unreachable: the loop runs its full count
     baseline = bare_midstate_rate(prefix, seconds)
@@ -49,7 +49,8 @@ def run(seconds: float = 2.0, workers: int | None = None) -> list[dict]:
         return tried
 
     single = rate(one_worker, seconds)
-    rows = [emit("mine", "hashes/s (one worker, in-process)", single, "bare hashlib midstate loop", baseline, target_ratio=0.9)]
+    rows = [emit("mine", "hashes/s (one worker, in-process)", single, "bare hashlib midstate loop", baseline,
+                 target_ratio=0.9)]
 
     workers = workers or os.cpu_count() or 1
     seen = {"hashes": 0, "elapsed": 0.0}
@@ -58,13 +59,15 @@ def run(seconds: float = 2.0, workers: int | None = None) -> list[dict]:
         seen["hashes"], seen["elapsed"] = p.hashes, p.elapsed
 
     with Miner(workers) as miner:
-        miner.mine(header, progress=progress, should_stop=lambda: False if not seen["hashes"] else True)  # warm-up
+        # warm-up
+        miner.mine(header, progress=progress, should_stop=lambda: False if not seen["hashes"] else True)
         seen.update(hashes=0, elapsed=0.0)
         deadline = time.monotonic() + seconds + 0.5
         miner.mine(header, progress=progress, should_stop=lambda: time.monotonic() > deadline)
     pool_rate = seen["hashes"] / seen["elapsed"] if seen["elapsed"] else 0.0
-    rows.append(emit("mine", f"hashes/s ({workers} worker processes)", pool_rate, "bare hashlib midstate loop (one core)",
-                     baseline, workers=workers, per_worker_ratio=round(pool_rate / workers / baseline, 3),
+    rows.append(emit("mine", f"hashes/s ({workers} worker processes)", pool_rate,
+                     "bare hashlib midstate loop (one core)", baseline, workers=workers,
+                     per_worker_ratio=round(pool_rate / workers / baseline, 3),
                      target_ratio=1.8 if workers >= 2 else 0.9))
     return rows
 

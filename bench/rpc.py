@@ -11,9 +11,9 @@ from pathlib import Path
 
 from bench.common import emit
 from chain import crypto
+from chain.tx import make_transfer
 from node.client import RpcClient
 from node.node import Node
-from chain.tx import make_transfer
 
 
 def run(seconds: float = 2.0) -> list[dict]:
@@ -22,8 +22,8 @@ def run(seconds: float = 2.0) -> list[dict]:
         datadir = Path(tmp) / "c"
         with Node.create(datadir, "regtest", dev_accounts=50) as node:
             params = node.params
-        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "--datadir", str(datadir), "node", "--mining", "off"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "--datadir", str(datadir), "node",
+                                 "--mining", "off"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 30
             client = None
@@ -37,10 +37,12 @@ def run(seconds: float = 2.0) -> list[dict]:
             while time.perf_counter() - start < seconds:
                 client.status()
                 n += 1
-            rows.append(emit("rpc", "status calls/s (new HTTP connection per call)", n / (time.perf_counter() - start)))
+            rows.append(emit("rpc", "status calls/s (new HTTP connection per call)",
+                             n / (time.perf_counter() - start)))
             keys = [crypto.dev_keypair(i) for i in range(50)]
-            txs = [make_transfer(params.chain_id, j // 50, params.min_fee, keys[j % 50].pubkey, keys[(j + 1) % 50].address,
-                                 1_000).signed(keys[j % 50]).encode().hex() for j in range(2_500)]
+            txs = [make_transfer(params.chain_id, j // 50, params.min_fee, keys[j % 50].pubkey,
+                                 keys[(j + 1) % 50].address, 1_000).signed(keys[j % 50]).encode().hex()
+                   for j in range(2_500)]
             n, start = 0, time.perf_counter()
             while n < len(txs) and time.perf_counter() - start < seconds:
                 client.submit_tx(txs[n])

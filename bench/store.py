@@ -23,7 +23,8 @@ def open_time(datadir: str, repeats: int = 5) -> float:
     return best
 
 
-def run(sizes: tuple[int, ...] = (1_000, 10_000), seconds: float = 1.0, keep: str | None = None) -> list[dict]:
+def run(sizes: tuple[int, ...] = (1_000, 10_000), seconds: float = 1.0,
+        keep: str | None = None) -> list[dict]:
     rows = []
     opens = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -31,10 +32,12 @@ def run(sizes: tuple[int, ...] = (1_000, 10_000), seconds: float = 1.0, keep: st
         if not (datadir / "chain").exists():
             Node.create(datadir, "regtest").close()
         for size in sorted(sizes):
-            # A clock 10 s per block past the head: mining faster than the chain's spacing would otherwise push
-            # timestamps (each above the median time past) beyond the 2-hour future limit after ~43k blocks.
+            # A clock 10 s per block past the head: mining faster than the chain's spacing would otherwise
+            # push timestamps (each above the median time past) beyond the 2-hour future limit after ~43k
+            # blocks.
             holder: dict = {}
-            with Node.open(datadir, clock=lambda h=holder: h["node"].chain.head.header.timestamp + 10) as node:
+            with Node.open(datadir,
+                           clock=lambda h=holder: h["node"].chain.head.header.timestamp + 10) as node:
                 holder["node"] = node
                 missing = size - node.chain.head.height
                 if missing > 0:
@@ -75,17 +78,18 @@ def run(sizes: tuple[int, ...] = (1_000, 10_000), seconds: float = 1.0, keep: st
             value = rate(raw_lookups, seconds)
             decoded = rate(decoded_lookups, seconds)
             views = rate(explorer_views, seconds)
-        rows.append(emit("store", "block-by-height lookups/s (stored bytes)", value, "raw plyvel gets/s of the blocks",
-                         baseline,
+        rows.append(emit("store", "block-by-height lookups/s (stored bytes)", value,
+                         "raw plyvel gets/s of the blocks", baseline,
                          blocks=top, target_ratio=0.5))
-        rows.append(emit("store", "block-by-height lookups/s (decoded Block)", decoded, "raw plyvel gets/s of the blocks", baseline,
+        rows.append(emit("store", "block-by-height lookups/s (decoded Block)", decoded,
+                         "raw plyvel gets/s of the blocks", baseline,
                          blocks=top))
-        rows.append(emit("store", "block views/s (node.block: decode, index, confirmations, JSON view)", views,
-                         "raw plyvel gets/s of the blocks", baseline, blocks=top))
+        rows.append(emit("store", "block views/s (node.block: decode, index, confirmations, JSON view)",
+                         views, "raw plyvel gets/s of the blocks", baseline, blocks=top))
         small, big = min(sizes), max(sizes)
         if small != big:
-            rows.append(emit("store", f"open time {big} vs {small} blocks", opens[big] / opens[small] if opens[small] else 0,
-                             note="flat means ~1.0"))
+            rows.append(emit("store", f"open time {big} vs {small} blocks",
+                             opens[big] / opens[small] if opens[small] else 0, note="flat means ~1.0"))
     return rows
 
 

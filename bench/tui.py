@@ -38,7 +38,8 @@ async def _until(pilot, predicate, timeout: float = 30.0) -> None:
 
 # -- 1. blocks screen open time ---------------------------------------------------------------------------
 def ensure_chain(datadir: Path, blocks: int) -> None:
-    """An empty-block regtest chain of `blocks` blocks (a fake clock 10 s per block, as bench/store.py does)."""
+    """An empty-block regtest chain of `blocks` blocks (a fake clock 10 s per block, as bench/store.py
+    does)."""
     if not (datadir / "chain").exists():
         Node.create(datadir, "regtest").close()
     holder: dict = {}
@@ -79,7 +80,8 @@ def blocks_open_seconds(datadir: Path, repeats: int = 7) -> float:
 
 
 # -- 2. key-press latency under load --------------------------------------------------------------------
-def key_latencies(datadir: Path, mining: str, traffic: float, presses: int = 70, warmup: float = 1.5) -> tuple[list[float], dict]:
+def key_latencies(datadir: Path, mining: str, traffic: float, presses: int = 70,
+                  warmup: float = 1.5) -> tuple[list[float], dict]:
     from tui.app import ChaintopApp
 
     running = RunningNode(datadir, mining=mining, traffic=traffic, workers=1).start()
@@ -96,10 +98,10 @@ def key_latencies(datadir: Path, mining: str, traffic: float, presses: int = 70,
             started = time.perf_counter()
             for i in range(presses):
                 key = keys[(i + 1) % len(keys)]
-                target = ChaintopApp.MODES[("dashboard", "blocks", "mempool", "mining", "validators", "wallet",
-                                            "events")[int(key) - 1]]
-                # Pilot's press() returns only once the process looks idle, which never happens while mining in
-                # this process: time the switch itself from a poller running beside it.
+                target = ChaintopApp.MODES[("dashboard", "blocks", "mempool", "mining", "validators",
+                                            "wallet", "events")[int(key) - 1]]
+                # Pilot's press() returns only once the process looks idle, which never happens while
+                # mining in this process: time the switch itself from a poller running beside it.
                 t0 = time.perf_counter()
                 press = asyncio.create_task(pilot.press(key))
                 while not _is_on(app, target):
@@ -152,7 +154,8 @@ def raw_bus_rate(seconds: float = 0.5) -> float:
 
 
 def absorption(datadir: Path, rates: tuple[int, ...], seconds: float = 1.5) -> list[dict]:
-    """For each paced rate: events emitted from a node thread, the bridge's worst backlog, the app's worst queue."""
+    """For each paced rate: events emitted from a node thread, the bridge's worst backlog, the app's worst
+    queue."""
     node = Node.open(datadir)
     rows: list[dict] = []
 
@@ -226,10 +229,13 @@ def run(sizes: tuple[int, int] = (1_000, 100_000), keep: str | None = None, pres
         raw = raw_bus_rate()
         absorbed = absorption(root / f"regtest-{small}", rates)
         for r in absorbed:
-            emit("tui", f"events absorbed at {r['rate']}/s offered", r["emitted_per_s"], backlog_max=r["backlog_max"],
-                 backlog_end=r["backlog_end"], queue_max=r["queue_max"], applied=r["applied"])
-        # "Without the queue growing": the bridge never falls more than ~0.25 s behind and the app's queue stays flat.
-        kept_up = [r for r in absorbed if r["backlog_max"] <= max(100, 0.25 * r["rate"]) and r["queue_max"] <= 10]
+            emit("tui", f"events absorbed at {r['rate']}/s offered", r["emitted_per_s"],
+                 backlog_max=r["backlog_max"], backlog_end=r["backlog_end"], queue_max=r["queue_max"],
+                 applied=r["applied"])
+        # "Without the queue growing": the bridge never falls more than ~0.25 s behind and the app's queue
+        # stays flat.
+        kept_up = [r for r in absorbed
+                   if r["backlog_max"] <= max(100, 0.25 * r["rate"]) and r["queue_max"] <= 10]
         best = max((r["emitted_per_s"] for r in kept_up), default=0.0)
         rows.append(emit("tui", "events/s absorbed without the queue growing", best,
                          "raw EventBus emits/s (no-op listener)", raw))
