@@ -19,7 +19,8 @@ def _time(ts: int) -> str:
 def render_blocks(rows: list[dict]):
     return output.list_table(
         ["height", "hash", "time (UTC)", "txs", "bits", "confirmations"],
-        [(b["height"], output.short(b["hash"], 20), _time(b["timestamp"]), b["n_tx"], b["bits"], b["confirmations"]) for b in rows],
+        [(b["height"], output.short(b["hash"], 20), _time(b["timestamp"]), b["n_tx"], b["bits"],
+          b["confirmations"]) for b in rows],
         title="recent blocks",
     )
 

@@ -40,7 +40,8 @@ def datadir_for(network: str | None = None) -> Path:
 
 @contextmanager
 def open_node(embedded_ok: bool = True) -> Iterator[NodeAPI]:
-    """The NodeAPI for the data dir: the running node over RPC if one holds it, else the data dir opened here."""
+    """The NodeAPI for the data dir: the running node over RPC if one holds it, else the data dir opened
+    here."""
     from chain.errors import StoreError
     from node.client import RpcClient
     from node.daemon import wait_for_node_info

@@ -22,8 +22,9 @@ def verify(as_json: JsonOpt = False) -> None:
 
     def render(d):
         status = "[green]ok[/]" if d["ok"] else f"[red]{len(d['errors'])} problem(s)[/]"
-        rows = [("result", status), ("blocks checked", d["blocks_checked"]), ("transactions", d["txs_checked"]),
-                ("accounts", d["accounts"]), ("state root", d["state_root"])]
+        rows = [("result", status), ("blocks checked", d["blocks_checked"]),
+                ("transactions", d["txs_checked"]), ("accounts", d["accounts"]),
+                ("state root", d["state_root"])]
         rows += [("error", e) for e in d["errors"][:50]]
         return output.kv_table(rows, title="db verify")
 
@@ -39,14 +40,16 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def export_cmd(
         file: FileArg,
-        start: Annotated[int, typer.Option("--from", help="First height (default 1: genesis is shared).")] = 1,
+        start: Annotated[int, typer.Option(
+            "--from", help="First height (default 1: genesis is shared).")] = 1,
         end: Annotated[int | None, typer.Option("--to", help="Last height (default the head).")] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Write main-chain blocks to FILE, to import into another data dir."""
         with open_node() as api:
             data = api.export_blocks(str(file), start, end)
-        output.emit(data, as_json, lambda d: f"exported {d['blocks']} blocks ({d['from']}..{d['to']}) to {d['file']}")
+        output.emit(data, as_json, lambda d: f"exported {d['blocks']} blocks ({d['from']}..{d['to']}) "
+                                             f"to {d['file']}")
 
     @app.command("import")
     @handle_errors
@@ -57,8 +60,10 @@ def register(app: typer.Typer) -> None:
 
         def render(d):
             rows = [("blocks", d["blocks"]), ("connected", d["connected"]), ("side branch", d["side"]),
-                    ("already known", d["duplicate"]), ("reorgs", d["reorg"]), ("head", f"{d['height']}  {d['head']}")]
-            rows += [("reorg", f"depth {r['depth']}: {r['old_head'][:16]}… -> {r['new_head'][:16]}…") for r in d["reorgs"]]
+                    ("already known", d["duplicate"]), ("reorgs", d["reorg"]),
+                    ("head", f"{d['height']}  {d['head']}")]
+            rows += [("reorg", f"depth {r['depth']}: {r['old_head'][:16]}… -> {r['new_head'][:16]}…")
+                     for r in d["reorgs"]]
             return output.kv_table(rows, title="import")
 
         output.emit(data, as_json, render)

@@ -12,8 +12,8 @@ from cli.options import JsonOpt
 def render_pool(rows: list[dict]):
     return output.list_table(
         ["txid", "from", "to", "amount", "fee", "fee rate", "nonce"],
-        [(output.short(t["txid"]), output.short(t["from"], 20), output.short(t.get("to", ""), 20), t.get("amount_coins"),
-          t["fee_coins"], t["fee_rate"], t["nonce"]) for t in rows],
+        [(output.short(t["txid"]), output.short(t["from"], 20), output.short(t.get("to", ""), 20),
+          t.get("amount_coins"), t["fee_coins"], t["fee_rate"], t["nonce"]) for t in rows],
         title=f"mempool: {len(rows)} pending, highest fee rate first",
     )
 

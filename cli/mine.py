@@ -70,7 +70,8 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def mine(
         blocks: Annotated[int, typer.Option("--blocks", "-n", help="How many blocks to mine.")] = 1,
-        to: Annotated[str | None, typer.Option("--to", help="Beneficiary address or label (default dev0).")] = None,
+        to: Annotated[str | None, typer.Option(
+            "--to", help="Beneficiary address or label (default dev0).")] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Mine blocks on the head with worker processes; the reward and fees go to --to."""
@@ -82,7 +83,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
     def mining(
-        mode: Annotated[str | None, typer.Argument(help="auto, interval, manual or off (omit to show).")] = None,
+        mode: Annotated[str | None, typer.Argument(
+            help="auto, interval, manual or off (omit to show).")] = None,
         traffic: TrafficOpt = None,
         workers: WorkersOpt = None,
         as_json: JsonOpt = False,

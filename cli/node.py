@@ -46,26 +46,30 @@ def register(app: typer.Typer) -> None:
             s = running.node.status()
             output.err_console.print(
                 f"chaintop node: {s['network']} height {s['height']} in {datadir}\n"
-                f"  rpc {running.url} (cookie in {datadir}/.cookie), mining {mining}, traffic {traffic} tx/s\n"
+                f"  rpc {running.url} (cookie in {datadir}/.cookie), mining {mining}, "
+                f"traffic {traffic} tx/s\n"
                 f"  Ctrl-C stops it cleanly", highlight=False)
             running.wait()
         finally:
             pending = len(running.node.mempool)
             running.close()
-            output.err_console.print(f"chaintop node: stopped cleanly; {pending} pending transaction(s) saved")
+            output.err_console.print(f"chaintop node: stopped cleanly; {pending} pending transaction(s) "
+                                     "saved")
 
     @app.command()
     @handle_errors
     def rpc(
         method: Annotated[str, typer.Argument(help="A method name, e.g. status, block, mining_set.")],
-        params: Annotated[list[str] | None, typer.Argument(help="Positional params (JSON values or strings).")] = None,
+        params: Annotated[list[str] | None, typer.Argument(
+            help="Positional params (JSON values or strings).")] = None,
     ) -> None:
         """A raw JSON-RPC call to the running node; prints the result (or the error) as JSON."""
         from node.client import RpcClient
 
         client = RpcClient.for_datadir(datadir_for())
         if client is None:
-            raise StoreError("no-node", f"no node is running on {datadir_for()}; start one with `chaintop node`")
+            raise StoreError("no-node", f"no node is running on {datadir_for()}; start one with "
+                                        "`chaintop node`")
         reply = client.raw_call(method, [_parse_param(p) for p in params or []])
         if "error" in reply:
             sys.stdout.write(json.dumps(reply["error"], indent=2) + "\n")
@@ -76,14 +80,16 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def watch(
         as_json: NdjsonOpt = False,
-        progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Include MiningProgress events.")] = True,
+        progress: Annotated[bool, typer.Option(
+            "--progress/--no-progress", help="Include MiningProgress events.")] = True,
     ) -> None:
         """Stream the running node's events until interrupted."""
         from node.client import RpcClient
 
         client = RpcClient.for_datadir(datadir_for())
         if client is None:
-            raise StoreError("no-node", f"no node is running on {datadir_for()}; start one with `chaintop node`")
+            raise StoreError("no-node", f"no node is running on {datadir_for()}; start one with "
+                                        "`chaintop node`")
         if not as_json:
             output.err_console.print(f"watching {client.url} — Ctrl-C to stop", highlight=False)
         try:
@@ -107,7 +113,8 @@ def register(app: typer.Typer) -> None:
             data = api.fee_estimate()
         output.emit(data, as_json, lambda d: output.kv_table(
             [("source", f"{d['source']} ({d['samples']} txs in {d['blocks']} blocks)")] +
-            [(k, f"{d[k]} units/byte -> {d['transfer_fee'][k]} units for a transfer") for k in ("low", "medium", "high")],
+            [(k, f"{d[k]} units/byte -> {d['transfer_fee'][k]} units for a transfer")
+             for k in ("low", "medium", "high")],
             title="fee estimate"))
 
 
@@ -125,7 +132,8 @@ def _describe(e: dict) -> str:
     if kind == "MiningProgress":
         return f"{t} [yellow]mining[/] block {e['height']}: {e['hashes']:,} hashes, {e['hash_rate']:,.0f} H/s"
     if kind == "BlockMined":
-        return f"{t} [bold yellow]mined[/] block {e['height']} after {e['hashes']:,} hashes in {e['seconds']} s"
+        return (f"{t} [bold yellow]mined[/] block {e['height']} after {e['hashes']:,} hashes in "
+                f"{e['seconds']} s")
     if kind == "MiningFailed":
         return f"{t} [bold red]miner failed[/] {e['reason']}: {e['message']} (retrying in {e['retry_in']} s)"
     if kind == "MiningStateChanged":
@@ -134,8 +142,8 @@ def _describe(e: dict) -> str:
         return (f"{t} [bold cyan]staked[/] validator #{e['index']} with {format_coins(e['amount'])} coins; "
                 "it waits in the activation queue")
     if kind == "StakeWithdrawn":
-        return (f"{t} [cyan]withdrawn[/] validator #{e['index']}'s lock-up is over: {format_coins(e['amount'])} coins "
-                "went back to the account that staked it")
+        return (f"{t} [cyan]withdrawn[/] validator #{e['index']}'s lock-up is over: "
+                f"{format_coins(e['amount'])} coins went back to the account that staked it")
     return f"{t} {kind} {json.dumps(e)}"
 
 

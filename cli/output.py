@@ -32,8 +32,8 @@ def error(e: ChaintopError | str, code: str | None = None) -> None:
         code, message = e.code, e.message
     else:
         message = e
-    err_console.print(f"[bold red]error[/]: {message} [dim]({code})[/]" if code else f"[bold red]error[/]: {message}",
-                      highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error[/]: {message} [dim]({code})[/]" if code
+                      else f"[bold red]error[/]: {message}", highlight=False, soft_wrap=True)
 
 
 def kv_table(rows: Iterable[tuple[str, Any]], title: str | None = None) -> Table:

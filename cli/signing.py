@@ -1,4 +1,5 @@
-"""Client-side signing: a key from the dev seed or the keystore signs here; the node only sees the signed bytes."""
+"""Client-side signing: a key from the dev seed or the keystore signs here; the node only sees the signed
+bytes."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def get_password(prompt: str = "keystore password", confirm: bool = False) -> st
     if env is not None:
         return env
     if not os.isatty(0):
-        raise WalletError("password-required", "set CHAINTOP_PASSWORD or run on a terminal to be asked for the password")
+        raise WalletError("password-required",
+                          "set CHAINTOP_PASSWORD or run on a terminal to be asked for the password")
     return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
 
 
@@ -32,7 +34,8 @@ def dev_key(label: str, params: Params) -> crypto.KeyPair | None:
 
 
 def resolve_signer(who: str, params: Params) -> crypto.KeyPair:
-    """A dev label or address (public seed), or a keystore label, address or public key (asks for the password)."""
+    """A dev label or address (public seed), or a keystore label, address or public key (asks for the
+    password)."""
     from wallet.keystore import Keystore
 
     who = who.strip()
@@ -51,7 +54,8 @@ def resolve_signer(who: str, params: Params) -> crypto.KeyPair:
                 entry = e
                 break
     if entry is None:
-        raise NotFound("unknown-key", f"no key {who!r} here; `chaintop keys list` shows the keys you can sign with")
+        raise NotFound("unknown-key", f"no key {who!r} here; `chaintop keys list` shows the keys you can "
+                                      "sign with")
     return store.unlock(entry["label"], get_password(f"password for {entry['label']}"))
 
 
@@ -61,7 +65,8 @@ def build_transfer(api: NodeAPI, sender_pubkey: bytes, to: str, amount: int, fee
     params = Params.from_dict(api.params_view())
     recipient = resolve_recipient(api, to, params)
     if nonce is None:
-        nonce = api.account(crypto.encode_address(params.hrp, crypto.compute_address(sender_pubkey)))["next_nonce"]
+        nonce = api.account(crypto.encode_address(params.hrp,
+                                                  crypto.compute_address(sender_pubkey)))["next_nonce"]
     fee = params.min_fee if fee is None else fee
     return make_transfer(params.chain_id, nonce, fee, sender_pubkey, recipient, amount)
 
@@ -83,14 +88,15 @@ def resolve_pubkey(who: str, params: Params) -> bytes:
     if len(raw) == 32:
         return raw
     for e in Keystore(datadir_for()).entries():
-        if crypto.encode_address(params.hrp, crypto.compute_address(bytes.fromhex(e["pubkey"]))) == who.strip():
+        if crypto.encode_address(params.hrp,
+                                 crypto.compute_address(bytes.fromhex(e["pubkey"]))) == who.strip():
             return bytes.fromhex(e["pubkey"])
     for i in range(params.dev_accounts):
         k = crypto.dev_keypair(i)
         if crypto.encode_address(params.hrp, k.address) == who.strip():
             return k.pubkey
-    raise NotFound("unknown-key", f"{who!r} is not a key label, a known address or a 64-hex public key; an address "
-                                  "alone does not reveal its public key")
+    raise NotFound("unknown-key", f"{who!r} is not a key label, a known address or a 64-hex public key; "
+                                  "an address alone does not reveal its public key")
 
 
 def resolve_recipient(api: NodeAPI, to: str, params: Params) -> bytes:

@@ -1,4 +1,5 @@
-"""Proof-of-stake commands: stake, unstake, validators, committees, finality, duties, validator FAULT INDEX."""
+"""Proof-of-stake commands: stake, unstake, validators, committees, finality, duties, validator FAULT
+INDEX."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from cli import output
 from cli.common import handle_errors, open_node
 from cli.options import FeeOpt, JsonOpt, StakerOpt
 
-validator_app = typer.Typer(help="Fault injection for validators this node runs: offline, online, equivocate.",
-                            no_args_is_help=True)
+validator_app = typer.Typer(help="Fault injection for validators this node runs: offline, online, "
+                                 "equivocate.", no_args_is_help=True)
 
 
 def _coins(units: int) -> str:
@@ -38,8 +39,8 @@ def render_validators(rows: list[dict]):
           "" if v["withdrawable_epoch"] is None else v["withdrawable_epoch"], output.short(v["address"], 12),
           "yes" if v["local"] else "")
          for v in rows],
-        title=f"validators ({sum(1 for v in rows if v['status'] in ('active', 'exiting'))} active of {len(rows)}); "
-              "amounts in coins",
+        title=f"validators ({sum(1 for v in rows if v['status'] in ('active', 'exiting'))} active "
+              f"of {len(rows)}); amounts in coins",
     )
 
 
@@ -57,9 +58,11 @@ def render_finality(f: dict):
         ("epoch / slot", f"{f['current_epoch']} / {f['current_slot']}"),
         ("justified", f"epoch {f['justified_epoch']}  {f['justified_root'][:16]}…"),
         ("finalized", f"epoch {f['finalized_epoch']}  {f['finalized_root'][:16]}…"),
-        ("participation", f"{f['participation']:.1%} of active stake voted for last epoch's target (2/3 justifies)"),
+        ("participation", f"{f['participation']:.1%} of active stake voted for last epoch's target "
+                          "(2/3 justifies)"),
         ("this epoch", f"{f['target_votes']:.1%} so far"),
-        ("finality delay", f"{f['finality_delay']} epoch(s)" + ("  [bold red]INACTIVITY LEAK[/]" if f["leaking"] else "")),
+        ("finality delay", f"{f['finality_delay']} epoch(s)"
+                           + ("  [bold red]INACTIVITY LEAK[/]" if f["leaking"] else "")),
         ("active stake", f"{_coins(f['total_active_stake'])} coins"),
     ], title="Casper FFG finality")
 
@@ -71,10 +74,12 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def stake(
         sender: StakerOpt,
-        amount: Annotated[str, typer.Option("--amount", help="Coins to bond (a new validator needs the minimum).")],
+        amount: Annotated[str, typer.Option(
+            "--amount", help="Coins to bond (a new validator needs the minimum).")],
         fee: FeeOpt = None,
         validator_key: Annotated[str | None, typer.Option(
-            "--validator-key", help="Validator seed (hex); default: a fresh dev validator key this node runs.")] = None,
+            "--validator-key",
+            help="Validator seed (hex); default: a fresh dev validator key this node runs.")] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Bond coins to a validator; it joins the activation queue and, once active, proposes and votes."""
@@ -82,8 +87,10 @@ def register(app: typer.Typer) -> None:
         if units == 0:
             raise UsageError("bad-amount", "the amount must be more than zero")
         with open_node() as api:
-            data = api.stake(sender, units, parse_coins(fee, "fee") if fee is not None else None, validator_key)
-        output.emit(data, as_json, lambda d: f"staked: txid {d['txid']} (validator key {d['validator_pubkey'][:16]}…); "
+            data = api.stake(sender, units, parse_coins(fee, "fee") if fee is not None else None,
+                             validator_key)
+        output.emit(data, as_json, lambda d: f"staked: txid {d['txid']} "
+                                             f"(validator key {d['validator_pubkey'][:16]}…); "
                                              "it activates after the queue: watch `chaintop validators`")
 
     @app.command()
@@ -94,7 +101,8 @@ def register(app: typer.Typer) -> None:
         fee: FeeOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
-        """Start a validator's exit; its balance returns to the account after the withdrawal delay (the lock-up)."""
+        ("Start a validator's exit; its balance returns to the account after the withdrawal delay "
+         "(the lock-up).")
         with open_node() as api:
             data = api.unstake(sender, index, parse_coins(fee, "fee") if fee is not None else None)
         output.emit(data, as_json, lambda d: f"unstaking: txid {d['txid']}")
@@ -109,7 +117,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     @handle_errors
-    def committees(epoch: Annotated[int | None, typer.Option("--epoch", help="Default: the current epoch.")] = None,
+    def committees(epoch: Annotated[int | None, typer.Option(
+                       "--epoch", help="Default: the current epoch.")] = None,
                    as_json: JsonOpt = False) -> None:
         """An epoch's committee per slot and (under PoS) each slot's proposer."""
         with open_node() as api:
@@ -131,16 +140,19 @@ def register(app: typer.Typer) -> None:
         with open_node() as api:
             data = api.duties()
         output.emit(data, as_json, lambda rows: output.list_table(
-            ["slot", "epoch", "validator", "duty"], [(d["slot"], d["epoch"], d["index"], d["kind"]) for d in rows],
+            ["slot", "epoch", "validator", "duty"],
+            [(d["slot"], d["epoch"], d["index"], d["kind"]) for d in rows],
             title="duties of local validators"))
 
 
 def _fault(mode: str):
     @handle_errors
-    def command(index: Annotated[int, typer.Argument(help="Validator index.")], as_json: JsonOpt = False) -> None:
+    def command(index: Annotated[int, typer.Argument(help="Validator index.")],
+                as_json: JsonOpt = False) -> None:
         with open_node() as api:
             data = api.validator_fault(index, mode)
-        output.emit(data, as_json, lambda d: f"validator {d['index']}: offline={d['offline']} equivocate={d['equivocate']}")
+        output.emit(data, as_json, lambda d: f"validator {d['index']}: offline={d['offline']} "
+                                             f"equivocate={d['equivocate']}")
 
     command.__doc__ = {
         "offline": "Stop a local validator's duties (it misses votes and proposals and is penalised).",

@@ -62,8 +62,8 @@ def register(app: typer.Typer) -> None:
             from tui.backend import Backend
 
             # The app measures ages on the chain's own clock, which stands still while a PoS devnet is closed.
-            tui_app = ChaintopApp(Backend(running.node, running.service, running, path), clock=running.node.clock,
-                                  cli_prefix=cli_prefix())
+            tui_app = ChaintopApp(Backend(running.node, running.service, running, path),
+                                  clock=running.node.clock, cli_prefix=cli_prefix())
 
             def on_term(*_) -> None:
                 loop = tui_app._loop

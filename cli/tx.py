@@ -28,7 +28,8 @@ class _DefaultShow(TyperGroup):
         return super().resolve_command(ctx, args)
 
 
-tx_app = typer.Typer(cls=_DefaultShow, help="Show a transaction (tx TXID), or create, sign and broadcast one offline.",
+tx_app = typer.Typer(cls=_DefaultShow,
+                     help="Show a transaction (tx TXID), or create, sign and broadcast one offline.",
                      no_args_is_help=True)
 
 
@@ -49,8 +50,9 @@ def render_tx(t: dict):
 
 
 def render_proof(p: dict):
-    rows = [("txid", p["txid"]), ("block", f"{p['height']}  {p['block']}"), ("position", f"{p['index']} of {p['tree_size']}"),
-            ("tx root", p["tx_root"]), ("verified", "yes — the path hashes to the header's tx root" if p["verified"] else "NO")]
+    rows = [("txid", p["txid"]), ("block", f"{p['height']}  {p['block']}"),
+            ("position", f"{p['index']} of {p['tree_size']}"), ("tx root", p["tx_root"]),
+            ("verified", "yes — the path hashes to the header's tx root" if p["verified"] else "NO")]
     rows += [(f"path[{i}]", h) for i, h in enumerate(p["proof"])]
     return output.kv_table(rows, title="inclusion proof (RFC 6962)")
 
@@ -60,7 +62,8 @@ def _read_doc(source: str) -> dict:
     try:
         doc = json.loads(text)
     except ValueError:
-        raise UsageError("bad-tx-file", f"{source} is not JSON from `chaintop tx create` or `tx sign`") from None
+        raise UsageError("bad-tx-file",
+                         f"{source} is not JSON from `chaintop tx create` or `tx sign`") from None
     if not isinstance(doc, dict):
         raise UsageError("bad-tx-file", f"{source} is not a transaction document")
     return doc
@@ -75,8 +78,9 @@ def _read_file(path: str) -> str:
 
 def _unsigned_doc(tx: Tx) -> dict:
     t = get_transfer(tx)
-    return {"chain_id": tx.chain_id, "kind": "transfer", "nonce": tx.nonce, "fee": tx.fee, "sender": tx.sender.hex(),
-            "to": t.to.hex(), "amount": t.amount, "txid": tx.txid.hex(), "unsigned": tx.signing_bytes().hex()}
+    return {"chain_id": tx.chain_id, "kind": "transfer", "nonce": tx.nonce, "fee": tx.fee,
+            "sender": tx.sender.hex(), "to": t.to.hex(), "amount": t.amount, "txid": tx.txid.hex(),
+            "unsigned": tx.signing_bytes().hex()}
 
 
 def _tx_from_unsigned(doc: dict) -> Tx:
@@ -103,7 +107,8 @@ def create(
     to: RecipientOpt,
     amount: AmountOpt,
     fee: FeeOpt = None,
-    nonce: Annotated[int | None, typer.Option("--nonce", help="Nonce (default: asked from the node).")] = None,
+    nonce: Annotated[int | None, typer.Option(
+        "--nonce", help="Nonce (default: asked from the node).")] = None,
 ) -> None:
     """An unsigned transfer as JSON: carry it to the machine with the key, then `tx sign`."""
     from chain.params import Params
@@ -117,7 +122,8 @@ def create(
 
 @tx_app.command("sign")
 @handle_errors
-def sign(source: Annotated[str, typer.Argument(metavar="FILE", help="Output of `tx create` (or - for stdin).")]) -> None:
+def sign(source: Annotated[str, typer.Argument(
+        metavar="FILE", help="Output of `tx create` (or - for stdin).")]) -> None:
     """Sign an unsigned transfer with a keystore or dev key; needs no node, only the keystore."""
     from chain.crypto import compute_address, encode_address
     from chain.params import PRESETS
@@ -133,7 +139,8 @@ def sign(source: Annotated[str, typer.Argument(metavar="FILE", help="Output of `
 
 @tx_app.command("broadcast")
 @handle_errors
-def broadcast(source: Annotated[str, typer.Argument(metavar="FILE|HEX", help="Output of `tx sign`, raw hex, or -.")],
+def broadcast(source: Annotated[str, typer.Argument(
+                  metavar="FILE|HEX", help="Output of `tx sign`, raw hex, or -.")],
               as_json: JsonOpt = False) -> None:
     """Submit a signed transaction to the mempool."""
     text = source.strip()
@@ -143,7 +150,8 @@ def broadcast(source: Annotated[str, typer.Argument(metavar="FILE|HEX", help="Ou
         doc = _read_doc(source)
         raw = doc.get("raw")
         if not isinstance(raw, str):
-            raise UsageError("bad-tx-file", "the document has no 'raw' hex; sign it first with `chaintop tx sign`")
+            raise UsageError("bad-tx-file",
+                             "the document has no 'raw' hex; sign it first with `chaintop tx sign`")
     with open_node() as api:
         data = api.submit_tx(raw)
     output.emit(data, as_json, lambda d: f"broadcast: txid {d['txid']}")
@@ -172,7 +180,8 @@ def register(app: typer.Typer) -> None:
             key = resolve_signer(sender, Params.from_dict(api.params_view()))
             tx = build_transfer(api, key.pubkey, to, units, fee_units, None).signed(key)
             data = api.submit_tx(tx.encode().hex())
-        output.emit(data, as_json, lambda d: f"sent: txid {d['txid']}" + (f" (replaced {d['replaced']})" if d.get("replaced") else ""))
+        output.emit(data, as_json, lambda d: f"sent: txid {d['txid']}"
+                    + (f" (replaced {d['replaced']})" if d.get("replaced") else ""))
 
     @app.command()
     @handle_errors

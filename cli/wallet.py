@@ -28,7 +28,8 @@ def _list(hrp: str) -> list[dict]:
     from wallet.keystore import Keystore
 
     dev = get_preset(settings.network).dev_accounts
-    rows = [{"label": f"dev{i}", "address": crypto.encode_address(hrp, crypto.dev_keypair(i).address), "dev": True}
+    rows = [{"label": f"dev{i}", "address": crypto.encode_address(hrp, crypto.dev_keypair(i).address),
+             "dev": True}
             for i in range(dev)]
     for e in Keystore(datadir_for()).entries():
         pub = bytes.fromhex(e["pubkey"])
@@ -44,7 +45,8 @@ def keys_list(as_json: JsonOpt = False) -> None:
     data = _list(_hrp())
     output.emit(data, as_json, lambda rows: output.list_table(
         ["label", "address", "kind"],
-        [(k["label"], k["address"], "DEV (public seed — never real value)" if k["dev"] else "keystore (encrypted)")
+        [(k["label"], k["address"],
+          "DEV (public seed — never real value)" if k["dev"] else "keystore (encrypted)")
          for k in rows], title="keys"))
 
 
@@ -65,7 +67,8 @@ def keys_new(label: NewLabelArg, as_json: JsonOpt = False) -> None:
 @handle_errors
 def keys_import(
     label: NewLabelArg,
-    seed: Annotated[str | None, typer.Option("--seed", help="The 32-byte private seed as hex (default: read stdin).")] = None,
+    seed: Annotated[str | None, typer.Option(
+        "--seed", help="The 32-byte private seed as hex (default: read stdin).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import a private key (hex seed, as `keys export` prints it) into the keystore."""
@@ -74,7 +77,8 @@ def keys_import(
     from wallet.keystore import Keystore, parse_seed
 
     key = parse_seed(seed if seed is not None else sys.stdin.readline())
-    Keystore(datadir_for()).add(label, key, get_password("keystore password for the imported key", confirm=True))
+    Keystore(datadir_for()).add(label, key,
+                                get_password("keystore password for the imported key", confirm=True))
     data = {"label": label, "address": crypto.encode_address(_hrp(), key.address), "dev": False,
             "pubkey": key.pubkey.hex()}
     output.emit(data, as_json, lambda d: f"imported {d['label']}: {d['address']}")
@@ -82,7 +86,8 @@ def keys_import(
 
 @keys_app.command("export")
 @handle_errors
-def keys_export(label: Annotated[str, typer.Argument(help="The key's label.")], as_json: JsonOpt = False) -> None:
+def keys_export(label: Annotated[str, typer.Argument(help="The key's label.")],
+                as_json: JsonOpt = False) -> None:
     """Print a key's private seed (hex) after checking the password. Anyone with it can spend."""
     from wallet.keystore import Keystore
 
