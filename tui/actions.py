@@ -1,4 +1,5 @@
-"""Every chain operation the TUI performs: run off the UI loop, echoed as its chaintop command, result notified."""
+"""Every chain operation the TUI performs: run off the UI loop, echoed as its chaintop command, result
+notified."""
 
 from __future__ import annotations
 
@@ -68,12 +69,12 @@ class Actions:
 
     # -- wallet ----------------------------------------------------------------------------
     def send(self, sender: str, to: str, amount: int, fee: int | None, done=None) -> None:
-        self._run(equivalents.send(sender, to, amount, fee), self.backend.send, sender, to, amount, fee, done=done,
-                  ok=f"sent {format_coins(amount)} coins: txid {{result[txid]:.16}}…")
+        self._run(equivalents.send(sender, to, amount, fee), self.backend.send, sender, to, amount, fee,
+                  done=done, ok=f"sent {format_coins(amount)} coins: txid {{result[txid]:.16}}…")
 
     def stake(self, sender: str, amount: int, done=None, failed=None) -> None:
-        self._run(equivalents.stake(sender, amount), self.backend.stake, sender, amount, done=done, failed=failed,
-                  ok=f"staked {format_coins(amount)} coins from {sender}")
+        self._run(equivalents.stake(sender, amount), self.backend.stake, sender, amount, done=done,
+                  failed=failed, ok=f"staked {format_coins(amount)} coins from {sender}")
 
     def unstake(self, sender: str, index: int) -> None:
         self._run(equivalents.unstake(sender, index), self.backend.unstake, sender, index,
@@ -104,12 +105,14 @@ class Actions:
 
     def equivocate_dialog(self, index: int, done=None) -> None:
         self.app.push_screen(ConfirmScreen(f"Make validator #{index} equivocate?",
-                                           "It will sign two conflicting messages for one slot. Any node that sees "
-                                           "both includes the evidence and the validator is slashed and ejected."),
+                                           "It will sign two conflicting messages for one slot. Any node "
+                                           "that sees both includes the evidence and the validator is "
+                                           "slashed and ejected."),
                              lambda yes: yes and self.fault(index, "equivocate", done=done))
 
     def fault_prompt(self, mode: str) -> None:
-        self.app.push_screen(PromptScreen(f"validator {mode}: which validator index?", "e.g. 3", check=_check_index),
+        self.app.push_screen(PromptScreen(f"validator {mode}: which validator index?", "e.g. 3",
+                                          check=_check_index),
                              lambda v: v and self.fault(int(v), mode))
 
     def unstake_prompt(self) -> None:
@@ -117,10 +120,12 @@ class Actions:
             if value:
                 self.unstake_dialog({"index": int(value)})
 
-        self.app.push_screen(PromptScreen("unstake: which validator index?", "e.g. 3", check=_check_index), got)
+        self.app.push_screen(PromptScreen("unstake: which validator index?", "e.g. 3", check=_check_index),
+                             got)
 
     def prompt_block(self) -> None:
-        self.app.push_screen(PromptScreen("block: go to height (or paste a hash)", "e.g. 42", check=_check_block_id),
+        self.app.push_screen(PromptScreen("block: go to height (or paste a hash)", "e.g. 42",
+                                          check=_check_block_id),
                              lambda v: v and self.app.open_block(v))
 
     def prompt_tx(self) -> None:
@@ -158,9 +163,10 @@ class Actions:
     def fee_estimate(self) -> None:
         def show(est: dict) -> None:
             fees = est.get("transfer_fee", {})
-            self.app.notify(f"fee rates ({est.get('source')}): low {est.get('low')} · medium {est.get('medium')} · "
-                            f"high {est.get('high')} units/byte; a transfer: {format_coins(fees.get('medium', 0))} "
-                            f"coins (medium)", title="fee estimate", timeout=8)
+            self.app.notify(f"fee rates ({est.get('source')}): low {est.get('low')} · "
+                            f"medium {est.get('medium')} · high {est.get('high')} units/byte; "
+                            f"a transfer: {format_coins(fees.get('medium', 0))} coins (medium)",
+                            title="fee estimate", timeout=8)
 
         self._run("fee-estimate", self.backend.fee_estimate, done=show)
 
@@ -187,4 +193,5 @@ def _check_hash(v: str) -> str | None:
 
 
 def _check_block_id(v: str) -> str | None:
-    return None if v.isdigit() or _check_hash(v) is None else "a height (a whole number) or a 64-hex block hash"
+    return (None if v.isdigit() or _check_hash(v) is None
+            else "a height (a whole number) or a 64-hex block hash")

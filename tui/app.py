@@ -1,4 +1,5 @@
-"""ChaintopApp: wires the node (through Backend), the live model, the screens, the palette and the key bindings."""
+"""ChaintopApp: wires the node (through Backend), the live model, the screens, the palette and the key
+bindings."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ class ChaintopApp(App[int]):
     TITLE = "chaintop"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     MODES = {"dashboard": DashboardScreen, "blocks": BlocksScreen, "mempool": MempoolScreen,
-             "mining": MiningScreen, "validators": ValidatorsScreen, "wallet": WalletScreen, "events": EventsScreen}
+             "mining": MiningScreen, "validators": ValidatorsScreen, "wallet": WalletScreen,
+             "events": EventsScreen}
     DEFAULT_MODE = "dashboard"
     COMMANDS = App.COMMANDS | {ChainCommands}
     BINDINGS = [
@@ -207,7 +209,8 @@ class ChaintopApp(App[int]):
     # -- the hint line ---------------------------------------------------------------------
     def show_command(self, command: str, quiet: bool = False, note: str | None = None) -> None:
         """Put the equivalent chaintop command on the hint line; `quiet` skips the notification (navigation);
-        `note` says how the command differs from what the TUI just did (e.g. it only applies at the next start)."""
+        `note` says how the command differs from what the TUI just did (e.g. it only applies at the next
+        start)."""
         if not command:
             return
         self.last_command = command
@@ -221,7 +224,8 @@ class ChaintopApp(App[int]):
 
     # -- quitting --------------------------------------------------------------------------
     def action_quit_clean(self) -> None:
-        """Stop listening and leave; the caller (chaintop tui) then closes the node: mining stops, mempool saved."""
+        """Stop listening and leave; the caller (chaintop tui) then closes the node: mining stops, mempool
+        saved."""
         self.is_exiting = True
         self.bridge.stop()
         self.exit(0)

@@ -62,7 +62,8 @@ class Backend:
 
     def block_txs(self, block: dict, limit: int = 200) -> list[dict]:
         """Transaction views of a block's first `limit` transactions (the block decoded once, on the node)."""
-        views = block["tx_views"] if "tx_views" in block else self.node.block(block["hash"], verbose=True)["tx_views"]
+        views = (block["tx_views"] if "tx_views" in block
+                 else self.node.block(block["hash"], verbose=True)["tx_views"])
         return views[:limit]
 
     def tx(self, txid: str) -> dict:
@@ -86,7 +87,8 @@ class Backend:
         out = []
         for k in self.node.keys():
             acct = self.node.account(k["address"])
-            out.append({**k, "balance": acct["balance"], "nonce": acct["nonce"], "pending": acct.get("pending", 0),
+            out.append({**k, "balance": acct["balance"], "nonce": acct["nonce"],
+                        "pending": acct.get("pending", 0),
                         "next_nonce": acct.get("next_nonce", acct["nonce"])})
         return out
 
@@ -117,8 +119,9 @@ class Backend:
             return fn(*args, **kwargs)
         except ChaintopError as e:
             if e.code == "not-pos":
-                raise PosUnavailable(f"This chain runs {self.consensus} consensus: no validators, no committees, "
-                                     f"no checkpoints; finality is probabilistic (count confirmations). {POS_HINT}",
+                raise PosUnavailable(f"This chain runs {self.consensus} consensus: no validators, no "
+                                     "committees, no checkpoints; finality is probabilistic (count "
+                                     f"confirmations). {POS_HINT}",
                                      "not-pos") from None
             raise
 
@@ -193,7 +196,8 @@ class Backend:
         if crypto.parse_dev_label(text, None) is not None:  # a label: in range, or say what the range is
             if crypto.parse_dev_label(text, self.params.dev_accounts) is not None:
                 return None
-            return f"there are {self.params.dev_accounts} dev accounts: dev0…dev{self.params.dev_accounts - 1}"
+            return (f"there are {self.params.dev_accounts} dev accounts: "
+                    f"dev0…dev{self.params.dev_accounts - 1}")
         try:
             crypto.decode_address(self.hrp, text)
         except ChaintopError as e:

@@ -1,4 +1,5 @@
-"""Textual messages for node events: the bridge's wake-up, and the coalesced "what changed" sent to the screen."""
+"""Textual messages for node events: the bridge's wake-up, and the coalesced "what changed" sent to the
+screen."""
 
 from __future__ import annotations
 

@@ -41,7 +41,8 @@ class LiveModel:
     def __init__(self, clock: Callable[[], float] = time.time, log_size: int = 2000) -> None:
         self.clock = clock
         self.status: dict = {}
-        self.recent: deque[dict] = deque(maxlen=64)  # newest first: height, hash, timestamp, n_tx, beneficiary
+        # newest first: height, hash, timestamp, n_tx, beneficiary
+        self.recent: deque[dict] = deque(maxlen=64)
         self.pool: dict[str, PoolTx] = {}
         self.pool_events: deque[LogLine] = deque(maxlen=100)  # replacements, evictions, expiries
         self.mining: dict = {"mode": "?", "workers": 0, "active": False, "traffic": 0.0, "mine_calls": 0}
@@ -70,9 +71,10 @@ class LiveModel:
         for b in sorted(blocks, key=lambda b: b["height"], reverse=True):
             if b["height"] not in known:
                 self.recent.append({"height": b["height"], "hash": b["hash"], "timestamp": b["timestamp"],
-                                    "n_tx": b.get("n_tx", len(b.get("txs", []))), "beneficiary": b.get("beneficiary", ""),
-                                    "bits": b.get("bits", "")})
-        self.recent = deque(sorted(self.recent, key=lambda b: b["height"], reverse=True), maxlen=self.recent.maxlen)
+                                    "n_tx": b.get("n_tx", len(b.get("txs", []))),
+                                    "beneficiary": b.get("beneficiary", ""), "bits": b.get("bits", "")})
+        self.recent = deque(sorted(self.recent, key=lambda b: b["height"], reverse=True),
+                            maxlen=self.recent.maxlen)
         self.dirty.add(HEAD)
 
     def load_pool(self, entries: list[dict]) -> None:
@@ -108,8 +110,8 @@ class LiveModel:
         return line
 
     def _on_BlockConnected(self, e) -> None:
-        self.recent.appendleft({"height": e.height, "hash": e.hash, "timestamp": e.timestamp, "n_tx": len(e.txs),
-                                "beneficiary": e.beneficiary, "bits": e.bits})
+        self.recent.appendleft({"height": e.height, "hash": e.hash, "timestamp": e.timestamp,
+                                "n_tx": len(e.txs), "beneficiary": e.beneficiary, "bits": e.bits})
         while self.recent and self.recent[-1]["height"] > e.height:  # after a reorg the old tip is gone
             self.recent.pop()
         s = self.status
@@ -151,9 +153,9 @@ class LiveModel:
     def _on_MiningProgress(self, e) -> None:
         if e.height <= self.status.get("height", -1):
             return  # a stale report for a block already found
-        self.progress = {"height": e.height, "hashes": e.hashes, "hash_rate": e.hash_rate, "best_hash": e.best_hash,
-                         "target": e.target, "expected_hashes": e.expected_hashes, "eta": e.eta, "workers": e.workers,
-                         "at": self.clock()}
+        self.progress = {"height": e.height, "hashes": e.hashes, "hash_rate": e.hash_rate,
+                         "best_hash": e.best_hash, "target": e.target, "expected_hashes": e.expected_hashes,
+                         "eta": e.eta, "workers": e.workers, "at": self.clock()}
         self.hash_rates.append(e.hash_rate)
         self.dirty.add(MINING)
 
@@ -169,8 +171,8 @@ class LiveModel:
         if e.seconds > 0:
             self.hash_rates.append(e.hashes / e.seconds)
         self.dirty.add(MINING)
-        self._log("BlockMined", f"mined block {e.height} after {e.hashes:,} hashes in {e.seconds:.2f} s", "good",
-                  "mining")
+        self._log("BlockMined", f"mined block {e.height} after {e.hashes:,} hashes in {e.seconds:.2f} s",
+                  "good", "mining")
 
     def _on_MiningStateChanged(self, e) -> None:
         # Settings changed anywhere (this TUI, the CLI over RPC) arrive here: the screens follow them.
@@ -191,12 +193,14 @@ class LiveModel:
 
     # -- proof of stake ----------------------------------------------------------------------
     def _on_SlotStarted(self, e) -> None:
-        self.pos.update(slot=e.slot, epoch=e.epoch, proposer=e.proposer, current_slot=e.slot, current_epoch=e.epoch)
+        self.pos.update(slot=e.slot, epoch=e.epoch, proposer=e.proposer, current_slot=e.slot,
+                        current_epoch=e.epoch)
         for old in [s for s in self.attestations if s < e.slot - 64]:
             del self.attestations[old]
         self.dirty.add(POS)
         self._log("SlotStarted", f"slot {e.slot} (epoch {e.epoch}) proposer "
-                                 f"{'#' + str(e.proposer) if e.proposer is not None else 'none'}", "info", "pos")
+                                 f"{'#' + str(e.proposer) if e.proposer is not None else 'none'}",
+                  "info", "pos")
 
     def _on_AttestationSeen(self, e) -> None:
         # Not logged one by one: a committee's votes arrive together. Counted per slot instead.
@@ -219,13 +223,13 @@ class LiveModel:
 
     def _on_ValidatorStaked(self, e) -> None:
         self.dirty.add(POS)
-        self._log("ValidatorStaked", f"validator #{e.index} staked with {fmt.coins(e.amount)} coins; it waits in "
-                                     "the activation queue", "good", "pos")
+        self._log("ValidatorStaked", f"validator #{e.index} staked with {fmt.coins(e.amount)} coins; it "
+                                     "waits in the activation queue", "good", "pos")
 
     def _on_StakeWithdrawn(self, e) -> None:
         self.dirty.add(POS)
-        self._log("StakeWithdrawn", f"validator #{e.index}'s lock-up is over: {fmt.coins(e.amount)} coins went back "
-                                    "to the account that staked it", "good", "pos")
+        self._log("StakeWithdrawn", f"validator #{e.index}'s lock-up is over: {fmt.coins(e.amount)} coins "
+                                    "went back to the account that staked it", "good", "pos")
 
     def _on_ValidatorExited(self, e) -> None:
         self.dirty.add(POS)
@@ -240,8 +244,9 @@ class LiveModel:
     def _on_InactivityLeak(self, e) -> None:
         self.pos.update(leaking=True, finality_delay=e.finality_delay)
         self.dirty.add(POS)
-        self._log("InactivityLeak", f"INACTIVITY LEAK at epoch {e.epoch}: no finality for {e.finality_delay} epochs; "
-                                    "offline validators are bleeding stake", "error", "pos")
+        self._log("InactivityLeak", f"INACTIVITY LEAK at epoch {e.epoch}: no finality for "
+                                    f"{e.finality_delay} epochs; offline validators are bleeding stake",
+                  "error", "pos")
 
     def name(self, address: str | None) -> str:
         """A dev label if the address has one, else the shortened address."""

@@ -38,5 +38,7 @@ def classify(text: str, hrp: str) -> Query:
     if t.lower().startswith(hrp + "1"):
         return Query("address", t)
     if "1" in t and t.split("1", 1)[0].isalpha():
-        return Query("none", t, f"an address of another network ({t.split('1', 1)[0]}1…); this one uses {hrp}1…")
-    return Query("none", t, f"{t!r} is not a height, a 64-hex block hash or txid, an address ({hrp}1…) or a dev label")
+        return Query("none", t, f"an address of another network ({t.split('1', 1)[0]}1…); "
+                                f"this one uses {hrp}1…")
+    return Query("none", t, f"{t!r} is not a height, a 64-hex block hash or txid, an address ({hrp}1…) "
+                            "or a dev label")

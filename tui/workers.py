@@ -35,8 +35,8 @@ def call_node(owner, fn: Callable, *args, done: Callable | None = None, failed: 
         except RuntimeError:
             pass  # the app is shutting down
 
-    owner.run_worker(work, thread=True, group=group or getattr(fn, "__name__", "node"), exclusive=group is not None,
-                     exit_on_error=False)
+    owner.run_worker(work, thread=True, group=group or getattr(fn, "__name__", "node"),
+                     exclusive=group is not None, exit_on_error=False)
 
 
 def _deliver(owner, result, error, done, failed) -> None:

@@ -18,10 +18,12 @@ def account_rows(acct: dict) -> list[tuple]:
     label = acct.get("label")
     rows = [("address", acct["address"], "bech32m: network prefix, 20-byte hash of the public key, checksum")]
     if label:
-        rows.append(("label", label + (" (dev key: public seed, never real value)" if acct.get("dev") else ""),
+        rows.append(("label",
+                     label + (" (dev key: public seed, never real value)" if acct.get("dev") else ""),
                      "a key this node can sign with"))
     rows += [
-        ("balance", Text(f"{fmt.coins(acct['balance'])} coins", style="bold"), f"{acct['balance']:,} base units"),
+        ("balance", Text(f"{fmt.coins(acct['balance'])} coins", style="bold"),
+         f"{acct['balance']:,} base units"),
         ("nonce", acct["nonce"], "transactions it has sent that are in blocks"),
         ("next nonce", acct.get("next_nonce", acct["nonce"]), "the nonce its next transaction must carry"),
         ("pending", acct.get("pending", 0), "its transactions waiting in the mempool"),
@@ -67,11 +69,12 @@ class AccountScreen(ChainScreen):
 
     def reload(self) -> None:
         self.query_one("#account-status", Placeholder).show({"title": f"loading {self.address}…"})
-        self.call(self.backend.account, self.address, done=self._got_account, failed=self._failed, group="account")
+        self.call(self.backend.account, self.address, done=self._got_account, failed=self._failed,
+                  group="account")
 
     def _failed(self, error) -> None:
-        self.query_one("#account-status", Placeholder).show({"title": "not an account here",
-                                                              "message": getattr(error, "message", str(error))})
+        self.query_one("#account-status", Placeholder).show({
+            "title": "not an account here", "message": getattr(error, "message", str(error))})
 
     def _got_account(self, acct: dict) -> None:
         self.acct = acct
@@ -91,7 +94,8 @@ class AccountScreen(ChainScreen):
                 table.add_row(*history_row(tx, self.address, self.model.name), key=tx["txid"])
         scanned = history.get("scanned")
         where = f" in blocks {scanned[0]}…{scanned[1]}" if scanned else ""
-        table.border_title = f"history: {len(history['txs'])} confirmed{where}, {len(pending)} pending (enter opens)"
+        table.border_title = (f"history: {len(history['txs'])} confirmed{where}, {len(pending)} pending "
+                              "(enter opens)")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

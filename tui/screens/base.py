@@ -25,7 +25,8 @@ class ChainScreen(Screen):
         super().__init__()
         self._throttle: dict[str, float] = {}
         self._topics: frozenset[str] = frozenset()  # what the update_live call now running was told
-        self._trailing: dict[str, frozenset[str]] = {}  # keys refused by due(), to be retried at the window's end
+        # keys refused by due(), to be retried at the window's end
+        self._trailing: dict[str, frozenset[str]] = {}
 
     def compose(self) -> ComposeResult:
         yield TabBar(id="tabs")
@@ -100,8 +101,9 @@ class ChainScreen(Screen):
         if not self.is_mounted:
             return
         s = self.model.status
-        self.query_one(TabBar).show({"active": self.TAB, "width": self.size.width, "network": s.get("network"),
-                                     "consensus": s.get("consensus"), "height": s.get("height")})
+        self.query_one(TabBar).show({"active": self.TAB, "width": self.size.width,
+                                     "network": s.get("network"), "consensus": s.get("consensus"),
+                                     "height": s.get("height")})
         self.query_one(HintLine).show({"command": self.app.last_command, "prefix": self.app.cli_prefix,
                                        "note": getattr(self.app, "last_note", None)})
         self.query_one(AlertBanner).show({"lines": self.app.recent_alerts(),

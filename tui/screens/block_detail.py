@@ -1,4 +1,5 @@
-"""One block: every header field with what it means, the reward breakdown, its transactions (and PoS extras)."""
+"""One block: every header field with what it means, the reward breakdown, its transactions (and PoS
+extras)."""
 
 from __future__ import annotations
 
@@ -36,9 +37,9 @@ EXPLAIN = {
     "status": "valid, or invalid (failed a consensus rule; never reconsidered)",
     "main_chain": "on the best chain, or a side branch that lost fork choice",
 }
-ORDER = ("height", "hash", "parent", "timestamp", "confirmations", "main_chain", "status", "beneficiary", "bits",
-         "nonce", "difficulty", "chain_work", "slot", "proposer_index", "randao_reveal", "operations_root",
-         "proposer_signature", "tx_root", "state_root", "size", "version")
+ORDER = ("height", "hash", "parent", "timestamp", "confirmations", "main_chain", "status", "beneficiary",
+         "bits", "nonce", "difficulty", "chain_work", "slot", "proposer_index", "randao_reveal",
+         "operations_root", "proposer_signature", "tx_root", "state_root", "size", "version")
 
 
 def header_rows(block: dict, now: float) -> list[tuple]:
@@ -58,9 +59,11 @@ def header_rows(block: dict, now: float) -> list[tuple]:
 def reward_rows(block: dict) -> list[tuple]:
     reward, fees = block.get("reward", 0), block.get("fees", 0)
     return [
-        ("subsidy", f"{fmt.coins(reward)} coins", "new coins this height mints (halves every so many blocks)"),
+        ("subsidy", f"{fmt.coins(reward)} coins",
+         "new coins this height mints (halves every so many blocks)"),
         ("fees", f"{fmt.coins(fees)} coins", "what its transactions paid"),
-        ("total", Text(f"{fmt.coins(reward + fees)} coins", style="bold"), f"to {block.get('beneficiary', '?')}"),
+        ("total", Text(f"{fmt.coins(reward + fees)} coins", style="bold"),
+         f"to {block.get('beneficiary', '?')}"),
     ]
 
 
@@ -72,8 +75,9 @@ VOTE_GROUPS = 40  # a block's votes beyond this many distinct (slot, vote) group
 
 
 def render_votes(attestations: list[dict] | None, evidence: list[dict] | None) -> Text | None:
-    """A block's votes grouped by what they vote for — (slot, head, source -> target) with the voters' indices —
-    then its slashing evidence; None when the block carries neither field (a node without PoS views)."""
+    """A block's votes grouped by what they vote for — (slot, head, source -> target) with the voters'
+    indices — then its slashing evidence; None when the block carries neither field (a node without PoS
+    views)."""
     if attestations is None and evidence is None:
         return None
     groups: dict[tuple, list[int]] = {}
@@ -145,8 +149,8 @@ class BlockDetailScreen(ChainScreen):
         self.block = block
         status = self.query_one("#block-status", Placeholder)
         status.display = False
-        self.query_one("#block-header", FieldTable).border_title = f"block {block['height']}: header fields (x hides " \
-                                                                   "the explanations)"
+        self.query_one("#block-header", FieldTable).border_title = (f"block {block['height']}: header fields "
+                                                                    "(x hides the explanations)")
         self._draw_fields()
         self._show_pos(block)
         table = self.query_one("#block-txs", DataTable)
@@ -159,7 +163,8 @@ class BlockDetailScreen(ChainScreen):
     def _show_pos(self, block: dict) -> None:
         pos = self.query_one("#block-pos", Static)
         # PoW blocks carry empty vote lists: no section for them on a PoW network
-        drawn = render_votes(block.get("attestations"), block.get("evidence")) if self.backend.is_pos else None
+        drawn = (render_votes(block.get("attestations"), block.get("evidence")) if self.backend.is_pos
+                 else None)
         pos.display = drawn is not None
         if drawn is not None:
             pos.border_title = "attestations and evidence"
@@ -171,8 +176,9 @@ class BlockDetailScreen(ChainScreen):
         for i, tx in enumerate(txs):
             name = self.model.name
             table.add_row(i, fmt.short(tx["txid"], 16), tx.get("kind", "?"), name(tx.get("from")),
-                          name(tx.get("to")) if tx.get("to") else "-", fmt.coins(tx.get("amount")) if tx.get("amount") is not None
-                          else "-", fmt.coins(tx.get("fee")), key=tx["txid"])
+                          name(tx.get("to")) if tx.get("to") else "-",
+                          fmt.coins(tx.get("amount")) if tx.get("amount") is not None else "-",
+                          fmt.coins(tx.get("fee")), key=tx["txid"])
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -192,7 +198,8 @@ class BlockDetailScreen(ChainScreen):
         self.query_one("#block-header", FieldTable).show({"rows": header_rows(self.block, self.now()),
                                                            "explain": explain})
         self.query_one("#block-reward", FieldTable).border_title = f"block {self.block['height']}: reward"
-        self.query_one("#block-reward", FieldTable).show({"rows": reward_rows(self.block), "explain": explain})
+        self.query_one("#block-reward", FieldTable).show({"rows": reward_rows(self.block),
+                                                           "explain": explain})
 
     def action_explain(self) -> None:
         self.app.explain = not self.app.explain

@@ -43,11 +43,13 @@ class BlocksScreen(ChainScreen):
         if top < 0:
             return
         self._loading = True
-        self.call(self.backend.headers, top, PAGE, done=self._got_page, failed=self._page_failed, group="blocks-page")
+        self.call(self.backend.headers, top, PAGE, done=self._got_page, failed=self._page_failed,
+                  group="blocks-page")
 
     def _start_from(self, height: int) -> None:
         self._loading = True
-        self.call(self.backend.headers, height, PAGE, done=self._got_page, failed=self._page_failed, group="blocks-page")
+        self.call(self.backend.headers, height, PAGE, done=self._got_page, failed=self._page_failed,
+                  group="blocks-page")
 
     def _got_page(self, views: list[dict]) -> None:
         self._loading = False

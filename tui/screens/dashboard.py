@@ -24,12 +24,14 @@ def eta_text(consensus: str, mining: dict, progress: dict | None, head_time: int
         return "every slot: the slot's proposer makes it (Validators, 5, shows the schedule)"
     mode = mining.get("mode")
     if progress and mining.get("active"):
-        return f"~{fmt.seconds(progress.get('eta'))} expected at {fmt.hash_rate(progress.get('hash_rate'))} (searching)"
+        return (f"~{fmt.seconds(progress.get('eta'))} expected at {fmt.hash_rate(progress.get('hash_rate'))} "
+                "(searching)")
     if mode == "interval" and head_time is not None:
         left = head_time + spacing - now
         return "due now" if left <= 0 else f"in ~{fmt.seconds(left)} (interval mining, every {spacing} s)"
     if mode == "auto":
-        return "as soon as a transaction waits (auto)" if not pending else "now: transactions are waiting (auto)"
+        return ("as soon as a transaction waits (auto)" if not pending
+                else "now: transactions are waiting (auto)")
     if mode == "manual":
         return "when you ask: space here or on Mining (4), or `chaintop mine`"
     if mode == "off":
@@ -38,7 +40,8 @@ def eta_text(consensus: str, mining: dict, progress: dict | None, head_time: int
 
 
 def stake_produces(status: dict, consensus: str) -> bool:
-    """Whether the next block comes from a stake-chosen proposer (pos, or merge past its height) rather than PoW."""
+    """Whether the next block comes from a stake-chosen proposer (pos, or merge past its height) rather than
+    PoW."""
     producer = status.get("producer")
     return producer == "pos" if producer else consensus == "pos"
 
@@ -113,7 +116,8 @@ class DashboardScreen(ChainScreen):
     def _load_finality(self) -> None:
         if not self.backend.is_pos:
             self._finality_error = ("proof of work: a block is as final as the work piled on it — count "
-                                    "confirmations (6 is Bitcoin's habit). No validators or checkpoints here.")
+                                    "confirmations (6 is Bitcoin's habit). No validators or checkpoints "
+                                    "here.")
             return
         self.call(self.backend.finality, done=self._got_finality, failed=self._no_finality, group="finality")
 
@@ -132,16 +136,18 @@ class DashboardScreen(ChainScreen):
         now = self.now()
         if topics & {"head", "mining", "clock", "mempool"}:
             self.query_one(HeadPanel).show({
-                "height": s.get("height"), "hash": s.get("head"), "consensus": s.get("consensus", p.consensus),
+                "height": s.get("height"), "hash": s.get("head"),
+                "consensus": s.get("consensus", p.consensus),
                 "age": (now - s["head_time"]) if s.get("head_time") is not None else None,
-                "eta": eta_text(p.consensus, {**m.mining, "producer": s.get("producer")}, m.progress, s.get("head_time"), now, p.target_spacing,
-                                len(m.pool)),
+                "eta": eta_text(p.consensus, {**m.mining, "producer": s.get("producer")}, m.progress,
+                                s.get("head_time"), now, p.target_spacing, len(m.pool)),
             })
         if topics & {"mining", "clock"}:
             rate = m.progress["hash_rate"] if m.progress else (m.hash_rates[-1] if m.hash_rates else 0.0)
             self.query_one(MiningSummary).show({**m.mining, "hash_rate": rate, "rates": list(m.hash_rates),
                                                 "pos": stake_produces(s, p.consensus),
-                                                "width": max(10, self.query_one(MiningSummary).size.width - 14)})
+                                                "width": max(10,
+                                                             self.query_one(MiningSummary).size.width - 14)})
         if topics & {"head"}:
             self.query_one(DifficultyPanel).show(difficulty_view(s, list(m.recent), p))
             self.query_one(BlockTicker).show({"blocks": list(m.recent), "now": now, "limit": 10})
@@ -154,7 +160,8 @@ class DashboardScreen(ChainScreen):
             if getattr(self, "_finality_error", None):
                 self.query_one(FinalityPanel).show({"unavailable": self._finality_error})
             else:
-                self.query_one(FinalityPanel).show({**m.pos, "epoch": m.pos.get("current_epoch", m.pos.get("epoch")),
+                self.query_one(FinalityPanel).show({**m.pos,
+                                                    "epoch": m.pos.get("current_epoch", m.pos.get("epoch")),
                                                     "slot": m.pos.get("current_slot", m.pos.get("slot")),
                                                     "slots_per_epoch": getattr(p, "slots_per_epoch", None)})
             if "pos" in topics and self.backend.is_pos and self.due("finality", 1.0):

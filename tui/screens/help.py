@@ -8,6 +8,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
+# A backslash ending a line inside these strings joins it to the next one (the text is unchanged, and a
+# Markdown table row stays one row): it keeps the source within 110 columns.
 GLOBAL = """\
 ## Keys everywhere
 
@@ -15,7 +17,8 @@ GLOBAL = """\
 |---|---|
 | `1`…`7` | Dashboard, Blocks, Mempool, Mining, Validators, Wallet, Events |
 | `/` | search: a height, a block hash, a txid, an address or a dev label (`dev3`) |
-| `ctrl+p` | the command palette: every chain operation by name ("block: go to height", "mine 1 block", "mining: auto") |
+| `ctrl+p` | the command palette: every chain operation by \
+name ("block: go to height", "mine 1 block", "mining: auto") |
 | `escape` | back (close a detail view or dialog) |
 | `?` | this help |
 | `q`, `ctrl+q` | quit: the node stops cleanly and saves its mempool |
@@ -29,17 +32,24 @@ SCREENS = {
 ## Dashboard
 
 - **height / head / age**: the newest block on the best chain, its hash, and how long ago its timestamp was.
-- **next block**: when the next block is due, given the mining mode; while searching, the *expected* time at the
+- **next block**: when the next block is due, given the \
+mining mode; while searching, the *expected* time at the
   current hash rate (it never "gets closer": each hash is an independent try).
-- **mining**: the mode (auto mines whenever transactions wait; interval mines one block per target spacing; manual
+- **mining**: the mode (auto mines whenever transactions \
+wait; interval mines one block per target spacing; manual
   only on request; off never), the hash rate and its history.
-- **difficulty**: how many times harder than the easiest target the current one is. PoW networks retarget every
-  *window* of blocks so blocks come every *target spacing*; the bar is how far into the window we are and *next*
-  previews the change if blocks keep their current pace (clamped to x4 either way, and timed over 19 gaps for 20
+- **difficulty**: how many times harder than the easiest \
+target the current one is. PoW networks retarget every
+  *window* of blocks so blocks come every *target spacing*; \
+the bar is how far into the window we are and *next*
+  previews the change if blocks keep their current pace \
+(clamped to x4 either way, and timed over 19 gaps for 20
   blocks, both as in Bitcoin: an exact pace still comes out ~5% harder).
 - **mempool**: transactions waiting, and the fee rates (base units per byte) they pay.
-- **finality**: on proof-of-stake chains, the epoch and slot, the last justified and finalized checkpoints and the
-  share of stake that voted for this epoch's target (2/3 justifies). On proof of work there is no finality gadget:
+- **finality**: on proof-of-stake chains, the epoch and \
+slot, the last justified and finalized checkpoints and the
+  share of stake that voted for this epoch's target (2/3 \
+justifies). On proof of work there is no finality gadget:
   count confirmations.
 
 Keys: `space` mine one block · `a` auto mining on/off · `enter` open the head block.
@@ -58,7 +68,8 @@ Keys: `[` parent · `]` child · `b` beneficiary's account · `escape` back.
 **Transaction**: status, confirmations, finality and the RFC 6962 inclusion proof: the sibling hashes that,
 hashed up from the txid, give the tx root in the header. Keys: `b` block · `f` sender · `t` recipient.
 
-**Account**: balance, nonce (transactions sent and confirmed), next nonce (counting pending ones), pending count,
+**Account**: balance, nonce (transactions sent and confirmed), \
+next nonce (counting pending ones), pending count,
 and its history (every confirmed transaction that sent from or paid to it, newest first).
 """,
     "mempool": """\
@@ -67,9 +78,11 @@ and its history (every confirmed transaction that sent from or paid to it, newes
 - **table**: pending transactions by fee rate (fee / size in bytes), best first: the order a miner takes them,
   within each sender's nonce order.
 - **histogram**: how many transactions pay each band of fee rates.
-- **projected next block**: what a block template built now would take (ready transactions only, up to the size
+- **projected next block**: what a block template built \
+now would take (ready transactions only, up to the size
   limit) and the fees it would pay the miner.
-- **replaced / evicted / expired**: a replacement is the same sender and nonce with a higher fee; an eviction is the
+- **replaced / evicted / expired**: a replacement is the \
+same sender and nonce with a higher fee; an eviction is the
   lowest fee rate pushed out of a full pool; an expiry waited too long.
 
 Keys: `enter` open a transaction · `f` fee estimate (what recent blocks paid).
@@ -79,35 +92,43 @@ Keys: `enter` open a transaction · `f` fee estimate (what recent blocks paid).
 
 - **mode**: auto / interval / manual / off (keys `a` `i` `m` `o`); `space` mines one block now; `t` cycles the
   traffic generator (0 → 10 → 200 transfers a second among the dev accounts).
-- **current search**: hashes tried against the *expected* number (2^256 / (target + 1)); the bar can pass 100% —
+- **current search**: hashes tried against the *expected* \
+number (2^256 / (target + 1)); the bar can pass 100% —
   luck, not a bug. **best** is the lowest hash seen so far; a block is found when a hash is at or below the
   **target**. Leading zero bits make the two comparable at a glance.
 - **charts**: difficulty per block and the seconds between blocks over the last 40 blocks.
-- **workers**: processes searching nonces; `+` / `-` add or remove one (`chaintop mining --workers N` does the same
+- **workers**: processes searching nonces; `+` / `-` add \
+or remove one (`chaintop mining --workers N` does the same
   from a script).
 """,
     "validators": """\
 ## Validators and committees (proof of stake)
 
 - **validators**: index, status (pending → active → exiting → exited → withdrawable → withdrawn), effective
-  balance (the stake that counts, in whole steps), balance, rewards earned, flags (ours = keys this node holds;
+  balance (the stake that counts, in whole steps), balance, \
+rewards earned, flags (ours = keys this node holds;
   OFFLINE = fault injected). SLASHED marks a validator caught signing two conflicting messages.
-- **committees**: per slot of this epoch, the proposer and the committee that attests; votes = attestations seen
-  (live, or carried by recent blocks); on hybrid chains slot = height and a block's votes ride in the next block.
+- **committees**: per slot of this epoch, the proposer \
+and the committee that attests; votes = attestations seen
+  (live, or carried by recent blocks); on hybrid chains \
+slot = height and a block's votes ride in the next block.
 - **finality**: votes for this epoch's target as a share of active stake; at 2/3 the epoch is *justified*; a
   justified epoch followed by a justified child *finalizes* — it can never be reverted. With too little stake
   online, finality stalls and the *inactivity leak* drains the offline validators until the rest have 2/3.
 
-Keys: `s` stake from a dev account · `u` unstake the selected validator · `o` take it offline / bring it back ·
+Keys: `s` stake from a dev account · `u` unstake the \
+selected validator · `o` take it offline / bring it back ·
 `e` make it equivocate (sign two blocks or votes for one slot: it will be slashed) · `r` reload.
 """,
     "wallet": """\
 ## Wallet
 
-The dev accounts this node can sign for (their seed is public: devnets only). Balances in coins (1 coin = 10^8 base
+The dev accounts this node can sign for (their seed is \
+public: devnets only). Balances in coins (1 coin = 10^8 base
 units); nonce = confirmed transactions sent; pending = waiting in the mempool.
 
-**Send**: from a dev account to an address (or a dev label); amount and optional fee in coins. Mistakes are shown
+**Send**: from a dev account to an address (or a dev label); \
+amount and optional fee in coins. Mistakes are shown
 under the field and nothing is sent. **Stake**: lock coins as a validator deposit (proof-of-stake networks).
 Keys: `n` new transfer · `s` stake · `enter` open the selected account · `tab` next field.
 """,
@@ -116,7 +137,8 @@ Keys: `n` new transfer · `s` stake · `enter` open the selected account · `tab
 
 Every event the node emits: blocks connected, reorgs, transactions added and removed (and why), mining state,
 slots, checkpoints, validator activations, exits, slashings and the inactivity leak (in red). Per-slot
-attestations are counted on Validators instead of listed. The caption shows how many events arrived and how many
+attestations are counted on Validators instead of listed. \
+The caption shows how many events arrived and how many
 wake-ups the UI needed (floods are coalesced). Keys: `t` hide/show transaction events · `c` clear.
 """,
 }

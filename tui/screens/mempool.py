@@ -82,7 +82,8 @@ class MempoolScreen(ChainScreen):
             self._fill_table()
             rates = self.model.fee_rates()
             self.query_one(FeeHistogram).show({"rates": rates, "buckets": 8, "width": 20})
-            self.query_one("#mempool-events", Static).update(render_pool_events({"lines": list(self.model.pool_events)}))
+            self.query_one("#mempool-events", Static).update(
+                render_pool_events({"lines": list(self.model.pool_events)}))
         if self.due("mempool-template", 1.0):
             self.call(self.backend.template, done=self._got_template, group="template")
 
@@ -96,12 +97,13 @@ class MempoolScreen(ChainScreen):
         keep = table.cursor_row
         table.clear()
         for t in best:
-            table.add_row(fmt.short(t.txid, 16), self.model.name(t.sender), t.nonce, fmt.coins(t.fee), f"{t.fee_rate:.2f}",
-                          key=t.txid)
+            table.add_row(fmt.short(t.txid, 16), self.model.name(t.sender), t.nonce, fmt.coins(t.fee),
+                          f"{t.fee_rate:.2f}", key=t.txid)
         if 0 <= keep < table.row_count:
             table.move_cursor(row=keep, animate=False)
         n = len(self.model.pool)
-        table.border_title = f"{n} pending, highest fee rate first" + (f" (top {ROWS} shown)" if n > ROWS else "")
+        table.border_title = (f"{n} pending, highest fee rate first"
+                              + (f" (top {ROWS} shown)" if n > ROWS else ""))
         if not n:
             table.border_title = "empty: send from Wallet (6) or turn traffic on (t on Mining, 4)"
 

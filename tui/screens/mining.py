@@ -1,4 +1,5 @@
-"""Mining: mode and workers, live hash rate, the current search against its target, difficulty and block times."""
+"""Mining: mode and workers, live hash rate, the current search against its target, difficulty and block
+times."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def chart_views(headers: list[dict], spacing: int) -> tuple[dict, dict]:
     times = [min(t, clip) for t in times]
     time_view = {"values": times, "height": 5, "first_label": first, "last_label": last, "style": "cyan",
                  "caption": f"seconds between blocks; average {fmt.seconds(avg)}, target {spacing} s"
-                            + (f" (bars cut at {clip} s)" if clipped else ""), "empty": "needs two blocks after genesis"}
+                            + (f" (bars cut at {clip} s)" if clipped else ""),
+                 "empty": "needs two blocks after genesis"}
     return diff_view, time_view
 
 
@@ -52,7 +54,8 @@ class MiningScreen(ChainScreen):
         Binding("t", "traffic", "Traffic", id="mining.traffic"),
         # one footer entry for the pair ("+/- Workers"): the footer has no room for two at 120 columns
         Binding("plus", "workers(1)", "Workers", id="mining.workers_up", key_display="+/-"),
-        Binding("minus", "workers(-1)", "Fewer workers", id="mining.workers_down", key_display="-", show=False),
+        Binding("minus", "workers(-1)", "Fewer workers", id="mining.workers_down", key_display="-",
+                show=False),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -79,7 +82,8 @@ class MiningScreen(ChainScreen):
         head = self.model.status.get("height")
         if head is None:
             return
-        self.call(self.backend.headers, head, CHART_BLOCKS + 1, done=self._got_headers, group="mining-headers")
+        self.call(self.backend.headers, head, CHART_BLOCKS + 1, done=self._got_headers,
+                  group="mining-headers")
 
     def _got_headers(self, headers: list[dict]) -> None:
         self._headers = headers
@@ -100,7 +104,8 @@ class MiningScreen(ChainScreen):
                            "active": m.mining.get("active"), "mine_calls": m.mining.get("mine_calls"),
                            "width": max(10, progress.size.width - 40)})
         if "head" in topics:
-            self.query_one(DifficultyPanel).show(difficulty_view(m.status, list(m.recent), self.backend.params))
+            self.query_one(DifficultyPanel).show(difficulty_view(m.status, list(m.recent),
+                                                                 self.backend.params))
             if self.due("mining-headers", 1.0):
                 self._load_headers()
 
@@ -114,8 +119,8 @@ class MiningScreen(ChainScreen):
         current = int(self.model.mining.get("workers") or MIN_WORKERS)
         wanted = min(MAX_WORKERS, max(MIN_WORKERS, current + step))
         if wanted == current:
-            self.app.notify(f"{current} worker(s): already the {'fewest' if step < 0 else 'most'} a node runs "
-                            f"({MIN_WORKERS} to {MAX_WORKERS})", severity="warning", timeout=3)
+            self.app.notify(f"{current} worker(s): already the {'fewest' if step < 0 else 'most'} a node "
+                            f"runs ({MIN_WORKERS} to {MAX_WORKERS})", severity="warning", timeout=3)
             return
         self.app.actions.set_workers(wanted)
 

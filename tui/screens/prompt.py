@@ -12,7 +12,8 @@ from textual.widgets import Button, Input, Label
 
 
 class PromptScreen(ModalScreen[str | None]):
-    """Asks one value; `check` returns an error message for an invalid one (shown inline, the dialog stays)."""
+    """Asks one value; `check` returns an error message for an invalid one (shown inline, the dialog
+    stays)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
 
@@ -53,8 +54,8 @@ class PromptScreen(ModalScreen[str | None]):
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    BINDINGS = [Binding("escape", "no", "Cancel", id="confirm.cancel"), Binding("y", "yes", "Yes", id="confirm.yes"),
-                Binding("n", "no", "No", id="confirm.no")]
+    BINDINGS = [Binding("escape", "no", "Cancel", id="confirm.cancel"),
+                Binding("y", "yes", "Yes", id="confirm.yes"), Binding("n", "no", "No", id="confirm.no")]
 
     def __init__(self, question: str, detail: str = "") -> None:
         super().__init__()

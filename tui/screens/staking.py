@@ -16,7 +16,8 @@ class StakeScreen(ModalScreen[dict | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="stake.cancel")]
 
-    def __init__(self, senders: list[str], min_stake: int | None, min_fee: int, balances: dict[str, int]) -> None:
+    def __init__(self, senders: list[str], min_stake: int | None, min_fee: int,
+                 balances: dict[str, int]) -> None:
         super().__init__()
         self.form = StakeForm(senders, min_stake, min_fee, id="stake-dialog-form")
         self.form.balances = balances
@@ -55,12 +56,14 @@ class UnstakeScreen(ModalScreen[dict | None]):
     def compose(self) -> ComposeResult:
         v = self.validator
         with Vertical(classes="dialog"):
-            yield Label(f"Unstake validator #{v['index']}: it exits, then its stake unlocks after the withdrawal "
-                        "delay", classes="dialog-title")
+            yield Label(f"Unstake validator #{v['index']}: it exits, then its stake unlocks after the "
+                        "withdrawal delay", classes="dialog-title")
             with Horizontal(classes="field"):
                 yield Label("from", classes="field-label")
-                default = self.owner if self.owner in self.senders else (self.senders[0] if self.senders else Select.NULL)
-                yield Select([(s, s) for s in self.senders], value=default, allow_blank=False, compact=True, id="unstake-sender")
+                default = (self.owner if self.owner in self.senders
+                           else (self.senders[0] if self.senders else Select.NULL))
+                yield Select([(s, s) for s in self.senders], value=default, allow_blank=False, compact=True,
+                             id="unstake-sender")
             with Horizontal(classes="buttons"):
                 yield Button("Unstake", id="unstake-submit", variant="warning", compact=True)
                 yield Button("Cancel", id="unstake-cancel", compact=True)

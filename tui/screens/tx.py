@@ -21,7 +21,8 @@ def finality_text(tx: dict, consensus: str, finalized_height: int | None) -> str
         return "FINALIZED: no valid chain can revert it" if tx["finalized"] else "not finalized yet"
     if finalized_height is not None:
         if tx.get("height", 1 << 62) <= finalized_height:
-            return f"FINALIZED (its block is at or below the finalized checkpoint at height {finalized_height})"
+            return (f"FINALIZED (its block is at or below the finalized checkpoint at height "
+                    f"{finalized_height})")
         return f"not finalized yet (the finalized checkpoint is at height {finalized_height})"
     conf = tx.get("confirmations", 0)
     return (f"probabilistic: {conf} confirmation(s); reverting it needs outworking {conf} block(s)"
@@ -30,10 +31,12 @@ def finality_text(tx: dict, consensus: str, finalized_height: int | None) -> str
 
 def tx_rows(tx: dict, finality: str) -> list[tuple]:
     rows = [("txid", tx["txid"], "SHA-256 of the transaction without its signature")]
-    status = Text(tx.get("status", "?"), style="bold green" if tx.get("status") == "confirmed" else "bold yellow")
+    status = Text(tx.get("status", "?"),
+                  style="bold green" if tx.get("status") == "confirmed" else "bold yellow")
     rows.append(("status", status, "pending (in the mempool) or confirmed (in a block on the main chain)"))
     if tx.get("status") == "confirmed":
-        rows.append(("block", f"{tx.get('height')}  {fmt.short(tx.get('block'), 24)}", "the block that includes it (b)"))
+        rows.append(("block", f"{tx.get('height')}  {fmt.short(tx.get('block'), 24)}",
+                     "the block that includes it (b)"))
         rows.append(("confirmations", tx.get("confirmations", 0), "its block plus every block on top"))
     rows.append(("finality", finality, "whether it can still be reverted"))
     rows.append(("kind", tx.get("kind", "?"), "transfer, stake or unstake"))
@@ -41,10 +44,12 @@ def tx_rows(tx: dict, finality: str) -> list[tuple]:
     if tx.get("to"):
         rows.append(("to", tx["to"], "the recipient (t opens it)"))
     if tx.get("amount") is not None:
-        rows.append(("amount", f"{fmt.coins(tx['amount'])} coins", f"{tx['amount']:,} base units (1 coin = 10^8)"))
+        rows.append(("amount", f"{fmt.coins(tx['amount'])} coins",
+                     f"{tx['amount']:,} base units (1 coin = 10^8)"))
     rows.append(("fee", f"{fmt.coins(tx.get('fee'))} coins", "paid to the block's beneficiary"))
     rows.append(("fee rate", f"{tx.get('fee_rate')} units/byte", "fee / size: miners take the highest first"))
-    rows.append(("nonce", tx.get("nonce"), "the sender's transaction count: each nonce is used once, in order"))
+    rows.append(("nonce", tx.get("nonce"),
+                 "the sender's transaction count: each nonce is used once, in order"))
     rows.append(("size", f"{tx.get('size')} bytes", "encoded size"))
     return rows
 
@@ -53,7 +58,8 @@ def proof_rows(proof: dict) -> list[tuple]:
     ok = proof.get("verified")
     rows = [("verified", Text("yes" if ok else "NO", style="bold green" if ok else "bold red"),
              "recomputing the root from the txid and the path gives the header's tx root"),
-            ("position", f"{proof['index']} of {proof['tree_size']}", "leaf index in the block's transaction list"),
+            ("position", f"{proof['index']} of {proof['tree_size']}",
+             "leaf index in the block's transaction list"),
             ("tx root", proof["tx_root"], "RFC 6962 Merkle root in the block header")]
     for i, h in enumerate(proof.get("proof", [])):
         rows.append((f"path {i}", h, "sibling hash, leaf to root" if i == 0 else ""))
@@ -87,7 +93,8 @@ class TxScreen(ChainScreen):
         self.query_one("#tx-status", Placeholder).show({"title": f"loading {fmt.short(self.txid, 20)}…"})
         self.call(self.backend.tx, self.txid, done=self._got_tx, failed=self._failed, group="tx")
         if self.backend.is_pos:
-            self.call(self._finalized_height, done=self._got_finalized, failed=lambda e: None, group="tx-final")
+            self.call(self._finalized_height, done=self._got_finalized, failed=lambda e: None,
+                      group="tx-final")
 
     def _finalized_height(self) -> int | None:
         f = self.backend.finality()
@@ -102,7 +109,8 @@ class TxScreen(ChainScreen):
             self._show()
 
     def _failed(self, error) -> None:
-        message = error.message if isinstance(error, PosUnavailable) else getattr(error, "message", str(error))
+        message = (error.message if isinstance(error, PosUnavailable)
+                   else getattr(error, "message", str(error)))
         self.query_one("#tx-status", Placeholder).show({"title": "no such transaction", "message": message})
 
     def _got_tx(self, tx: dict) -> None:

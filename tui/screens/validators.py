@@ -16,8 +16,8 @@ from tui.widgets.committee_table import CommitteeTable
 from tui.widgets.finality_panel import FinalityPanel
 from tui.widgets.placeholder import Placeholder
 
-STATUS_STYLE = {"active": "green", "pending": "yellow", "exiting": "yellow", "exited": "dim", "withdrawable": "dim",
-                "withdrawn": "dim"}
+STATUS_STYLE = {"active": "green", "pending": "yellow", "exiting": "yellow", "exited": "dim",
+                "withdrawable": "dim", "withdrawn": "dim"}
 
 
 def validator_row(v: dict) -> tuple:
@@ -69,8 +69,9 @@ class ValidatorsScreen(ChainScreen):
     def reload(self) -> None:
         if not self.backend.is_pos:  # known from the params: do not even ask
             self._unavailable(PosUnavailable(
-                f"This chain runs {self.backend.consensus} consensus: no validators, no committees, no checkpoints; "
-                f"a block is as final as the work piled on it (count confirmations). {POS_HINT}", "not-pos"))
+                f"This chain runs {self.backend.consensus} consensus: no validators, no committees, "
+                "no checkpoints; a block is as final as the work piled on it (count confirmations). "
+                f"{POS_HINT}", "not-pos"))
             return
         self.call(self._fetch, done=self._got, failed=self._unavailable, group="validators")
 
@@ -111,18 +112,21 @@ class ValidatorsScreen(ChainScreen):
         if 0 <= keep < table.row_count:
             table.move_cursor(row=keep, animate=False)
         active = sum(1 for v in self.validators if v.get("status") == "active")
-        table.border_title = f"{len(self.validators)} validators, {active} active (o offline/online · e equivocate)"
+        table.border_title = (f"{len(self.validators)} validators, {active} active "
+                              "(o offline/online · e equivocate)")
         self._draw()
 
     def _draw(self) -> None:
         pos = self.model.pos
         self.query_one(FinalityPanel).show({**pos, "epoch": pos.get("current_epoch", pos.get("epoch")),
                                             "slot": pos.get("current_slot", pos.get("slot")),
-                                            "slots_per_epoch": getattr(self.backend.params, "slots_per_epoch", None)})
+                                            "slots_per_epoch": getattr(self.backend.params, "slots_per_epoch",
+                                                                       None)})
         local = [v["index"] for v in self.validators if v.get("local")]
         seen = self.model.attestations  # counted live, from AttestationSeen events
         votes = {s: max(seen.get(s, 0), self.included.get(s, 0)) for s in set(seen) | set(self.included)}
-        self.query_one(CommitteeTable).show({"committees": self.committees, "current_slot": pos.get("current_slot"),
+        self.query_one(CommitteeTable).show({"committees": self.committees,
+                                             "current_slot": pos.get("current_slot"),
                                              "attestations": votes, "local": local})
 
     def update_live(self, topics: frozenset[str]) -> None:
@@ -157,7 +161,8 @@ class ValidatorsScreen(ChainScreen):
         v = self._selected()
         if v is not None:
             # no node event follows a fault (on hybrid chains no slot ticks either): read the flags back now
-            self.app.actions.fault(v["index"], "online" if v.get("offline") else "offline", done=self._reload_after)
+            self.app.actions.fault(v["index"], "online" if v.get("offline") else "offline",
+                                   done=self._reload_after)
 
     def action_equivocate(self) -> None:
         v = self._selected()

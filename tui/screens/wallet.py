@@ -31,7 +31,8 @@ class WalletScreen(ChainScreen):
             table.border_title = "accounts this node can sign for (dev keys: public seed, devnets only)"
             yield table
             with Horizontal(id="wallet-forms"):
-                yield SendForm(labels, self.backend.check_address, self.backend.params.min_fee, id="send-form")
+                yield SendForm(labels, self.backend.check_address, self.backend.params.min_fee,
+                               id="send-form")
                 yield StakeForm(labels, getattr(self.backend.params, "min_stake", None) or
                                 getattr(self.backend.params, "max_effective_balance", None),
                                 self.backend.params.min_fee, id="stake-form")

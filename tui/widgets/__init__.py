@@ -1,1 +1,2 @@
-"""One widget per file; each file's render_*(view) function draws it without the app (tests call them directly)."""
+"""One widget per file; each file's render_*(view) function draws it without the app (tests call them
+directly)."""

@@ -6,14 +6,14 @@ from textual.widgets import DataTable
 
 from tui import fmt
 
-COLUMNS = (("height", "height"), ("hash", "hash"), ("age", "age"), ("txs", "txs"), ("difficulty", "difficulty"),
-           ("beneficiary", "beneficiary"))
+COLUMNS = (("height", "height"), ("hash", "hash"), ("age", "age"), ("txs", "txs"),
+           ("difficulty", "difficulty"), ("beneficiary", "beneficiary"))
 
 
 def block_row(view: dict, now: float) -> tuple:
     """One header view (node.blocks shape) -> the cells of its row."""
-    return (view["height"], fmt.short(view["hash"], 16), fmt.age(now - view["timestamp"]), view.get("n_tx", 0),
-            f"{view.get('difficulty', 0):.4g}", fmt.short_addr(view.get("beneficiary")))
+    return (view["height"], fmt.short(view["hash"], 16), fmt.age(now - view["timestamp"]),
+            view.get("n_tx", 0), f"{view.get('difficulty', 0):.4g}", fmt.short_addr(view.get("beneficiary")))
 
 
 class BlockTable(DataTable):

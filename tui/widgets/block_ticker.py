@@ -21,7 +21,8 @@ def render_ticker(view: dict) -> Table | Text:
     t.add_column("age", justify="right")
     t.add_column("txs", justify="right")
     for b in blocks:
-        t.add_row(str(b["height"]), fmt.short(b["hash"], 16), fmt.age(now - b["timestamp"]), str(b.get("n_tx", "?")))
+        t.add_row(str(b["height"]), fmt.short(b["hash"], 16), fmt.age(now - b["timestamp"]),
+                  str(b.get("n_tx", "?")))
     return t
 
 

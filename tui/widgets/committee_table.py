@@ -26,10 +26,12 @@ def render_committees(view: dict) -> Table | Text:
     for s in data.get("slots", []):
         slot = s["slot"]
         members = s.get("committee", [])
-        style = "bold reverse" if slot == current else ("dim" if current is not None and slot > current else "")
+        style = ("bold reverse" if slot == current
+                 else ("dim" if current is not None and slot > current else ""))
         proposer = s.get("proposer")
         prop = "-" if proposer is None else f"#{proposer}" + ("*" if proposer in local else "")
-        votes = f"{seen.get(slot, 0)}/{len(members)}" if current is not None and slot <= current else f"-/{len(members)}"
+        votes = (f"{seen.get(slot, 0)}/{len(members)}" if current is not None and slot <= current
+                 else f"-/{len(members)}")
         names = " ".join(f"{i}*" if i in local else str(i) for i in members)
         t.add_row(Text(str(slot), style=style), prop, votes, names)
     return t

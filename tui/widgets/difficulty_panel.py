@@ -23,10 +23,11 @@ def render_difficulty(view: dict) -> Table:
         t.add_row("difficulty", Text("none: blocks come from stake-chosen proposers, one per slot, not from "
                                      "hashing", style="dim"))
         return t
-    t.add_row("difficulty", f"{view.get('difficulty', 0):.4g}  (bits {view.get('bits', '?')}; 1 = the easiest target)")
+    t.add_row("difficulty", f"{view.get('difficulty', 0):.4g}  (bits {view.get('bits', '?')}; "
+                            "1 = the easiest target)")
     if view.get("no_retarget"):
-        t.add_row("retarget", Text("never on this network (no retargeting, as on regtest): blocks stay instant",
-                                   style="dim"))
+        t.add_row("retarget", Text("never on this network (no retargeting, as on regtest): "
+                                   "blocks stay instant", style="dim"))
         return t
     interval = view.get("interval", 1)
     pos = view.get("window_pos", 0)

@@ -22,7 +22,8 @@ def render_fee_histogram(view: dict) -> Table | Text:
     t.add_column(no_wrap=True)
     t.add_column(justify="right", no_wrap=True)
     for lo, hi, count in reversed(rows):  # highest fee rates on top, as a miner would take them
-        t.add_row(f"{lo:7.1f}-{hi:<7.1f}", Text(draw.bar(count / top, width, empty=" "), style="green"), str(count))
+        t.add_row(f"{lo:7.1f}-{hi:<7.1f}", Text(draw.bar(count / top, width, empty=" "), style="green"),
+                  str(count))
     return t
 
 

@@ -12,10 +12,12 @@ TWO_THIRDS = 2 / 3
 
 
 def render_ffg_gauge(target_votes: float | None, width: int = 24) -> Text:
-    """Votes for the current epoch's target as a share of active stake; the mark is the 2/3 needed to justify."""
+    """Votes for the current epoch's target as a share of active stake; the mark is the 2/3 needed to
+    justify."""
     v = target_votes or 0.0
     style = "green" if v >= TWO_THIRDS else "yellow"
-    return Text(draw.gauge(v, TWO_THIRDS, width), style=style) + Text(f" {fmt.pct(v)} of stake (2/3 justifies)")
+    return (Text(draw.gauge(v, TWO_THIRDS, width), style=style)
+            + Text(f" {fmt.pct(v)} of stake (2/3 justifies)"))
 
 
 def render_finality(view: dict) -> Table | Text:
@@ -30,11 +32,14 @@ def render_finality(view: dict) -> Table | Text:
     spe = view.get("slots_per_epoch")
     if slot is not None and spe:
         into = slot % spe
-        t.add_row("epoch", Text(f"{epoch}  ") + Text(draw.bar((into + 1) / spe, 16)) + f" slot {slot} ({into + 1}/{spe})")
+        t.add_row("epoch", Text(f"{epoch}  ") + Text(draw.bar((into + 1) / spe, 16))
+                  + f" slot {slot} ({into + 1}/{spe})")
     else:
         t.add_row("epoch", f"{epoch if epoch is not None else '-'}  slot {slot if slot is not None else '-'}")
-    t.add_row("justified", f"epoch {_e(view.get('justified_epoch'))}  {fmt.short(view.get('justified_root'))}")
-    t.add_row("finalized", f"epoch {_e(view.get('finalized_epoch'))}  {fmt.short(view.get('finalized_root'))}")
+    t.add_row("justified", f"epoch {_e(view.get('justified_epoch'))}  "
+                           f"{fmt.short(view.get('justified_root'))}")
+    t.add_row("finalized", f"epoch {_e(view.get('finalized_epoch'))}  "
+                           f"{fmt.short(view.get('finalized_root'))}")
     t.add_row("votes", render_ffg_gauge(view.get("target_votes")))
     t.add_row("last epoch", f"{fmt.pct(view.get('participation'))} of active stake voted for its target")
     if view.get("leaking"):

@@ -25,9 +25,11 @@ def render_mempool_summary(view: dict) -> Table:
     t.add_column(overflow="fold")
     t.add_row("pending", Text(f"{view.get('count', 0)}", style="bold") + " transaction(s) waiting")
     if view.get("count"):
-        t.add_row("fee rate", f"min {view['min']:.1f} · median {view['median']:.1f} · max {view['max']:.1f} units/byte")
+        t.add_row("fee rate", f"min {view['min']:.1f} · median {view['median']:.1f} · "
+                              f"max {view['max']:.1f} units/byte")
         hist = draw.histogram(view.get("rates", []), 16)
-        t.add_row("spread", Text(draw.sparkline([c for _, _, c in hist], 16), style="green") + Text("  low → high fee rate", style="dim"))
+        t.add_row("spread", Text(draw.sparkline([c for _, _, c in hist], 16), style="green")
+                  + Text("  low → high fee rate", style="dim"))
     else:
         t.add_row("fee rate", Text("- (nothing waiting)", style="dim"))
     return t

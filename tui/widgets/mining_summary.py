@@ -17,13 +17,15 @@ MODES = {
 
 
 def render_mining_summary(view: dict) -> Table:
-    """view: mode, active, workers, traffic, hash_rate, rates (recent hash rates), width, workers_keys (say that
-    + / - change the workers: only where those keys work), error (the miner's last failure, until it recovers)."""
+    """view: mode, active, workers, traffic, hash_rate, rates (recent hash rates), width, workers_keys (say
+    that + / - change the workers: only where those keys work), error (the miner's last failure, until it
+    recovers)."""
     t = Table.grid(padding=(0, 1))
     t.add_column(style="bold cyan", no_wrap=True)
     t.add_column(overflow="fold")
     if view.get("pos"):
-        t.add_row("mining", Text("not used: proof of stake picks a proposer per slot (Validators, 5)", style="dim"))
+        t.add_row("mining", Text("not used: proof of stake picks a proposer per slot (Validators, 5)",
+                                 style="dim"))
         t.add_row("traffic", f"{view.get('traffic', 0):g} tx/s generated")
         return t
     mode = view.get("mode", "?")

@@ -1,4 +1,5 @@
-"""Mining: the current nonce search — hashes tried against the expected count, best hash against the target."""
+"""Mining: the current nonce search — hashes tried against the expected count, best hash against the
+target."""
 
 from __future__ import annotations
 
@@ -30,12 +31,13 @@ def render_search_progress(view: dict) -> Table | Text:
     frac = p["hashes"] / expected
     t.add_row("hashes", Text(draw.bar(frac, width), style="yellow") +
               f" {fmt.big(p['hashes'])} of ~{fmt.big(expected)} expected ({frac:.0%})")
-    t.add_row("rate", f"{fmt.hash_rate(p.get('hash_rate'))}; expected time per block {fmt.seconds(p.get('eta'))}")
+    t.add_row("rate", f"{fmt.hash_rate(p.get('hash_rate'))}; expected time per block "
+                      f"{fmt.seconds(p.get('eta'))}")
     best_bits, target_bits = fmt.leading_zero_bits(p.get("best_hash")), fmt.leading_zero_bits(p.get("target"))
     t.add_row("best", f"{fmt.short(p.get('best_hash'), 20)}  {best_bits} leading zero bits")
     t.add_row("target", f"{fmt.short(p.get('target'), 20)}  {target_bits} leading zero bits needed")
-    t.add_row("", Text("each hash is a lottery ticket: past the expected count you are not 'due' — the odds stay "
-                       "the same", style="dim"))
+    t.add_row("", Text("each hash is a lottery ticket: past the expected count you are not 'due' — the "
+                       "odds stay the same", style="dim"))
     return t
 
 
