@@ -16,8 +16,8 @@ import pytest
 
 from chain import crypto, merkle
 from chain.errors import StoreError
-from node.rpc import read_node_info
 from chain.params import COIN, REGTEST
+from node.rpc import read_node_info
 from storage.lock import read_holder
 from storage.store import ChainStore
 
@@ -135,7 +135,8 @@ def test_keys_list_json(chain_dir):
 
 @pytest.fixture(params=["embedded", "running-node"])
 def fresh_chain(request, tmp_path):
-    """A new regtest data dir; opened by each command itself, or held by `chaintop node` (commands go over RPC)."""
+    """A new regtest data dir; opened by each command itself, or held by `chaintop node` (commands go over
+    RPC)."""
     d = tmp_path / "c"
     init(d)
     if request.param == "embedded":
@@ -143,8 +144,8 @@ def fresh_chain(request, tmp_path):
         return
     log = tmp_path / "node.log"
     with open(log, "wb") as out:
-        node = subprocess.Popen([*CHAINTOP, "--datadir", str(d), "node"], stdout=out, stderr=subprocess.STDOUT,
-                                cwd=ROOT, env=_env())
+        node = subprocess.Popen([*CHAINTOP, "--datadir", str(d), "node"], stdout=out,
+                                stderr=subprocess.STDOUT, cwd=ROOT, env=_env())
     try:
         deadline = time.monotonic() + 30
         while (read_node_info(d) or {}).get("pid") != node.pid:
@@ -215,7 +216,8 @@ def test_send_mine_confirm_and_balances(fresh_chain):
     assert js(d, "block", block_hash) == block  # by hash, the same block
 
     after = {label: js(d, "account", label) for label in before}
-    assert after["dev0"]["balance"] == before["dev0"]["balance"] - (150_000_000 + MIN_FEE) - (25_000_000 + 10_000)
+    assert after["dev0"]["balance"] == (before["dev0"]["balance"] - (150_000_000 + MIN_FEE)
+                                        - (25_000_000 + 10_000))
     assert after["dev0"]["nonce"] == before["dev0"]["nonce"] + 2
     assert after["dev3"]["balance"] == before["dev3"]["balance"] - (2 * COIN + MIN_FEE)
     assert after["dev3"]["nonce"] == before["dev3"]["nonce"] + 1
@@ -293,7 +295,8 @@ def test_user_mistakes(chain_dir, args, code):
 
 def test_mistakes_do_not_change_the_chain(chain_dir):
     before = js(chain_dir, "status")
-    fails(chain_dir, "send", "--from", "dev0", "--to", "dev1", "--amount", "2000000", code="insufficient-balance")
+    fails(chain_dir, "send", "--from", "dev0", "--to", "dev1", "--amount", "2000000",
+          code="insufficient-balance")
     assert js(chain_dir, "status") == before
     assert js(chain_dir, "mempool") == []
 

@@ -1,4 +1,5 @@
-"""The same CLI commands give the same --json whether they open the data dir (embedded) or reach a running node (RPC).
+"""The same CLI commands give the same --json whether they open the data dir (embedded) or reach a running
+node (RPC).
 
 One data dir: every command runs first with no node (the CLI opens LevelDB itself), then a `chaintop node`
 process is started on that data dir and the commands run again — now necessarily over RPC, because the
@@ -18,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from chain.crypto import KeyPair, encode_address
-from node.node import Node
 from chain.params import COIN
+from node.node import Node
 from wallet.keystore import Keystore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,8 +34,8 @@ def _env() -> dict:
 
 
 def run(datadir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cli.main", "--datadir", str(datadir), *args], capture_output=True,
-                          text=True, cwd=ROOT, env=_env(), timeout=60)
+    return subprocess.run([sys.executable, "-m", "cli.main", "--datadir", str(datadir), *args],
+                          capture_output=True, text=True, cwd=ROOT, env=_env(), timeout=60)
 
 
 def js(datadir: Path, *args: str):
@@ -87,8 +88,9 @@ def _normalise(name: str, outcome: dict) -> dict:
 
 
 def start_node(d: Path) -> subprocess.Popen:
-    node = subprocess.Popen([sys.executable, "-m", "cli.main", "--datadir", str(d), "node", "--mining", "manual"],
-                            cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    node = subprocess.Popen([sys.executable, "-m", "cli.main", "--datadir", str(d), "node", "--mining",
+                             "manual"], cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 20
     while True:
         try:
@@ -119,7 +121,8 @@ def stop_node(node: subprocess.Popen) -> int:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     d = tmp_path_factory.mktemp("parity") / "chain"
-    # The scenario is built in-process (faster than seven CLI runs); only the compared commands go through the CLI.
+    # The scenario is built in-process (faster than seven CLI runs); only the compared commands go through
+    # the CLI.
     key = KeyPair.generate()
     Keystore(d).add("alice", key, PASSWORD)
     with Node.create(d, "regtest") as node:
@@ -150,7 +153,8 @@ def runs(tmp_path_factory):
     return embedded, over_rpc
 
 
-@pytest.mark.parametrize("name", list(_commands({"confirmed": "", "pending": "", "block2": "", "alice_address": ""})))
+@pytest.mark.parametrize("name", list(_commands({"confirmed": "", "pending": "", "block2": "",
+                                                 "alice_address": ""})))
 def test_same_json_embedded_and_over_rpc(runs, name):
     embedded, over_rpc = runs
     e, r = _normalise(name, embedded[name]), _normalise(name, over_rpc[name])

@@ -185,8 +185,9 @@ class ChainHarness:
         """A block on the head (or on `parent`): roots recomputed from the model, nonce re-ground.
 
         `header_overrides` name Header fields (`timestamp`, `state_root`, `tx_root`, `height`,
-        `version`, `engine`...), `parent_hash` (the header's parent field), or `bits` / `nonce`. With `nonce` given, or solve=False, the nonce
-        is not ground; pow_valid=False grinds for a hash above the target instead.
+        `version`, `engine`...), `parent_hash` (the header's parent field), or `bits` / `nonce`. With `nonce`
+        given, or solve=False, the nonce is not ground; pow_valid=False grinds for a hash above the target
+        instead.
         """
         pidx = self._parent_index(parent)
         height = header_overrides.get("height", pidx.height + 1)
@@ -226,7 +227,8 @@ class ChainHarness:
         return block
 
     def accept(self, block: Block, status: str | None = None):
-        """Submit a block that must be accepted; when it becomes the head, check the state against the model."""
+        """Submit a block that must be accepted; when it becomes the head, check the state against the
+        model."""
         result = self.node.accept_block(block)
         if status is not None:
             assert result.status == status, f"expected {status}, got {result.status}"
@@ -249,7 +251,8 @@ class ChainHarness:
             got = self.chain.get_account(address)
             assert (got.balance, got.nonce) == (balance, nonce), f"account {address.hex()}"
         assert self.chain.muhash.digest() == self.head.header.state_root
-        assert MuHash3072.from_bytes(self.node.store.get_meta("muhash")).digest() == self.head.header.state_root
+        assert (MuHash3072.from_bytes(self.node.store.get_meta("muhash")).digest()
+                == self.head.header.state_root)
 
     def reject(self, block: Block, reason: str) -> InvalidBlock:
         """Submit a block that must fail with exactly `reason`, changing nothing a user could see."""

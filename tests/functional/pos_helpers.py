@@ -1,4 +1,5 @@
-"""Helpers for the proof-of-stake functional tests: a fake clock, slot driving, supply accounting, block forging.
+"""Helpers for the proof-of-stake functional tests: a fake clock, slot driving, supply accounting, block
+forging.
 
 Every PoS test runs a real node (LevelDB in tmp_path) on a deterministic clock: a slot's duties run when the
 test sets the clock to the slot's start and calls `node.on_slot(slot)`, so a run is the same every time.
@@ -24,7 +25,8 @@ from chain.template import build_block
 from node.node import Node
 
 COIN = 10**8
-GENESIS_TIME = 1_767_225_600  # the presets' fixed genesis (pos-devnet takes "now" at init: the fake clock's start)
+# the presets' fixed genesis (pos-devnet takes "now" at init: the fake clock's start)
+GENESIS_TIME = 1_767_225_600
 # Altair's flag weights (of 64) and the proposer's share, as the design names them (modelled on Ethereum).
 SOURCE_W, TARGET_W, HEAD_W, PROPOSER_W, WEIGHT_DEN = 14, 26, 14, 8, 64
 # A fee recipient / miner that is no dev account, so its balance is exactly what blocks paid it.
@@ -71,7 +73,8 @@ def close_pos_nodes():
 
 
 def pos_node(tmp_path: Path, name: str = "pos", network: str = "pos-devnet", **overrides) -> Node:
-    """A pos-devnet node (16 genesis validators, 8 slots per epoch, 1 s slots) on a fake clock at GENESIS_TIME."""
+    """A pos-devnet node (16 genesis validators, 8 slots per epoch, 1 s slots) on a fake clock at
+    GENESIS_TIME."""
     clock = FakeClock(GENESIS_TIME)
     overrides.setdefault("slot_time", 1.0)
     node = Node.create(tmp_path / name, network, clock=clock, **overrides)
@@ -123,7 +126,8 @@ def drive_epochs(node: Node, first_epoch: int, last_epoch: int) -> list[Block]:
 
 
 def mine(node: Node, n: int, to: str | None = None, step: int = 10) -> None:
-    """n PoW blocks, one at a time, the clock `step` seconds on before each (hybrid votes follow each block)."""
+    """n PoW blocks, one at a time, the clock `step` seconds on before each (hybrid votes follow each
+    block)."""
     for _ in range(n):
         node.clock.now += step
         node.mine(1, to=to)
@@ -168,12 +172,14 @@ def base_reward(effective_balance: int, total_active: int, params) -> int:
 
 
 def missed_vote_penalty(effective_balance: int, total_active: int, params) -> int:
-    """A validator with no source and no target vote loses the source and target weights of its base reward."""
+    """A validator with no source and no target vote loses the source and target weights of its base
+    reward."""
     b = base_reward(effective_balance, total_active, params)
     return b * SOURCE_W // WEIGHT_DEN + b * TARGET_W // WEIGHT_DEN
 
 
-def inclusion_reward(effective_balance: int, total_active: int, params, weights: int = SOURCE_W + TARGET_W + HEAD_W) -> int:
+def inclusion_reward(effective_balance: int, total_active: int, params,
+                     weights: int = SOURCE_W + TARGET_W + HEAD_W) -> int:
     """Altair's proposer reward for including one vote that earned flags worth `weights`."""
     b = base_reward(effective_balance, total_active, params)
     return b * weights // ((WEIGHT_DEN - PROPOSER_W) * WEIGHT_DEN // PROPOSER_W)
@@ -196,7 +202,8 @@ def snapshot(node: Node) -> dict:
 
 
 def reject_block(node: Node, block: Block, code: str) -> InvalidBlock:
-    """`block` must be refused with exactly `code`, leaving head, state, accumulator, pool and validators as they were."""
+    """`block` must be refused with exactly `code`, leaving head, state, accumulator, pool and validators as
+    they were."""
     before = snapshot(node)
     with pytest.raises(InvalidBlock) as info:
         result = node.accept_block(block)
@@ -238,7 +245,8 @@ def proposer_of(node: Node, slot: int) -> int:
 
 def build_pos_block(node: Node, slot: int, txs: Iterable = (), ops: BlockOps = EMPTY_OPS,
                     beneficiary: bytes = OUTSIDER) -> Block:
-    """A fully valid block for `slot` by its proposer (the node's template builder drops invalid ops and txs)."""
+    """A fully valid block for `slot` by its proposer (the node's template builder drops invalid ops and
+    txs)."""
     key = key_of(node, proposer_of(node, slot))
     block, _ = build_block(node.chain, beneficiary, list(txs), ops=ops, pos_slot=slot, proposer_key=key)
     return block
@@ -263,8 +271,8 @@ def forge_pos_block(node: Node, slot: int, *, txs: Iterable = (), ops: BlockOps 
     reveal = randao_key.sign(pos.randao_message(p.chain_id, epoch))
     ts = int(slot_start(node, slot)) if timestamp is None else timestamp
     header = Header(HEADER_VERSION, chain.head.height + 1, chain.head.hash, ts,
-                    merkle.merkle_root([t.txid for t in txs]), ops.root(), state_root, beneficiary, ENGINE_POS,
-                    PosSeal(slot, proposer, reveal, bytes(64)))
+                    merkle.merkle_root([t.txid for t in txs]), ops.root(), state_root, beneficiary,
+                    ENGINE_POS, PosSeal(slot, proposer, reveal, bytes(64)))
     sig = signer.sign(pos.proposal_message(p.chain_id, header.hash))
     return Block(header.replace(seal=PosSeal(slot, proposer, reveal, sig)), txs, ops)
 
@@ -274,7 +282,8 @@ def committee(node: Node, slot: int) -> list[int]:
     return node.committees(epoch)["slots"][slot % node.params.slots_per_epoch]["committee"]
 
 
-def sign_vote(node: Node, index: int, data: AttestationData, key: crypto.KeyPair | None = None) -> Attestation:
+def sign_vote(node: Node, index: int, data: AttestationData,
+              key: crypto.KeyPair | None = None) -> Attestation:
     key = key or key_of(node, index)
     return Attestation(data, index, key.sign(pos.attestation_message(node.params.chain_id, data)))
 

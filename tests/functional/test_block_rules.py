@@ -1,4 +1,5 @@
-"""Block and mempool rules on a real node: every rejection path by reason code, connects, reorgs, retargets."""
+"""Block and mempool rules on a real node: every rejection path by reason code, connects, reorgs,
+retargets."""
 
 from __future__ import annotations
 
@@ -83,7 +84,8 @@ def test_nonce_too_high(h):
 
 def test_nonce_gap_inside_block(h):
     # nonce 0 then nonce 2: the second skips ahead of the account's next nonce (1)
-    h.reject(h.next_block([h.transfer(0, 1, COIN, nonce=0), h.transfer(0, 1, COIN, nonce=2)]), "nonce-too-high")
+    h.reject(h.next_block([h.transfer(0, 1, COIN, nonce=0), h.transfer(0, 1, COIN, nonce=2)]),
+             "nonce-too-high")
 
 
 def test_insufficient_balance_by_one_unit(h):
@@ -98,7 +100,8 @@ def test_spending_exactly_the_whole_balance_connects(h):
 
 
 def test_spending_before_receiving_in_a_block(h):
-    """Transactions apply in block order: a fresh account cannot spend coins it receives later in the block."""
+    """Transactions apply in block order: a fresh account cannot spend coins it receives later in the
+    block."""
     fresh = fresh_key(b"fresh account")
     fund = h.transfer(0, fresh.address, 10 * COIN)
     spend = make_transfer(REGTEST.chain_id, 0, MIN_FEE, fresh.pubkey, DEV[2], 4 * COIN).signed(fresh)
@@ -131,7 +134,8 @@ def test_confirmed_tx_included_again(h):
 
 
 def test_bad_tx_root(h):
-    h.reject(h.next_block([h.transfer(0, 1, COIN)], tx_root=hashlib.sha256(b"not the root").digest()), "bad-tx-root")
+    h.reject(h.next_block([h.transfer(0, 1, COIN)], tx_root=hashlib.sha256(b"not the root").digest()),
+             "bad-tx-root")
 
 
 def test_tx_root_commits_to_order(h):
@@ -246,7 +250,8 @@ def test_trailing_bytes_on_decode(h):
     tx = h.transfer(0, 1, COIN)
     block = h.next_block([tx])
     assert Block.decode(block.encode()) == block
-    for decode, raw in ((Block.decode, block.encode()), (Tx.decode, tx.encode()), (Header.decode, block.header.encode())):
+    for decode, raw in ((Block.decode, block.encode()), (Tx.decode, tx.encode()),
+                        (Header.decode, block.header.encode())):
         with pytest.raises(DecodeError) as info:
             decode(raw + b"\x00")
         assert info.value.code == "trailing-bytes"
@@ -302,7 +307,9 @@ MEMPOOL_CASES = {
     "amount-overflow": lambda h, c, p: h.transfer(4, 1, U64_MAX, fee=MIN_FEE),
     "zero-amount": lambda h, c, p: h.transfer(4, 1, 0),
     # dev2's pending tx already commits 1 coin + fee, so this one no longer fits
-    "insufficient-balance-with-pending": lambda h, c, p: h.transfer(2, 3, DEV_BALANCE - COIN - 2 * MIN_FEE + 1, nonce=1),
+    "insufficient-balance-with-pending": lambda h, c, p: h.transfer(2, 3,
+                                                                    DEV_BALANCE - COIN - 2 * MIN_FEE + 1,
+                                                                    nonce=1),
     # same sender and nonce as the pending tx but no fee bump
     "replacement-fee-too-low": lambda h, c, p: h.transfer(2, 3, 2 * COIN, fee=MIN_FEE, nonce=0),
 }
@@ -343,7 +350,8 @@ def lane_costs(h) -> dict[bytes, int]:
     out: dict[bytes, int] = {}
     for entry in h.node.mempool.entries.values():
         tx = entry.tx
-        out[tx.sender_address] = out.get(tx.sender_address, 0) + int.from_bytes(tx.payload[20:28], "big") + tx.fee
+        out[tx.sender_address] = (out.get(tx.sender_address, 0) + int.from_bytes(tx.payload[20:28], "big")
+                                  + tx.fee)
     return out
 
 
@@ -621,7 +629,8 @@ def test_reorg_to_a_shorter_branch_with_more_work(tmp_path):
 
 
 def hand_compact(target: int) -> int:
-    """Bitcoin's GetCompact for targets whose top byte is below 0x80: exponent = byte length, 3-byte mantissa."""
+    """Bitcoin's GetCompact for targets whose top byte is below 0x80: exponent = byte length, 3-byte
+    mantissa."""
     size = (target.bit_length() + 7) // 8
     mantissa = target >> (8 * (size - 3))
     assert mantissa < 0x800000

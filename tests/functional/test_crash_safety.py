@@ -1,4 +1,5 @@
-"""SIGKILL a mining `chaintop` at seeded random moments: the data dir reopens, verifies, and keeps every reported block."""
+"""SIGKILL a mining `chaintop` at seeded random moments: the data dir reopens, verifies, and keeps every
+reported block."""
 
 from __future__ import annotations
 
@@ -103,7 +104,8 @@ def test_sigkill_while_mining_loses_nothing(tmp_path):
         assert rc == -signal.SIGKILL, f"{where}: exit {rc}, stderr {err!r}"
         assert reported, f"{where}: no block reported"
         heights = [h for h, _, _ in reported]
-        assert heights == list(range(heights[0], heights[0] + len(heights))), f"{where}: gaps in {heights[:5]}..."
+        assert heights == list(range(heights[0], heights[0] + len(heights))), \
+            f"{where}: gaps in {heights[:5]}..."
         blocks_with_txs += sum(1 for *_, n in reported if n)
 
         with Node.open(d) as node:
@@ -139,8 +141,8 @@ def test_lost_block_check_can_fail(tmp_path):
 def test_bench_crash_script_runs():
     """`python -m bench.crash` prints a house-format line and a clean summary."""
     kills = 1
-    p = subprocess.run([sys.executable, "-m", "bench.crash", "--kills", str(kills)], capture_output=True, text=True,
-                       cwd=ROOT, env=_env(), timeout=120)
+    p = subprocess.run([sys.executable, "-m", "bench.crash", "--kills", str(kills)], capture_output=True,
+                       text=True, cwd=ROOT, env=_env(), timeout=120)
     assert p.returncode == 0, p.stderr
     rows = [json.loads(line) for line in p.stdout.splitlines()]
     assert len(rows) == 2
@@ -155,8 +157,8 @@ def test_bench_crash_script_runs():
 
 
 def cli(datadir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*CHAINTOP, "--datadir", str(datadir), *args], capture_output=True, text=True, cwd=ROOT,
-                          env=_env(), timeout=60)
+    return subprocess.run([*CHAINTOP, "--datadir", str(datadir), *args], capture_output=True, text=True,
+                          cwd=ROOT, env=_env(), timeout=60)
 
 
 def cli_json(datadir: Path, *args: str):
@@ -166,7 +168,8 @@ def cli_json(datadir: Path, *args: str):
 
 
 def kill_running_node(tmp_path: Path) -> tuple[Path, dict]:
-    """Run `chaintop node`, confirm a tx and 2 blocks through it over RPC, SIGKILL it; returns (datadir, state)."""
+    """Run `chaintop node`, confirm a tx and 2 blocks through it over RPC, SIGKILL it; returns (datadir,
+    state)."""
     d = tmp_path / "chain"
     Node.create(d, "regtest").close()
     log = open(tmp_path / "node.log", "wb")  # closed below, after the kill
@@ -251,7 +254,8 @@ def _running(pid: int) -> bool:
 
 
 def test_sigkilled_miner_leaves_no_worker_processes(tmp_path):
-    """`daemon=True` only reaps workers on a clean exit; after a SIGKILL they must notice and exit on their own."""
+    """`daemon=True` only reaps workers on a clean exit; after a SIGKILL they must notice and exit on their
+    own."""
     d = tmp_path / "chain"
     Node.create(d, "regtest", genesis_bits=WORKER_BITS).close()
     proc = subprocess.Popen([*CHAINTOP, "--datadir", str(d), "mine", "--blocks", "100000"],
@@ -259,7 +263,8 @@ def test_sigkilled_miner_leaves_no_worker_processes(tmp_path):
     workers: list[int] = []
     try:
         line = proc.stdout.readline()  # the first block: the workers are up
-        assert MINED.match(line.decode().strip()), (line, proc.stderr.read() if proc.poll() is not None else "")
+        assert MINED.match(line.decode().strip()), (line,
+                                                    proc.stderr.read() if proc.poll() is not None else "")
         workers = _children(proc.pid)
         assert workers, "the miner should run worker processes at this difficulty"
         os.kill(proc.pid, signal.SIGKILL)

@@ -1,4 +1,5 @@
-"""The running node in-process: mining modes, the traffic generator, and the events the node emits (incl. reorgs)."""
+"""The running node in-process: mining modes, the traffic generator, and the events the node emits (incl.
+reorgs)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def wait_until(pred: Callable[[], object], timeout: float = 10.0, what: str = "c
 
 
 class Recorder:
-    """Collects every event the node emits (listeners run on the emitting thread, so a lock guards the list)."""
+    """Collects every event the node emits (listeners run on the emitting thread, so a lock guards the
+    list)."""
 
     def __init__(self, node: Node) -> None:
         self._lock = threading.Lock()

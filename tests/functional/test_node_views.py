@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from chain import crypto
+from chain.params import COIN
 from node.maintenance import export_blocks, import_blocks
 from node.node import Node
-from chain.params import COIN
 from tests.functional.pos_helpers import FakeClock, drive_slots
 
 

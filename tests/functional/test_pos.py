@@ -1,10 +1,11 @@
-"""Proof of stake end to end on a real node with a deterministic clock: finality, the inactivity leak, slashing,
-the exit queue and withdrawals, staking, the merge, and a hybrid chain that never reverts a finalized block.
+"""Proof of stake end to end on a real node with a deterministic clock: finality, the inactivity leak,
+slashing, the exit queue and withdrawals, staking, the merge, and a hybrid chain that never reverts a
+finalized block.
 
-Expected numbers are derived here from the spec's rules (phase0 FFG, Altair's weights) and the params; the node
-is only asked what happened. Slot s starts at genesis + s * slot_time; epoch e is slots 8e .. 8e+7; an epoch's
-transition (FFG, rewards, queues) runs when the first block past it arrives, and the node's views advance the
-head state to the clock's slot, so reading at the first slot of e+1 shows epoch e's transition.
+Expected numbers are derived here from the spec's rules (phase0 FFG, Altair's weights) and the params; the
+node is only asked what happened. Slot s starts at genesis + s * slot_time; epoch e is slots 8e .. 8e+7; an
+epoch's transition (FFG, rewards, queues) runs when the first block past it arrives, and the node's views
+advance the head state to the clock's slot, so reading at the first slot of e+1 shows epoch e's transition.
 """
 
 from __future__ import annotations
@@ -70,8 +71,8 @@ def test_all_online_finality_advances_one_epoch_per_epoch(tmp_path):
         f = node.finality()
         assert f["current_epoch"] == epoch + 1
         seen[epoch] = (f["justified_epoch"], f["finalized_epoch"])
-        # Target votes of the epoch just ended, as included so far: two per slot, the last slot's votes wait for
-        # the next block, and slot 0 (genesis) has none.
+        # Target votes of the epoch just ended, as included so far: two per slot, the last slot's votes wait
+        # for the next block, and slot 0 (genesis) has none.
         assert f["participation"] == 2 * (spe - 1 - (epoch == 0)) / 16
         if f["finalized_epoch"]:
             assert f["finalized_root"] == node.chain.get_hash_at(f["finalized_epoch"] * spe).hex()
@@ -200,7 +201,8 @@ def _check_slashed(node, log, index: int, reason: str, slot: int, before: list[d
     assert after["balance"] == before[index]["balance"] - penalty
     exit_epoch = epoch + p.activation_delay  # no other exit queued: the first free exit epoch
     assert after["exit_epoch"] == exit_epoch
-    assert after["withdrawable_epoch"] == max(exit_epoch + p.withdrawal_delay, epoch + p.slashed_withdrawal_delay)
+    assert after["withdrawable_epoch"] == max(exit_epoch + p.withdrawal_delay,
+                                              epoch + p.slashed_withdrawal_delay)
     assert after["withdrawable_epoch"] >= epoch + p.slashed_withdrawal_delay
     assert after["status"] == "exiting"
     # The whistleblower (the including proposer) is paid eb / whistleblower_reward_quotient on top of its
@@ -217,7 +219,8 @@ def test_double_vote_is_slashed_in_a_later_block(tmp_path):
     log = EventLog(node)
     spe = node.params.slots_per_epoch
     drive_slots(node, 1, 2 * spe)
-    # A committee member of a later slot of epoch 2 with no proposal before it (a proposal would use the fault).
+    # A committee member of a later slot of epoch 2 with no proposal before it (a proposal would use the
+    # fault).
     cm = node.committees(2)["slots"]
     slot, index = next((s["slot"], i) for s in cm if s["slot"] > 2 * spe for i in s["committee"]
                        if all(x["proposer"] != i for x in cm if 2 * spe < x["slot"] <= s["slot"]))
@@ -227,7 +230,8 @@ def test_double_vote_is_slashed_in_a_later_block(tmp_path):
     node.on_slot(slot)
     vote_block_height = node.chain.head.height
     votes = [e for e in log.of("AttestationSeen") if e.validator_index == index and e.slot == slot]
-    assert len(votes) == 2 and votes[0].head != votes[1].head and votes[0].target_epoch == votes[1].target_epoch
+    assert (len(votes) == 2 and votes[0].head != votes[1].head
+            and votes[0].target_epoch == votes[1].target_epoch)
     assert not log.of("ValidatorSlashed")
 
     slashed_at, before = _drive_until_slashed(node, log, slot + 1, index)
@@ -379,7 +383,8 @@ def test_stake_from_a_dev_account_activates_and_earns(tmp_path):
     assert any(e.validator_index == index for e in log.of("AttestationSeen"))
     v = node.validators()[index]
     assert v["balance"] > 32 * COIN and v["rewards"] == v["balance"] - 32 * COIN > 0
-    # Supply: nothing was created by staking; validators' net rewards are the only new money (PoS: no subsidy).
+    # Supply: nothing was created by staking; validators' net rewards are the only new money (PoS: no
+    # subsidy).
     s = supply(node)
     assert s["deposited"] == genesis_supply(p) - p.dev_accounts * p.dev_balance + 32 * COIN
     assert s["total"] == genesis_supply(p) + s["validator_net_rewards"]
@@ -412,7 +417,8 @@ def test_merge_pow_then_pos_validators_carry_over_supply_accounted(tmp_path):
     assert [(e.index, e.epoch) for e in log.of("ValidatorActivated")] == [(index, activation)]
 
     # PoW phase supply: subsidy per block and, in this hybrid phase, the vote-inclusion share to the miner:
-    # 16 validators, 2 per slot; block h carries the votes cast on block h-1 (block 1's parent, genesis, has none).
+    # 16 validators, 2 per slot; block h carries the votes cast on block h-1 (block 1's parent, genesis, has
+    # none).
     total_active = 16 * p.max_effective_balance
     pow_votes = sum(len(node.chain.get_block_at(h).ops.attestations) for h in range(1, merge_height))
     assert pow_votes == 2 * (merge_height - 2)
@@ -439,7 +445,8 @@ def test_merge_pow_then_pos_validators_carry_over_supply_accounted(tmp_path):
     v = node.validators()[index]
     assert v["status"] == "active" and v["balance"] > 32 * COIN
     f = node.finality()
-    assert f["finalized_epoch"] >= slot // spe - 2 >= merge_height // spe + 2, "finality continued across the merge"
+    assert f["finalized_epoch"] >= slot // spe - 2 >= merge_height // spe + 2, \
+        "finality continued across the merge"
 
     s = supply(node)
     assert s["deposited"] == 16 * p.max_effective_balance + 32 * COIN
@@ -462,8 +469,8 @@ def _finalize(a, blocks: int):
     mine(a, blocks)
     f = a.finality()
     spe = a.params.slots_per_epoch
-    # An epoch is 8 PoW blocks (block h is slot h); block h votes are included in block h+1. Block 8e crosses the
-    # end of epoch e-1: with everyone voting, height 40 has justified epoch 4 and finalized 3 (block 24).
+    # An epoch is 8 PoW blocks (block h is slot h); block h votes are included in block h+1. Block 8e crosses
+    # the end of epoch e-1: with everyone voting, height 40 has justified epoch 4 and finalized 3 (block 24).
     height = a.chain.head.height
     assert height % spe == 0
     assert (f["justified_epoch"], f["finalized_epoch"]) == (height // spe - 1, height // spe - 2)
@@ -499,7 +506,8 @@ def test_hybrid_branch_without_the_justified_checkpoint_is_never_adopted(tmp_pat
     a, b = _two_hybrid_nodes(tmp_path)
     f = _finalize(a, 40)
     spe = a.params.slots_per_epoch
-    fork = f["finalized_epoch"] * spe + 4  # after the finalized checkpoint (24), before the justified one (32)
+    # after the finalized checkpoint (24), before the justified one (32)
+    fork = f["finalized_epoch"] * spe + 4
     a.export_blocks(str(tmp_path / "prefix.blk"), 1, fork)
     b.import_blocks(str(tmp_path / "prefix.blk"))
     b.clock.now = a.clock.now
@@ -523,7 +531,8 @@ def test_hybrid_branch_without_the_justified_checkpoint_is_never_adopted(tmp_pat
 
 
 def test_slashing_event_names_the_whistleblower(tmp_path):
-    """ValidatorSlashed carries a `whistleblower` field: the proposer that included the evidence and was paid."""
+    """ValidatorSlashed carries a `whistleblower` field: the proposer that included the evidence and was
+    paid."""
     node = pos_node(tmp_path)
     log = EventLog(node)
     spe = node.params.slots_per_epoch
@@ -536,13 +545,15 @@ def test_slashing_event_names_the_whistleblower(tmp_path):
     node.accept_block(block)
     (event,) = log.of("ValidatorSlashed")
     proposer = block.header.seal.proposer_index
-    assert event.whistleblower == proposer, f"ValidatorSlashed.whistleblower is {event.whistleblower}, not {proposer}"
+    assert event.whistleblower == proposer, \
+        f"ValidatorSlashed.whistleblower is {event.whistleblower}, not {proposer}"
 
 
 # -- the chain a node builds is what any other node derives ----------------------------------------------
 def test_pos_chain_replays_identically_on_a_fresh_node(tmp_path):
-    """Export a PoS chain with a stake, an unstake, an offline validator and a slashing; a second node from the
-    same genesis imports it through full validation and holds the same state, finality and validators."""
+    """Export a PoS chain with a stake, an unstake, an offline validator and a slashing; a second node from
+    the same genesis imports it through full validation and holds the same state, finality and
+    validators."""
     a = pos_node(tmp_path, "a")
     b = pos_node(tmp_path, "b")
     assert a.chain.get_hash_at(0) == b.chain.get_hash_at(0)
@@ -564,13 +575,15 @@ def test_pos_chain_replays_identically_on_a_fresh_node(tmp_path):
     assert b.finality() == a.finality()
     keys = ("index", "pubkey", "status", "effective_balance", "balance", "slashed", "activation_epoch",
             "exit_epoch", "withdrawable_epoch")
-    assert [{k: v[k] for k in keys} for v in b.validators()] == [{k: v[k] for k in keys} for v in a.validators()]
+    assert ([{k: v[k] for k in keys} for v in b.validators()]
+            == [{k: v[k] for k in keys} for v in a.validators()])
     assert b.verify()["ok"], b.verify()["errors"]
 
 
 def test_hybrid_branch_with_a_higher_justified_checkpoint_wins_over_more_work(tmp_path):
-    """EIP-1011 (the design's hybrid rule): fork choice = highest justified checkpoint, then most work. A branch
-    whose votes justified a later checkpoint is adopted even though a vote-less branch has more work."""
+    """EIP-1011 (the design's hybrid rule): fork choice = highest justified checkpoint, then most work. A
+    branch whose votes justified a later checkpoint is adopted even though a vote-less branch has more
+    work."""
     a, b = pow_node(tmp_path, "a", "hybrid-devnet"), pow_node(tmp_path, "b", "hybrid-devnet")
     spe = a.params.slots_per_epoch
     mine(a, 3 * spe)  # both sides share 24 blocks with everyone voting: epoch 2 justified
@@ -589,5 +602,6 @@ def test_hybrid_branch_with_a_higher_justified_checkpoint_wins_over_more_work(tm
     b.export_blocks(str(tmp_path / "b.blk"), 3 * spe + 1)
     a.clock.now = max(a.clock.now, b.clock.now)
     a.import_blocks(str(tmp_path / "b.blk"))
-    assert a.chain.head.hash == b.chain.head.hash, "the branch with the higher justified checkpoint was not adopted"
+    assert a.chain.head.hash == b.chain.head.hash, \
+        "the branch with the higher justified checkpoint was not adopted"
     assert (a.finality()["justified_epoch"], a.finality()["finalized_epoch"]) == (4, 3)

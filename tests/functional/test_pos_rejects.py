@@ -1,10 +1,11 @@
 """Bad proof-of-stake input is refused with its reason code and changes nothing: votes, slashing evidence that
-proves no offence, stake and unstake transactions, and PoS headers (proposer, signature, slot, slashed proposer).
+proves no offence, stake and unstake transactions, and PoS headers (proposer, signature, slot, slashed
+proposer).
 
 Each block is valid in every other respect where the node's template builder can make it so; where the builder
 (rightly) drops the bad item, the block is assembled by hand with the item in, since the rule under test is
-checked before the state root. "Nothing changed" = head, stored head, state accumulator (live and stored), every
-state record, the mempool (memory and disk) and the validators view.
+checked before the state root. "Nothing changed" = head, stored head, state accumulator (live and stored),
+every state record, the mempool (memory and disk) and the validators view.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def next_slot(node) -> int:
 
 
 def block_with_ops(node, slot: int, ops: BlockOps):
-    """A block for `slot` carrying exactly `ops`: the node's own template if it keeps them all, else by hand."""
+    """A block for `slot` carrying exactly `ops`: the node's own template if it keeps them all, else by
+    hand."""
     template = build_pos_block(node, slot, ops=ops)
     if template.ops == ops:
         return template
@@ -140,8 +142,10 @@ def test_evidence_of_votes_for_different_targets_that_do_not_surround(node):
     root = lambda e: node.chain.get_hash_at(e * spe)  # noqa: E731
     i = 4
     # 2 -> 3 then 3 -> 4: consecutive links, neither a double vote nor a surround.
-    a = sign_vote(node, i, AttestationData(3 * spe + 1, root(3), Checkpoint(2, root(2)), Checkpoint(3, root(3))))
-    b = sign_vote(node, i, AttestationData(4 * spe + 1, root(4), Checkpoint(3, root(3)), Checkpoint(4, root(4))))
+    a = sign_vote(node, i, AttestationData(3 * spe + 1, root(3), Checkpoint(2, root(2)),
+                                           Checkpoint(3, root(3))))
+    b = sign_vote(node, i, AttestationData(4 * spe + 1, root(4), Checkpoint(3, root(3)),
+                                           Checkpoint(4, root(4))))
     ops = BlockOps(attester_slashings=(AttesterSlashing(a, b),))
     reject_block(node, block_with_ops(node, slot, ops), "bad-evidence")
 
@@ -155,7 +159,8 @@ def test_evidence_of_two_headers_for_different_slots(node):
     # 34 blocks, 16 proposers: someone proposed twice, at two different slots (signed, real headers).
     h1, h2 = next(hs[:2] for hs in by_proposer.values() if len(hs) >= 2)
     assert h1.seal.slot != h2.seal.slot
-    ops = BlockOps(proposer_slashings=(ProposerSlashing(SignedHeader(h1.encode()), SignedHeader(h2.encode())),))
+    ops = BlockOps(proposer_slashings=(ProposerSlashing(SignedHeader(h1.encode()),
+                                                        SignedHeader(h2.encode())),))
     reject_block(node, block_with_ops(node, slot, ops), "bad-evidence")
 
 
@@ -163,7 +168,8 @@ def test_evidence_of_two_headers_for_different_slots(node):
 def _stake_too_small(node):
     key = crypto.dev_keypair(3)
     nonce = node.chain.get_account(key.address).nonce
-    return make_stake(node.params, nonce, FEE, key, dev_validator_key(100), node.params.min_stake - 1).signed(key)
+    return make_stake(node.params, nonce, FEE, key, dev_validator_key(100),
+                      node.params.min_stake - 1).signed(key)
 
 
 def _unstake_of_another(node):
@@ -196,7 +202,8 @@ def _unstake_of_no_validator(node):
 
 
 TX_CASES = [(_stake_too_small, "stake-too-small"), (_unstake_of_another, "not-validator-owner"),
-            (_bad_stake_proof, "bad-stake-proof"), (_stake_to_another_accounts_validator, "validator-owned-by-another"),
+            (_bad_stake_proof, "bad-stake-proof"),
+            (_stake_to_another_accounts_validator, "validator-owned-by-another"),
             (_unstake_of_no_validator, "unknown-validator")]
 
 
@@ -223,7 +230,8 @@ def test_refused_stake_leaves_the_account_usable(node):
     out = node.send("dev3", "dev5", COIN)
     slot = next_slot(node)
     drive_slots(node, slot, slot + 2)
-    assert node.tx(out["txid"])["status"] == "confirmed", "dev3's transfer is stuck behind a stake no block can take"
+    assert node.tx(out["txid"])["status"] == "confirmed", \
+        "dev3's transfer is stuck behind a stake no block can take"
 
 
 # -- PoS headers -------------------------------------------------------------------------------------------
@@ -263,7 +271,8 @@ def test_block_from_a_slashed_proposer(node):
     spe = p.slots_per_epoch
     first = next_slot(node)
     epoch = first // spe
-    # A validator due to propose later in this epoch (proposers of an epoch are fixed once it starts), not now.
+    # A validator due to propose later in this epoch (proposers of an epoch are fixed once it starts), not
+    # now.
     due_now = node.chain.get_proposer(first)
     later = [(s, node.chain.get_proposer(s)) for s in range(first + 1, (epoch + 1) * spe)]
     target_slot, victim = next((s, v) for s, v in later if v != due_now)

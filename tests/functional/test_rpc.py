@@ -18,9 +18,9 @@ from urllib.parse import urlparse
 import pytest
 
 from chain import crypto
-from node.node import Node
 from chain.params import COIN, REGTEST
 from chain.tx import make_transfer
+from node.node import Node
 
 ROOT = Path(__file__).resolve().parents[2]
 HEX64_CHARS = set("0123456789abcdef")
@@ -36,8 +36,8 @@ def _env() -> dict:
 
 
 def cli(datadir: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cli.main", "--datadir", str(datadir), *args], capture_output=True,
-                          text=True, cwd=ROOT, env=_env(), timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "cli.main", "--datadir", str(datadir), *args],
+                          capture_output=True, text=True, cwd=ROOT, env=_env(), timeout=timeout)
 
 
 def init_regtest(datadir: Path) -> None:
@@ -56,7 +56,8 @@ class NodeProc:
         info = None
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"node exited {self.proc.returncode} at startup: {self.proc.stderr.read()}")
+                raise AssertionError(f"node exited {self.proc.returncode} at startup: "
+                                     f"{self.proc.stderr.read()}")
             try:
                 info = json.loads((datadir / "node.json").read_text())
             except (OSError, ValueError):
@@ -153,11 +154,13 @@ def shared(tmp_path_factory):
         n.kill()
 
 
-def signed_transfer_hex(n: NodeProc, sender: int, to: int, amount: int, fee: int | None = None) -> tuple[str, str]:
+def signed_transfer_hex(n: NodeProc, sender: int, to: int, amount: int,
+                        fee: int | None = None) -> tuple[str, str]:
     """A transfer signed here, with the nonce the node says is next: (txid hex, raw hex)."""
     key, dest = crypto.dev_keypair(sender), crypto.dev_keypair(to)
     nonce = n.call("account", {"address": f"dev{sender}"})["next_nonce"]
-    tx = make_transfer(REGTEST.chain_id, nonce, fee or REGTEST.min_fee, key.pubkey, dest.address, amount).signed(key)
+    tx = make_transfer(REGTEST.chain_id, nonce, fee or REGTEST.min_fee, key.pubkey, dest.address,
+                       amount).signed(key)
     return tx.txid.hex(), tx.encode().hex()
 
 
@@ -165,7 +168,8 @@ def signed_transfer_hex(n: NodeProc, sender: int, to: int, amount: int, fee: int
 
 
 def test_no_cookie_is_401(shared):
-    status, hdrs, body = shared.http("POST", "/", json.dumps({"jsonrpc": "2.0", "id": 1, "method": "status"}).encode(),
+    status, hdrs, body = shared.http("POST", "/",
+                                     json.dumps({"jsonrpc": "2.0", "id": 1, "method": "status"}).encode(),
                                      {"Content-Type": "application/json"})
     assert status == 401
     assert "Basic" in hdrs.get("WWW-Authenticate", "")
@@ -415,7 +419,8 @@ def test_sse_streams_tx_added_then_block_connected(shared):
         assert added[0] < len(seen) - 1  # TxAdded came first
         tx_added = seen[added[0]][1]
         assert tx_added["sender"] == crypto.encode_address(REGTEST.hrp, crypto.dev_keypair(5).address)
-        # the pool says why it dropped the tx (the node emits this around BlockConnected; either order is fine)
+        # the pool says why it dropped the tx (the node emits this around BlockConnected; either order is
+        # fine)
         removed = [e for n, e in seen if n == "TxRemoved" and e["txid"] == txid]
         if not removed:
             removed = [r.wait_for(lambda name, e: name == "TxRemoved" and e["txid"] == txid)[-1][1]]
@@ -457,7 +462,8 @@ def test_sigterm_exits_cleanly_and_the_mempool_survives_restart(tmp_path, start_
     init_regtest(d)
     n = start_node(d)
     n.call("mine", [1])
-    sent = [n.call("send", {"from": f"dev{i}", "to": "dev9", "amount": COIN * (i + 1), "fee": 1_000 + 100 * i})["txid"]
+    sent = [n.call("send", {"from": f"dev{i}", "to": "dev9", "amount": COIN * (i + 1),
+                            "fee": 1_000 + 100 * i})["txid"]
             for i in range(4)]
     sent.append(n.call("send", {"from": "dev0", "to": "dev8", "amount": COIN})["txid"])  # dev0's second nonce
     _, raw = signed_transfer_hex(n, 7, 2, COIN)

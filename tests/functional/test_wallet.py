@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from chain import crypto
-from node.node import Node
 from chain.params import COIN, REGTEST
+from node.node import Node
 
 ROOT = Path(__file__).resolve().parents[2]
 PW = "correct horse battery staple"
@@ -28,10 +28,11 @@ def _env(password: str | None) -> dict:
     return env
 
 
-def run(datadir: Path, *args: str, password: str | None = PW, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cli.main", "--datadir", str(datadir), *args], capture_output=True,
-                          text=True, cwd=ROOT, env=_env(password), timeout=60, input=stdin,
-                          stdin=None if stdin is not None else subprocess.DEVNULL)
+def run(datadir: Path, *args: str, password: str | None = PW,
+        stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cli.main", "--datadir", str(datadir), *args],
+                          capture_output=True, text=True, cwd=ROOT, env=_env(password), timeout=60,
+                          input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL)
 
 
 def ok(datadir: Path, *args: str, **kw) -> str:
@@ -136,10 +137,12 @@ def test_wrong_password_is_a_clear_error(tmp_path):
     p = run(d, "keys", "export", "alice", "--json", password="not the password")
     assert p.stdout == ""  # nothing secret, nothing half-printed
     # signing with the wrong password fails the same way and submits nothing
-    fails(d, "send", "--from", "alice", "--to", "dev1", "--amount", "1", password="nope", code="wrong-password")
+    fails(d, "send", "--from", "alice", "--to", "dev1", "--amount", "1", password="nope",
+          code="wrong-password")
 
 
-@pytest.mark.parametrize(("label", "code"), [("dev3", "bad-label"), ("1abc", "bad-label"), ("x" * 40, "bad-label")])
+@pytest.mark.parametrize(("label", "code"), [("dev3", "bad-label"), ("1abc", "bad-label"),
+                                             ("x" * 40, "bad-label")])
 def test_bad_labels_are_refused(tmp_path, label, code):
     d = tmp_path / "a"
     init_regtest(d)
@@ -157,7 +160,8 @@ def test_no_password_without_a_terminal(tmp_path):
 
 
 def test_offline_signing_with_a_keystore_only_datadir(tmp_path):
-    """create on the node's data dir -> sign on a data dir that holds only the keystore -> broadcast -> mine."""
+    """create on the node's data dir -> sign on a data dir that holds only the keystore -> broadcast ->
+    mine."""
     node_dir, signer_dir = tmp_path / "node", tmp_path / "signer"
     init_regtest(node_dir)
     signer_dir.mkdir()
@@ -200,8 +204,9 @@ def test_offline_signing_against_a_running_node(tmp_path):
     init_regtest(node_dir)
     key = js(signer_dir, "keys", "new", "cold", "--json")
     cold_address = regtest_address(key["pubkey"])
-    node = subprocess.Popen([sys.executable, "-m", "cli.main", "--datadir", str(node_dir), "node", "--mining", "manual"],
-                            cwd=ROOT, env=_env(None), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    node = subprocess.Popen([sys.executable, "-m", "cli.main", "--datadir", str(node_dir), "node", "--mining",
+                             "manual"], cwd=ROOT, env=_env(None), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20
         while not (node_dir / "node.json").exists():
@@ -233,7 +238,8 @@ def test_funded_keystore_key_can_send(tmp_path):
     assert account(d, bob["address"])["balance"] == 7 * COIN
 
     sent = js(d, "send", "--from", "bob", "--to", "dev2", "--amount", "1.25", "--fee", "0.0001", "--json")
-    second = js(d, "send", "--from", "bob", "--to", "dev3", "--amount", "1", "--json")  # next nonce, still pending
+    # next nonce, still pending
+    second = js(d, "send", "--from", "bob", "--to", "dev3", "--amount", "1", "--json")
     assert js(d, "tx", second["txid"], "--json")["nonce"] == 1
     mine(d)
     for txid in (sent["txid"], second["txid"]):
@@ -249,8 +255,8 @@ def test_funded_keystore_key_can_send(tmp_path):
 
 
 def test_account_accepts_a_keystore_label(tmp_path):
-    # `chaintop account --help` says ADDRESS is an "Address or key label", `keys list` shows keystore labels and
-    # `send --to LABEL` accepts them, so `account LABEL` must too (today it only knows dev labels).
+    # `chaintop account --help` says ADDRESS is an "Address or key label", `keys list` shows keystore labels
+    # and `send --to LABEL` accepts them, so `account LABEL` must too (today it only knows dev labels).
     d = tmp_path / "a"
     init_regtest(d)
     bob = js(d, "keys", "new", "bob", "--json")

@@ -1,6 +1,6 @@
 """TUI fixtures: deterministic prebuilt chains (fixed clock, dev keys) — a regtest (PoW) one and a hybrid one
-(PoW blocks, FFG committees) — copied per test and opened by a RunningNode (manual mining, no traffic), and the
-app on top of it with a frozen display clock."""
+(PoW blocks, FFG committees) — copied per test and opened by a RunningNode (manual mining, no traffic), and
+the app on top of it with a frozen display clock."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from chain.params import COIN, HYBRID_DEVNET, REGTEST
 from node.daemon import RunningNode
 from node.node import Node
-from chain.params import COIN, HYBRID_DEVNET, REGTEST
 
 GENESIS = REGTEST.genesis_time
 BLOCKS = 12  # the prebuilt chain's height
@@ -23,7 +23,8 @@ HYBRID_GENESIS = HYBRID_DEVNET.genesis_time  # hybrid-devnet has a fixed genesis
 HYBRID_BLOCKS = 36  # 4.5 epochs of 8 blocks: epoch 3 justified, epoch 2 finalized, epoch 4 half voted
 HYBRID_NOW = HYBRID_GENESIS + HYBRID_BLOCKS * 10 + 95
 HYBRID_STAKE_AT = 4  # dev3 stakes 32 coins in this block: validator 16, active two epochs later
-HYBRID_EQUIVOCATOR = 5  # told to equivocate before block 9 (its committee's slot); slashed by the evidence in 10
+# told to equivocate before block 9 (its committee's slot); slashed by the evidence in 10
+HYBRID_EQUIVOCATOR = 5
 
 
 class StepClock:
@@ -37,7 +38,8 @@ class StepClock:
 
 
 def build_chain(path: Path) -> dict:
-    """regtest: 12 blocks, transfers among dev accounts in blocks 3, 5 and 8, three transactions left pending."""
+    """regtest: 12 blocks, transfers among dev accounts in blocks 3, 5 and 8, three transactions left
+    pending."""
     clock = StepClock(GENESIS)
     node = Node.create(path, "regtest", clock=clock)
     facts: dict = {"txids": []}
@@ -46,11 +48,13 @@ def build_chain(path: Path) -> dict:
             clock.now = GENESIS + 10 * height
             if height in (3, 5, 8):
                 for i in range(3):
-                    sent = node.send(f"dev{i}", f"dev{i + 1}", (height + i) * COIN // 10, node.params.min_fee * (i + 1))
+                    sent = node.send(f"dev{i}", f"dev{i + 1}", (height + i) * COIN // 10,
+                                     node.params.min_fee * (i + 1))
                     facts["txids"].append(sent["txid"])
             node.mine(1)
         clock.now = GENESIS + 10 * BLOCKS + 5
-        facts["pending"] = [node.send(f"dev{4 + i}", "dev9", COIN * (i + 1), node.params.min_fee * (2 + i))["txid"]
+        facts["pending"] = [node.send(f"dev{4 + i}", "dev9", COIN * (i + 1),
+                                      node.params.min_fee * (2 + i))["txid"]
                             for i in range(3)]
         facts["head"] = node.status()["head"]
         facts["block5"] = node.block(5)["hash"]
@@ -61,10 +65,10 @@ def build_chain(path: Path) -> dict:
 
 
 def build_hybrid_chain(path: Path) -> dict:
-    """hybrid-devnet: 36 PoW blocks at +10 s each, no retargeting; the committee of slot h votes on block h and the
-    votes ride in block h+1, so FFG justifies and finalizes epochs. A stake in block 4, a double vote by validator 5
-    at slot 9 with its evidence (and the slashing) in block 10, transfers in blocks 6, 12 and 20, two left pending.
-    Same keys, same clock, same shuffle: the same chain, hash for hash, on every run."""
+    """hybrid-devnet: 36 PoW blocks at +10 s each, no retargeting; the committee of slot h votes on block h
+    and the votes ride in block h+1, so FFG justifies and finalizes epochs. A stake in block 4, a double vote
+    by validator 5 at slot 9 with its evidence (and the slashing) in block 10, transfers in blocks 6, 12 and
+    20, two left pending. Same keys, same clock, same shuffle: the same chain, hash for hash, on every run."""
     clock = StepClock(HYBRID_GENESIS)
     node = Node.create(path, "hybrid-devnet", clock=clock, pow_no_retarget=True)
     facts: dict = {"txids": []}
@@ -79,7 +83,8 @@ def build_hybrid_chain(path: Path) -> dict:
                 facts["txids"].append(node.send("dev1", "dev2", height * COIN, None)["txid"])
             node.mine(1)
         clock.now = HYBRID_GENESIS + 10 * HYBRID_BLOCKS + 5
-        facts["pending"] = [node.send(f"dev{4 + i}", "dev9", COIN * (i + 1), node.params.min_fee * (2 + i))["txid"]
+        facts["pending"] = [node.send(f"dev{4 + i}", "dev9", COIN * (i + 1),
+                                      node.params.min_fee * (2 + i))["txid"]
                             for i in range(2)]
         facts["evidence_block"] = next(h for h in range(1, HYBRID_BLOCKS + 1) if node.block(h)["evidence"])
         facts["head"] = node.status()["head"]
@@ -182,6 +187,7 @@ def panel_text(widget, width: int = 120) -> str:
     """The plain text a ViewPanel currently draws (its render function applied to its last view)."""
     from rich.console import Console
 
-    console = Console(width=width, record=True, color_system=None, file=open("/dev/null", "w"))  # noqa: SIM115
+    console = Console(width=width, record=True, color_system=None,
+                      file=open("/dev/null", "w"))  # noqa: SIM115
     console.print(type(widget).render_view(widget._view))
     return console.export_text()

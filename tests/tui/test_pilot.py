@@ -1,4 +1,5 @@
-"""The TUI driven through Pilot on a real node: navigation, search, send, mining toggles, palette, quitting."""
+"""The TUI driven through Pilot on a real node: navigation, search, send, mining toggles, palette,
+quitting."""
 
 from __future__ import annotations
 
@@ -162,7 +163,8 @@ def test_send_form_sends_valid_input_and_reports_bad_input_inline(app, running):
             await wait_for(pilot, lambda: len(node.mempool) == before + 1, what="the transfer in the mempool")
             assert app.last_command == "send --from dev0 --to dev2 --amount 1.5"
             assert app.screen.query_one("#send-amount", Input).value == ""  # cleared after sending
-            await wait_for(pilot, lambda: len(app.model.pool) == before + 1, what="the TxAdded event in the model")
+            await wait_for(pilot, lambda: len(app.model.pool) == before + 1,
+                           what="the TxAdded event in the model")
 
     run(scenario())
 
@@ -183,9 +185,11 @@ def test_mining_keys_switch_modes_and_mine(app, running):
             await wait_for(pilot, lambda: service.mode == "manual", what="manual mode")
             height = running.node.status()["height"]
             await pilot.press("space")
-            await wait_for(pilot, lambda: running.node.status()["height"] == height + 1, what="one mined block")
+            await wait_for(pilot, lambda: running.node.status()["height"] == height + 1,
+                           what="one mined block")
             assert app.last_command == "mine"
-            await wait_for(pilot, lambda: app.model.status.get("height") == height + 1, what="the head in the model")
+            await wait_for(pilot, lambda: app.model.status.get("height") == height + 1,
+                           what="the head in the model")
             await pilot.press("t")
             await wait_for(pilot, lambda: service.traffic_rate == 10.0, what="traffic on")
             assert app.last_command == "mining --traffic 10"
@@ -211,11 +215,13 @@ def test_mining_workers_keys_resize_the_pool_and_show_the_command(app, running):
             assert app.last_command == "mining --workers 2"
             hint = panel_text(app.screen.query_one("#hint"))
             assert "$ chaintop mining --workers 2" in hint, hint
-            await wait_for(pilot, lambda: "2 worker(s)" in panel_text(app.screen.query_one("#mining-summary")),
+            await wait_for(pilot,
+                           lambda: "2 worker(s)" in panel_text(app.screen.query_one("#mining-summary")),
                            what="the summary showing two workers")
             height = running.node.status()["height"]
             await pilot.press("space")  # the miner's pool was rebuilt: it still mines
-            await wait_for(pilot, lambda: running.node.status()["height"] == height + 1, what="a block with 2 workers")
+            await wait_for(pilot, lambda: running.node.status()["height"] == height + 1,
+                           what="a block with 2 workers")
             await pilot.press("minus")
             await wait_for(pilot, lambda: workers() == 1, what="back to one worker")
             assert app.last_command == "mining --workers 1"
@@ -244,7 +250,8 @@ def test_command_palette_runs_chain_operations(app, running):
             await pilot.press(*"mining: interval")
             await pilot.pause(0.3)
             await pilot.press("enter")
-            await wait_for(pilot, lambda: running.service.mode == "interval", what="interval mode from the palette")
+            await wait_for(pilot, lambda: running.service.mode == "interval",
+                           what="interval mode from the palette")
             await pilot.press("ctrl+p")
             await pilot.press(*"block 3")
             await pilot.pause(0.3)

@@ -76,7 +76,8 @@ def test_stake_and_unstake_from_the_keyboard(pos_running):
             app.screen.query_one("#stake-amount", Input).value = "1"
             await pilot.press("enter")
             label = app.screen.query_one("#stake-amount-error", Label)
-            assert label.display and "at least" in str(label.render()), "below the minimum stake: inline error"
+            assert label.display and "at least" in str(label.render()), \
+                "below the minimum stake: inline error"
             assert "stake" not in pending_kinds(node)
             app.screen.query_one("#stake-amount", Input).value = "32"
             await pilot.press("enter")
@@ -90,7 +91,8 @@ def test_stake_and_unstake_from_the_keyboard(pos_running):
             await wait_for(pilot, lambda: isinstance(app.screen, UnstakeScreen), what="the unstake dialog")
             app.screen.query_one("#unstake-submit").press()
             await wait_for(pilot, lambda: "unstake" in submitted_kinds(node), what="an unstake transaction")
-            assert app.last_command.startswith("unstake --from dev") and app.last_command.endswith("--validator 2")
+            assert (app.last_command.startswith("unstake --from dev")
+                    and app.last_command.endswith("--validator 2"))
 
     run(scenario())
 
@@ -107,15 +109,17 @@ def test_fault_injection_offline_online_equivocate(pos_running):
             await pilot.press("o")
             await wait_for(pilot, lambda: 3 in vc.offline, what="validator 3 offline")
             assert app.last_command == "validator offline 3"
-            await wait_for(pilot, lambda: "OFFLINE" in str(app.screen.query_one("#validators-table", DataTable)
-                                                          .get_row("3")[2]), what="the OFFLINE flag drawn")
+            await wait_for(pilot, lambda: "OFFLINE" in str(app.screen.query_one("#validators-table",
+                                                                                DataTable).get_row("3")[2]),
+                           what="the OFFLINE flag drawn")
             await pilot.press("o")
             await wait_for(pilot, lambda: 3 not in vc.offline, what="validator 3 back online")
             assert app.last_command == "validator online 3"
             await pilot.press("e")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
             await pilot.press("y")
-            await wait_for(pilot, lambda: app.last_command == "validator equivocate 3", what="the equivocate call")
+            await wait_for(pilot, lambda: app.last_command == "validator equivocate 3",
+                           what="the equivocate call")
             await wait_for(pilot, lambda: any("equivocate" in n.message for n in app._notifications),
                            what="the result notification")
 
@@ -136,9 +140,11 @@ async def select_validator(pilot, index: int) -> None:
 
 
 def next_voter(node) -> tuple[int, int]:
-    """(validator, slot): a local validator in the committee of the next slot after the head (slot = height)."""
+    """(validator, slot): a local validator in the committee of the next slot after the head (slot =
+    height)."""
     height = node.status()["height"]
-    duty = min((d for d in node.duties() if d["kind"] == "attest" and d["slot"] > height), key=lambda d: d["slot"])
+    duty = min((d for d in node.duties() if d["kind"] == "attest" and d["slot"] > height),
+               key=lambda d: d["slot"])
     return duty["index"], duty["slot"]
 
 
@@ -163,14 +169,18 @@ def test_hybrid_offline_skips_its_vote_and_equivocating_gets_it_slashed(hybrid_r
             await pilot.press("o")
             await wait_for(pilot, lambda: sleeper in vc.offline, what=f"validator {sleeper} offline")
             assert app.last_command == f"validator offline {sleeper}"
-            await wait_for(pilot, lambda: "OFFLINE" in str(row_of(app, sleeper)[2]), what="the OFFLINE flag drawn")
-            await mine(slot + 1 - node.status()["height"])  # its slot's block, then the block carrying the votes
+            await wait_for(pilot, lambda: "OFFLINE" in str(row_of(app, sleeper)[2]),
+                           what="the OFFLINE flag drawn")
+            # its slot's block, then the block carrying the votes
+            await mine(slot + 1 - node.status()["height"])
             voted = voters_in(node, slot + 1, slot)
-            assert voted and sleeper not in voted, "an offline validator does not vote; its committee partner does"
+            assert voted and sleeper not in voted, \
+                "an offline validator does not vote; its committee partner does"
             await pilot.press("o")
             await wait_for(pilot, lambda: sleeper not in vc.offline, what=f"validator {sleeper} back online")
             assert app.last_command == f"validator online {sleeper}"
-            await wait_for(pilot, lambda: "OFFLINE" not in str(row_of(app, sleeper)[2]), what="the flag cleared")
+            await wait_for(pilot, lambda: "OFFLINE" not in str(row_of(app, sleeper)[2]),
+                           what="the flag cleared")
 
             cheat, slot = next_voter(node)
             assert "SLASHED" not in str(row_of(app, cheat)[1])
@@ -178,9 +188,11 @@ def test_hybrid_offline_skips_its_vote_and_equivocating_gets_it_slashed(hybrid_r
             await pilot.press("e")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
             await pilot.press("y")
-            await wait_for(pilot, lambda: cheat in vc.equivocating, what=f"validator {cheat} set to equivocate")
+            await wait_for(pilot, lambda: cheat in vc.equivocating,
+                           what=f"validator {cheat} set to equivocate")
             assert app.last_command == f"validator equivocate {cheat}"
-            await mine(slot + 1 - node.status()["height"])  # it double-votes in its slot; the next block slashes it
+            # it double-votes in its slot; the next block slashes it
+            await mine(slot + 1 - node.status()["height"])
             assert {"kind": "attester", "validator": cheat} in node.block(slot + 1)["evidence"]
             await wait_for(pilot, lambda: "SLASHED" in str(row_of(app, cheat)[1]),
                            what=f"validator {cheat} shown SLASHED (the screen reloads after the last block)")

@@ -8,8 +8,8 @@ import threading
 import pytest
 from rich.console import Console
 
-from node import events as ev
 from chain.params import COIN, REGTEST, get_preset
+from node import events as ev
 from tui import draw, equivalents, fmt
 from tui.bridge import EventBridge
 from tui.model import LiveModel
@@ -29,14 +29,16 @@ ADDR = "ctreg1v3etgez3gup9lau8p0h8m4uyl5x0c0ykckz9y2"
 
 
 def text(renderable, width: int = 120) -> str:
-    console = Console(width=width, record=True, color_system=None, file=open("/dev/null", "w"))  # noqa: SIM115
+    console = Console(width=width, record=True, color_system=None,
+                      file=open("/dev/null", "w"))  # noqa: SIM115
     console.print(renderable)
     return console.export_text()
 
 
 @pytest.mark.parametrize("query,kind", [
     ("42", "height"), ("#7", "height"), ("ab" * 32, "hash"), ("0x" + "AB" * 32, "hash"), ("dev3", "address"),
-    (ADDR, "address"), ("hello", "none"), ("abc", "none"), ("ctdev1xyz", "none"), ("", "none"), ("9" * 13, "none"),
+    (ADDR, "address"), ("hello", "none"), ("abc", "none"), ("ctdev1xyz", "none"), ("", "none"),
+    ("9" * 13, "none"),
 ])
 def test_search_classifies_heights_hashes_and_addresses(query, kind):
     q = classify(query, "ctreg")
@@ -78,8 +80,10 @@ def test_send_validation_parses_good_input_to_base_units():
 
 
 def test_stake_validation_needs_the_minimum_and_the_balance():
-    assert "at least 32" in validate_stake({"sender": "dev0", "amount": "5"}, {}, 32 * COIN, 1000)[0]["amount"]
-    assert "has" in validate_stake({"sender": "dev0", "amount": "40"}, {"dev0": 40 * COIN}, 32 * COIN, 1000)[0]["amount"]
+    assert "at least 32" in validate_stake({"sender": "dev0", "amount": "5"}, {}, 32 * COIN,
+                                           1000)[0]["amount"]
+    assert "has" in validate_stake({"sender": "dev0", "amount": "40"}, {"dev0": 40 * COIN}, 32 * COIN,
+                                   1000)[0]["amount"]
     assert validate_stake({"sender": "dev0", "amount": "32"}, {"dev0": 40 * COIN}, 32 * COIN, 1000) == (
         {}, {"sender": "dev0", "amount": 32 * COIN})
 
@@ -91,13 +95,16 @@ def test_drawing_primitives():
     assert draw.gauge(0.0, 2 / 3, 9)[6] == "┃"
     assert [c for _, _, c in draw.histogram([1, 1, 2, 10], 3)] == [3, 0, 1]
     assert draw.column_chart([1, 2], 2) == [" █", "██"]
-    assert fmt.age(3725) == "1h02m" and fmt.hash_rate(1500) == "1.5 kH/s" and fmt.leading_zero_bits("0f" + "f" * 62) == 4
+    assert (fmt.age(3725) == "1h02m" and fmt.hash_rate(1500) == "1.5 kH/s"
+            and fmt.leading_zero_bits("0f" + "f" * 62) == 4)
 
 
 def test_tab_bar_marks_the_active_screen_and_fits_80_columns():
-    bar = render_tab_bar({"active": "mining", "width": 80, "network": "devnet", "consensus": "pow", "height": 5})
+    bar = render_tab_bar({"active": "mining", "width": 80, "network": "devnet", "consensus": "pow",
+                          "height": 5})
     assert bar.cell_len <= 80 and "4 Mining" in bar.plain and "7 Events" in bar.plain
-    wide = render_tab_bar({"active": "mining", "width": 120, "network": "devnet", "consensus": "pow", "height": 5})
+    wide = render_tab_bar({"active": "mining", "width": 120, "network": "devnet", "consensus": "pow",
+                           "height": 5})
     assert wide.plain.endswith("devnet · pow · #5")
 
 
@@ -125,8 +132,8 @@ def test_committees_mark_local_validators_and_count_votes():
 
 
 def test_search_progress_compares_best_hash_with_target():
-    p = {"height": 9, "hashes": 3000, "expected_hashes": 1000.0, "hash_rate": 1500.0, "eta": 0.7, "workers": 2,
-         "best_hash": "00" + "f" * 62, "target": "000" + "f" * 61}
+    p = {"height": 9, "hashes": 3000, "expected_hashes": 1000.0, "hash_rate": 1500.0, "eta": 0.7,
+         "workers": 2, "best_hash": "00" + "f" * 62, "target": "000" + "f" * 61}
     out = text(render_search_progress({"progress": p, "width": 20}))
     assert "300%" in out and "8 leading zero bits" in out and "12 leading zero bits needed" in out
     assert "press space" in text(render_search_progress({"progress": None, "mode": "manual"}))
@@ -137,9 +144,11 @@ def test_difficulty_preview_and_eta():
     recent = [{"height": h, "timestamp": 1000 + 5 * h} for h in range(0, 30)]
     view = difficulty_view({"height": 29, "bits": "1f00ffff", "difficulty": 8.0}, recent, p)
     assert view["window_pos"] == 10 and view["avg_spacing"] == 5.0 and view["preview"] > 1.9  # twice as fast
-    assert difficulty_view({"height": 3, "bits": "207fffff", "difficulty": 1.0}, recent, REGTEST)["no_retarget"]
+    assert difficulty_view({"height": 3, "bits": "207fffff", "difficulty": 1.0}, recent,
+                           REGTEST)["no_retarget"]
     assert "interval" in eta_text("pow", {"mode": "interval"}, None, 100, 103, 10, 0)
-    assert "expected" in eta_text("pow", {"mode": "auto", "active": True}, {"eta": 2.0, "hash_rate": 10.0}, 0, 0, 10, 1)
+    assert "expected" in eta_text("pow", {"mode": "auto", "active": True}, {"eta": 2.0, "hash_rate": 10.0},
+                                  0, 0, 10, 1)
     assert "off" in eta_text("pow", {"mode": "off"}, None, 0, 0, 10, 0)
 
 
@@ -156,8 +165,10 @@ def test_every_screen_has_help_and_equivalents_read_like_the_cli():
     for name in ("dashboard", "blocks", "mempool", "mining", "validators", "wallet", "events"):
         assert name in SCREENS and "Keys everywhere" in help_markdown(name)
     assert equivalents.send("dev0", "dev1", 150_000_000, None) == "send --from dev0 --to dev1 --amount 1.5"
-    assert equivalents.send("dev0", "dev1", COIN, 2000) == "send --from dev0 --to dev1 --amount 1 --fee 0.00002"
-    assert equivalents.mine(3) == "mine --blocks 3" and equivalents.fault(4, "offline") == "validator offline 4"
+    assert equivalents.send("dev0", "dev1", COIN, 2000) == ("send --from dev0 --to dev1 --amount 1 "
+                                                             "--fee 0.00002")
+    assert (equivalents.mine(3) == "mine --blocks 3"
+            and equivalents.fault(4, "offline") == "validator offline 4")
     assert equivalents.stake("dev2", 32 * COIN) == "stake --from dev2 --amount 32"
     assert equivalents.workers(3) == "mining --workers 3"
 
@@ -167,7 +178,8 @@ def test_hint_line_says_when_the_command_only_applies_at_the_next_start():
 
     plain = text(render_hint({"command": "mine", "prefix": "chaintop"}))
     assert plain.strip() == "$ chaintop mine"
-    noted = text(render_hint({"command": "node --workers 2", "prefix": "chaintop", "note": "for the next start"}))
+    noted = text(render_hint({"command": "node --workers 2", "prefix": "chaintop",
+                              "note": "for the next start"}))
     assert "$ chaintop node --workers 2" in noted and "next start" in noted
 
 

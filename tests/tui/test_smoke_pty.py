@@ -24,8 +24,8 @@ def test_chaintop_tui_in_a_pty_starts_navigates_and_quits_cleanly(tmp_path):
     datadir = tmp_path / "devnet"
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
     env.pop("CHAINTOP_DATADIR", None)
-    child = pexpect.spawn(sys.executable, ["-c", LAUNCHER, "--datadir", str(datadir), "tui", "--mining", "auto",
-                                           "--traffic", "5", "--workers", "1"],
+    child = pexpect.spawn(sys.executable, ["-c", LAUNCHER, "--datadir", str(datadir), "tui", "--mining",
+                                           "auto", "--traffic", "5", "--workers", "1"],
                           env=env, dimensions=(40, 120), timeout=30, encoding="utf-8", codec_errors="replace")
     try:
         child.expect("Dashboard")

@@ -1,4 +1,5 @@
-"""Screenshots of every screen at 120x40 on the deterministic chain (frozen display clock, no wall-clock times).
+"""Screenshots of every screen at 120x40 on the deterministic chain (frozen display clock, no wall-clock
+times).
 
 Update after an intended change with: pytest tests/tui/test_snapshots.py --snapshot-update
 """
@@ -66,7 +67,7 @@ def test_dashboard_80x24(snap_compare, app):
     take(snap_compare, app, "1", size=(80, 24))
 
 
-# -- proof of stake on the deterministic hybrid chain (PoW blocks, FFG committees; see build_hybrid_chain) ----------
+# -- proof of stake on the deterministic hybrid chain (PoW blocks, FFG committees; see build_hybrid_chain) ---
 
 @pytest.mark.parametrize("key", ["1", "5"], ids=["dashboard", "validators"])
 def test_hybrid_screen(snap_compare, hybrid_app, key):

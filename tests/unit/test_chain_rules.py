@@ -23,8 +23,8 @@ def make_branch(timestamps: list[int], bits: int) -> list[BlockIndex]:
     """A chain of indexes (heights 0..n-1) whose headers carry these timestamps and bits."""
     out, parent = [], bytes(32)
     for height, ts in enumerate(timestamps):
-        header = Header(HEADER_VERSION, height, parent, ts, bytes(32), bytes(32), bytes(32), bytes(20), ENGINE_POW,
-                        PowSeal(bits, 0))
+        header = Header(HEADER_VERSION, height, parent, ts, bytes(32), bytes(32), bytes(32), bytes(20),
+                        ENGINE_POW, PowSeal(bits, 0))
         out.append(BlockIndex(header, height + 1))
         parent = header.hash
     return out
@@ -49,7 +49,8 @@ def test_median_time_past_is_the_median_of_the_window_through_the_accessor():
     get_parent, _ = accessors(branch)
     window = sorted(timestamps[19:30])
     assert pow_rules.get_median_time_past(get_parent, branch[29], params) == window[5]
-    assert pow_rules.get_median_time_past(get_parent, branch[2], params) == timestamps[1], "fewer blocks than the window"
+    assert pow_rules.get_median_time_past(get_parent, branch[2], params) == timestamps[1], \
+        "fewer blocks than the window"
 
 
 def test_next_bits_retargets_only_at_the_interval_boundary():
@@ -62,7 +63,8 @@ def test_next_bits_retargets_only_at_the_interval_boundary():
     expected = pow_rules.retarget(bits, (interval - 1) * spacing // 2, params.target_timespan,
                                   pow_rules.bits_to_target(params.pow_limit_bits))
     assert pow_rules.get_next_bits(get_ancestor, branch[interval - 1], params) == expected
-    assert pow_rules.bits_to_target(expected) < pow_rules.bits_to_target(bits), "faster blocks: a harder target"
+    assert pow_rules.bits_to_target(expected) < pow_rules.bits_to_target(bits), \
+        "faster blocks: a harder target"
 
 
 def test_the_slot_clock_is_a_function_of_origin_and_now():
@@ -80,7 +82,8 @@ def test_the_merge_slot_clock_counts_from_the_last_pow_block():
     branch = make_branch([100, 110, 120, 130, 140, 150], params.genesis_bits)
     _, get_ancestor = accessors(branch)
     assert get_slot_origin(params, get_ancestor, branch[5]) == SlotOrigin(130.0, 3)
-    assert get_slot_origin(params, get_ancestor, branch[1]) == SlotOrigin(110.0, 1), "before the merge: the tip"
+    assert get_slot_origin(params, get_ancestor, branch[1]) == SlotOrigin(110.0, 1), \
+        "before the merge: the tip"
 
 
 def test_bounded_cache_empties_when_full_and_tells_none_from_absent():

@@ -29,7 +29,8 @@ def test_writer_is_big_endian_fixed_width():
     assert raw == bytes(range(1, 16))
 
 
-@pytest.mark.parametrize(("method", "top"), [("u8", 2**8 - 1), ("u16", 2**16 - 1), ("u32", 2**32 - 1), ("u64", U64_MAX)])
+@pytest.mark.parametrize(("method", "top"), [("u8", 2**8 - 1), ("u16", 2**16 - 1), ("u32", 2**32 - 1),
+                                             ("u64", U64_MAX)])
 def test_writer_and_reader_at_bounds(method, top):
     width = {"u8": 1, "u16": 2, "u32": 4, "u64": 8}[method]
     for value in (0, 1, top):
@@ -40,7 +41,8 @@ def test_writer_and_reader_at_bounds(method, top):
         r.finish()
 
 
-@pytest.mark.parametrize(("method", "top"), [("u8", 2**8 - 1), ("u16", 2**16 - 1), ("u32", 2**32 - 1), ("u64", U64_MAX)])
+@pytest.mark.parametrize(("method", "top"), [("u8", 2**8 - 1), ("u16", 2**16 - 1), ("u32", 2**32 - 1),
+                                             ("u64", U64_MAX)])
 def test_writer_range_errors_are_value_errors(method, top):
     """The Writer's contract: range errors raise ValueError (a caller bug, not input)."""
     for value in (-1, top + 1):
@@ -132,7 +134,8 @@ def raw_keypair(seed: bytes) -> tuple[Ed25519PrivateKey, bytes]:
 def hand_encoding(chain_id, kind, nonce, fee, sender, payload, signature=None) -> bytes:
     """The documented wire order: u32 chain_id, u8 kind, u64 nonce, u64 fee, 32-byte sender,
     u32 payload length + payload, then the 64-byte signature."""
-    unsigned = struct.pack(">IBQQ", chain_id, kind, nonce, fee) + sender + struct.pack(">I", len(payload)) + payload
+    unsigned = (struct.pack(">IBQQ", chain_id, kind, nonce, fee) + sender + struct.pack(">I", len(payload))
+                + payload)
     return unsigned if signature is None else unsigned + signature
 
 

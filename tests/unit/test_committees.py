@@ -61,7 +61,8 @@ def test_compute_committee_matches_per_index_path(seed: bytes, indices: list[int
     slots=st.integers(1, 8),
     per_slot=st.integers(1, 4),
 )
-def test_epoch_committees_are_phase0_committees(seed: bytes, indices: list[int], slots: int, per_slot: int) -> None:
+def test_epoch_committees_are_phase0_committees(seed: bytes, indices: list[int], slots: int,
+                                                per_slot: int) -> None:
     epoch = compute_epoch_committees(indices, seed, slots, per_slot)
     assert len(epoch) == slots and all(len(committees) == per_slot for committees in epoch)
     count = slots * per_slot
@@ -100,16 +101,16 @@ def test_proposer_matches_phase0_when_every_balance_is_positive() -> None:
     indices = list(range(3, 60, 2))
     for s in range(200):
         seed = seed_of(s)
-        assert compute_proposer_index(indices, balances, seed, MAX_EFFECTIVE_BALANCE) == phase0_proposer_index(
-            indices, balances, seed
-        )
+        assert compute_proposer_index(indices, balances, seed,
+                                      MAX_EFFECTIVE_BALANCE) == phase0_proposer_index(indices, balances, seed)
 
 
 def test_proposer_prefers_stake() -> None:
     # Even validators hold the maximum, odd ones a quarter of it: an odd candidate passes the roll
     # about 1/4 of the time, an even one always, so evens should propose about 4x as often.
     balances = {v: MAX_EFFECTIVE_BALANCE if v % 2 == 0 else MAX_EFFECTIVE_BALANCE // 4 for v in range(20)}
-    picks = [compute_proposer_index(list(range(20)), balances, seed_of(s), MAX_EFFECTIVE_BALANCE) for s in range(1000)]
+    picks = [compute_proposer_index(list(range(20)), balances, seed_of(s), MAX_EFFECTIVE_BALANCE)
+             for s in range(1000)]
     high = sum(1 for v in picks if v % 2 == 0)
     low = len(picks) - high
     assert low > 0  # a quarter-stake validator still gets slots

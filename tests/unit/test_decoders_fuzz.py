@@ -43,7 +43,8 @@ indexes = st.builds(BlockIndex, headers, st.integers(0, 2**320 - 1), u8, u32)
 locations = st.builds(TxLocation, exactly(32), u32)
 accounts = st.builds(Account, u64, u64)
 undos = st.builds(Undo, st.lists(st.tuples(st.binary(min_size=1, max_size=64),
-                                           st.none() | accounts.map(lambda a: a.encode())), max_size=5).map(tuple),
+                                           st.none() | accounts.map(lambda a: a.encode())),
+                                 max_size=5).map(tuple),
                   st.binary(max_size=1024))
 
 
@@ -190,8 +191,8 @@ def test_block_decode_keeps_hashes(block):
     raw = block.encode()
     back = Block.decode(raw)
     # block id = double SHA-256 of the PoW header, which is the first 181 bytes of the block
-    # (version 4, height 8, parent 32, time 8, tx root 32, ops root 32, state root 32, beneficiary 20, engine 1,
-    # bits 4, nonce 8)
+    # (version 4, height 8, parent 32, time 8, tx root 32, ops root 32, state root 32, beneficiary 20,
+    # engine 1, bits 4, nonce 8)
     expected = hashlib.sha256(hashlib.sha256(raw[:181]).digest()).digest()
     assert back.hash == block.hash == expected
     assert [t.txid for t in back.txs] == [t.txid for t in block.txs]
@@ -206,7 +207,8 @@ def test_muhash_round_trip_keeps_digest(acc):
 
 
 def test_undo_flag_must_be_canonical():
-    """An undo entry's presence flag is 0 (absent) or 1 (a record follows); 2 is not an encoding of anything."""
+    """An undo entry's presence flag is 0 (absent) or 1 (a record follows); 2 is not an encoding of
+    anything."""
     key = b"a" + bytes(range(20))
     prior = bytes(16)
     good = ((1).to_bytes(4, "big") + len(key).to_bytes(4, "big") + key + b"\x01"
@@ -219,7 +221,8 @@ def test_undo_flag_must_be_canonical():
 
 
 def test_header_with_unknown_engine_is_a_decode_error():
-    raw = bytearray(Header(1, 1, bytes(32), 0, bytes(32), bytes(32), bytes(32), bytes(20), 0, PowSeal(0, 0)).encode())
+    raw = bytearray(Header(1, 1, bytes(32), 0, bytes(32), bytes(32), bytes(32), bytes(20), 0,
+                           PowSeal(0, 0)).encode())
     raw[4 + 8 + 32 + 8 + 32 + 32 + 32 + 20] = 7  # the engine byte, after version..beneficiary: no engine 7
     with pytest.raises(DecodeError):
         Header.decode(bytes(raw))

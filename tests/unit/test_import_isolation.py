@@ -34,8 +34,8 @@ print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ui)))
 
 
 def loaded_ui_modules(modules: list[str]) -> list[str]:
-    p = subprocess.run([sys.executable, "-c", PROBE, json.dumps(UI), *modules], capture_output=True, text=True,
-                       cwd=ROOT, timeout=60)
+    p = subprocess.run([sys.executable, "-c", PROBE, json.dumps(UI), *modules], capture_output=True,
+                       text=True, cwd=ROOT, timeout=60)
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout)
 

@@ -31,9 +31,11 @@ consent = crypto.sha256(b"chaintop/stake" + params.chain_id.to_bytes(4, "big") +
 payload = validator.pubkey + (32 * 10**8).to_bytes(8, "big") + validator.sign(consent)
 stake = txmod.make_tx(params.chain_id, txmod.STAKE, 0, 1_000, owner.pubkey, payload).signed(owner)
 txmod.check_tx(stake, params.chain_id)
-unstake = txmod.make_tx(params.chain_id, txmod.UNSTAKE, 1, 1_000, owner.pubkey, (0).to_bytes(4, "big")).signed(owner)
+unstake = txmod.make_tx(params.chain_id, txmod.UNSTAKE, 1, 1_000, owner.pubkey,
+                        (0).to_bytes(4, "big")).signed(owner)
 txmod.check_tx(unstake, params.chain_id)
-forged = txmod.make_tx(params.chain_id, txmod.STAKE, 0, 1_000, owner.pubkey, payload[:40] + bytes(64)).signed(owner)
+forged = txmod.make_tx(params.chain_id, txmod.STAKE, 0, 1_000, owner.pubkey,
+                       payload[:40] + bytes(64)).signed(owner)
 try:
     txmod.check_tx(forged, params.chain_id)
 except Exception as e:
@@ -42,7 +44,8 @@ except Exception as e:
 
 
 def test_a_fresh_process_checks_a_stake_right_after_importing_chain_tx():
-    p = subprocess.run([sys.executable, "-c", FRESH_PROBE], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    p = subprocess.run([sys.executable, "-c", FRESH_PROBE], capture_output=True, text=True, cwd=ROOT,
+                       timeout=60)
     assert p.returncode == 0, p.stderr
     assert p.stdout.split() == ["bad-stake-proof"], "the stake's own rule ran: a forged consent is refused"
 

@@ -43,7 +43,8 @@ SIZE = transfer(0, 0, MIN_FEE).size  # every transfer has the same size, so fee 
 class World:
     """Committed accounts in a dict, and a pool reading them."""
 
-    def __init__(self, max_bytes: int = 10**9, nonces: dict[int, int] | None = None, balance: int = RICH) -> None:
+    def __init__(self, max_bytes: int = 10**9, nonces: dict[int, int] | None = None,
+                 balance: int = RICH) -> None:
         self.accounts = {k.address: Account(balance, (nonces or {}).get(i, 0)) for i, k in enumerate(KEYS)}
         self.pool = Mempool(PoolPolicy(CHAIN_ID, MIN_FEE, REGTEST.min_fee_rate, max_bytes, 3600.0),
                             self.accounts.get, lambda txid: False)
@@ -78,7 +79,8 @@ def code_of(fn) -> str:
 # -- fee-rate order and nonce lanes ------------------------------------------------------------------
 
 lane_spec = st.tuples(st.integers(0, 3),  # the account's committed nonce
-                      st.sets(st.integers(0, 9), min_size=1, max_size=7),  # pending nonces, as offsets from it
+                      # pending nonces, as offsets from it
+                      st.sets(st.integers(0, 9), min_size=1, max_size=7),
                       st.lists(st.integers(MIN_FEE, 30_000), min_size=10, max_size=10))  # a fee per offset
 
 
@@ -87,7 +89,8 @@ lane_spec = st.tuples(st.integers(0, 3),  # the account's committed nonce
 def test_iter_by_fee_rate_is_lane_ordered_ready_only_and_greedy(lanes, order):
     base = {i: committed for i, (committed, _, _) in enumerate(lanes)}
     world = World(nonces=base)
-    txs = [transfer(i, base[i] + off, fees[off]) for i, (_, offsets, fees) in enumerate(lanes) for off in offsets]
+    txs = [transfer(i, base[i] + off, fees[off])
+           for i, (_, offsets, fees) in enumerate(lanes) for off in offsets]
     order.shuffle(txs)
     present: dict[int, set[int]] = {i: set() for i in base}
     for tx in txs:
@@ -111,7 +114,8 @@ def test_iter_by_fee_rate_is_lane_ordered_ready_only_and_greedy(lanes, order):
 
     yielded = list(world.pool.iter_by_fee_rate())
     assert len({t.txid for t in yielded}) == len(yielded), "a tx was yielded twice"
-    assert {t.txid for t in yielded} == {t.txid for run in ready.values() for t in run}, "not exactly the ready txs"
+    assert {t.txid for t in yielded} == {t.txid for run in ready.values() for t in run}, \
+        "not exactly the ready txs"
     # greedy over lane heads: every step takes a head, and one with the highest fee rate
     cursor = {i: 0 for i in ready}
     for t in yielded:
@@ -156,7 +160,8 @@ def bump(fee: int) -> int:
 
 
 @PROPS
-@given(fee=st.one_of(st.integers(MIN_FEE, 10**7), st.sampled_from([1_000, 1_001, 1_009, 1_010, 1_011, 9_999, 10_000])),
+@given(fee=st.one_of(st.integers(MIN_FEE, 10**7),
+                     st.sampled_from([1_000, 1_001, 1_009, 1_010, 1_011, 9_999, 10_000])),
        lane_len=st.integers(1, 4), data=st.data())
 def test_replacement_needs_ten_percent_more_fee_exactly(fee, lane_len, data):
     at = data.draw(st.integers(0, lane_len - 1), label="replaced nonce")
@@ -180,7 +185,8 @@ def test_replacement_needs_ten_percent_more_fee_exactly(fee, lane_len, data):
     assert old.txid not in world.pool and enough.txid in world.pool
     assert world.pool.lanes[KEYS[1].address][at] == enough.txid
     assert len(world.pool) == lane_len and world.pool.total_bytes == lane_len * SIZE
-    assert [t.nonce for t in world.pool.iter_by_fee_rate() if t.sender == KEYS[1].pubkey] == list(range(lane_len))
+    assert ([t.nonce for t in world.pool.iter_by_fee_rate() if t.sender == KEYS[1].pubkey]
+            == list(range(lane_len)))
     assert_consistent(world.pool)
 
 
@@ -202,8 +208,8 @@ def test_replacement_keeps_the_lane_affordable():
     spent = 0
     for tx in world.pool.ready_lanes().get(KEYS[1].address, []):
         spent += tx.fee + int.from_bytes(tx.payload[-8:], "big")
-        assert spent <= 100 * COIN, (f"nonce {tx.nonce} is pooled as ready but the lane needs {spent} base units "
-                                     f"and the account holds {100 * COIN}")
+        assert spent <= 100 * COIN, (f"nonce {tx.nonce} is pooled as ready but the lane needs {spent} base "
+                                     f"units and the account holds {100 * COIN}")
 
 
 # -- the byte bound ----------------------------------------------------------------------------------
@@ -222,7 +228,8 @@ def test_eviction_takes_the_lowest_tail_and_never_leaves_a_gap(cap, ops, fees):
         address = KEYS[sender].address
         tx = transfer(sender, pool.get_next_nonce(address), fee)
         before = world.snapshot()
-        # the model: after inserting tx as its lane's new tail, if the bound is exceeded the lowest tail leaves
+        # the model: after inserting tx as its lane's new tail, if the bound is exceeded the lowest tail
+        # leaves
         candidates = [t for t in tails(pool) if t.sender_address != address] + [tx]
         over = pool.total_bytes + tx.size > max_bytes
         lowest = min(candidates, key=lambda t: t.fee_rate)
@@ -241,7 +248,8 @@ def test_eviction_takes_the_lowest_tail_and_never_leaves_a_gap(cap, ops, fees):
                 assert gone.txid not in pool
         assert pool.total_bytes <= max_bytes
         assert_consistent(pool)
-        for sender_address, lane in pool.lanes.items():  # every lane is still gap-free from the committed nonce
+        # every lane is still gap-free from the committed nonce
+        for sender_address, lane in pool.lanes.items():
             committed = world.accounts[sender_address].nonce
             assert sorted(lane) == list(range(committed, committed + len(lane)))
         assert len(list(pool.iter_by_fee_rate())) == len(pool)  # so everything pooled is ready
@@ -263,10 +271,10 @@ def test_lowest_fee_rate_is_refused_and_the_pool_is_unchanged(fees, data):
 
 def test_a_gap_filling_tx_with_the_lowest_fee_rate_does_not_push_out_a_better_one():
     """
-    Full pool (3 transfers): dev0 nonce 1 (fee 4500, waiting for nonce 0), dev1 nonce 0 (3000), dev2 nonce 0 (4000).
-    dev0 nonce 0 arrives paying 1000: the lowest fee rate of all, and its package (nonces 0+1) pays 2750 per
-    transfer, still less than anything else. It must be refused with mempool-full. Today it is admitted and
-    dev1's 3000 leaves, because only lane tails are candidates and the newcomer is not a tail.
+    Full pool (3 transfers): dev0 nonce 1 (fee 4500, waiting for nonce 0), dev1 nonce 0 (3000), dev2 nonce 0
+    (4000). dev0 nonce 0 arrives paying 1000: the lowest fee rate of all, and its package (nonces 0+1) pays
+    2750 per transfer, still less than anything else. It must be refused with mempool-full. Today it is
+    admitted and dev1's 3000 leaves, because only lane tails are candidates and the newcomer is not a tail.
     """
     world = World(max_bytes=3 * SIZE)
     world.pool.add(transfer(0, 1, 4_500))
@@ -286,7 +294,8 @@ def test_a_gap_filling_tx_with_the_lowest_fee_rate_does_not_push_out_a_better_on
 
 
 def test_an_equal_fee_rate_does_not_evict():
-    """A newcomer paying exactly the lowest pooled fee rate gains the miner nothing: it must not churn the pool."""
+    """A newcomer paying exactly the lowest pooled fee rate gains the miner nothing: it must not churn the
+    pool."""
     world = World(max_bytes=2 * SIZE)
     world.pool.add(transfer(0, 0, 2_000))
     world.pool.add(transfer(1, 0, 3_000))
