@@ -1,5 +1,12 @@
 """Genesis: the records it creates, the block every node derives from the params, the first batch, and the
-params as a data dir records them."""
+params as a data dir records them.
+
+The genesis block commits to the parameters that define its chain: its header's ops root, which no block
+at height 0 needs for attestations or evidence, carries compute_params_commitment(params) (a tagged
+SHA-256 of the consensus parameters, relay policy left out). So two networks that differ in any rule (chain
+id, merge height, slot time, spacing, ...) have different genesis hashes, and a block of one can never pass
+for a block of the other. The header's wire format is unchanged.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,6 @@ from chain.abc import STATUS_VALID, BlockIndex, ChainBatch, ChainDB
 from chain.block import ENGINE_POW, HEADER_VERSION, Block, Header, PowSeal, compute_tx_root
 from chain.consensus import pow as pow_rules
 from chain.consensus import staking
-from chain.consensus.beacon import EMPTY_OPS_ROOT
 from chain.errors import StoreError
 from chain.muhash import MuHash3072
 from chain.params import Params
@@ -28,12 +34,23 @@ def genesis_records(params: Params) -> dict[bytes, object]:
     return records
 
 
+PARAMS_COMMITMENT_TAG = b"chaintop/genesis-params/v1\x00"
+
+
+def compute_params_commitment(params: Params) -> bytes:
+    """SHA-256 over a tag and the canonical JSON (sorted keys, no spaces) of Params.consensus_dict()."""
+    canonical = json.dumps(params.consensus_dict(), sort_keys=True, separators=(",", ":"))
+    return crypto.sha256(PARAMS_COMMITMENT_TAG + canonical.encode())
+
+
 def make_genesis(params: Params) -> tuple[Block, MuHash3072]:
-    """Deterministic: every node derives the same genesis from the same params."""
+    """Deterministic: every node derives the same genesis from the same params (and only from them: the
+    ops root commits to them, see the module docstring)."""
     acc = compute_state_muhash((k, v.encode()) for k, v in genesis_records(params).items())
     header = Header(
-        HEADER_VERSION, 0, crypto.ZERO_HASH, params.genesis_time, compute_tx_root(()), EMPTY_OPS_ROOT,
-        acc.digest(), crypto.ZERO_ADDRESS, ENGINE_POW, PowSeal(params.genesis_bits, 0),
+        HEADER_VERSION, 0, crypto.ZERO_HASH, params.genesis_time, compute_tx_root(()),
+        compute_params_commitment(params), acc.digest(), crypto.ZERO_ADDRESS, ENGINE_POW,
+        PowSeal(params.genesis_bits, 0),
     )
     pow_limit = pow_rules.bits_to_target(params.pow_limit_bits)
     nonce = 0

@@ -13,6 +13,9 @@ _EXACT = Context(prec=200)  # wide enough that no user-typed amount is ever roun
 # Bitcoin regtest's limit: 0x7fffff * 256**29, about 2**255 — a block needs ~2 hashes on average.
 REGTEST_POW_LIMIT_BITS = 0x207FFFFF
 
+# Each node's own choice, not a rule of the chain: nodes that differ here share a chain and its genesis.
+RELAY_POLICY_FIELDS = frozenset({"min_fee", "min_fee_rate", "mempool_max_bytes", "mempool_expiry"})
+
 
 @dataclass(frozen=True, slots=True)
 class Params:
@@ -72,6 +75,10 @@ class Params:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def consensus_dict(self) -> dict:
+        """The parameters that define the chain (every one but the relay policy): what genesis commits to."""
+        return {k: v for k, v in asdict(self).items() if k not in RELAY_POLICY_FIELDS}
 
     @classmethod
     def from_dict(cls, data: dict) -> Params:

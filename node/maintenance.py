@@ -11,7 +11,10 @@ from chain.block import Block
 from chain.codec import Reader, Writer
 from chain.consensus import pos
 from chain.consensus import pow as pow_rules
+from chain.consensus.beacon import EMPTY_OPS_ROOT
 from chain.errors import ChaintopError, DecodeError, InvalidBlock, StoreError, UsageError
+from chain.genesis import make_genesis
+from chain.params import PRESETS
 from chain.state import TAG_ACCOUNT, Undo, compute_state_muhash, validator_key
 
 EXPORT_MAGIC = b"CHAINTOP-BLOCKS\x01"
@@ -52,8 +55,9 @@ def read_export(path: str | Path, chain_id: int) -> list[Block]:
     try:
         file_chain = r.u32()
         if file_chain != chain_id:
-            raise UsageError("wrong-chain-id", f"{path} holds blocks of chain {file_chain:#x}, this node "
-                                               f"runs {chain_id:#x}")
+            raise UsageError("wrong-network", f"{path} holds blocks of {_chain_name(file_chain)}, this node "
+                                              f"runs {_chain_name(chain_id)}: blocks of another network "
+                                              "cannot be imported")
         blocks = []
         while r.remaining():
             blocks.append(Block.decode(r.var(MAX_EXPORT_BLOCK)))
@@ -66,6 +70,7 @@ def import_blocks(node, path: str | Path, on_result: Callable[[dict], None] | No
     """Feed every block of an export through full validation; the most-work branch wins (reorgs happen
     here)."""
     blocks = read_export(path, node.params.chain_id)
+    check_same_genesis(node, path, blocks)
     counts = {"connected": 0, "reorg": 0, "side": 0, "duplicate": 0}
     reorgs = []
     for block in blocks:
@@ -82,6 +87,25 @@ def import_blocks(node, path: str | Path, on_result: Callable[[dict], None] | No
             on_result({"status": result.status, "hash": block.hash.hex(), "height": block.height})
     return {"blocks": len(blocks), **counts, "reorgs": reorgs, "height": node.chain.head.height,
             "head": node.chain.head.hash.hex()}
+
+
+def _chain_name(chain_id: int) -> str:
+    names = [p.network for p in PRESETS.values() if p.chain_id == chain_id]
+    return f"chain {chain_id:#x}" + (f" ({names[0]})" if names else "")
+
+
+def check_same_genesis(node, path: str | Path, blocks: list[Block]) -> None:
+    """Networks sharing a chain id (merge-devnets with different merge heights, say) differ in genesis,
+    which commits to every consensus parameter (chain/genesis.py): a file whose block 1 grows from another
+    genesis is another network's, said as such rather than as an unknown parent."""
+    genesis = node.chain.get_hash_at(0)
+    for block in blocks:
+        if block.height == 1 and block.header.parent != genesis:
+            raise UsageError("wrong-network", (
+                f"{path} holds blocks of another network: its block 1 grows from genesis "
+                f"{block.header.parent.hex()[:16]}…, this {node.params.network} chain's genesis is "
+                f"{genesis.hex()[:16]}… (same chain id {node.params.chain_id:#x}, different parameters: a "
+                "merge height, slot time or block time chosen at init)"))
 
 
 def verify_db(node, check_signatures: bool = True) -> dict:
@@ -115,6 +139,9 @@ def verify_db(node, check_signatures: bool = True) -> dict:
             errors.append(f"height {height}: block says height {block.height}")
         if idx.status == STATUS_INVALID:
             errors.append(f"height {height}: main-chain block is marked invalid")
+        # A genesis written before it committed to the params has the empty ops root: nothing to compare.
+        if height == 0 and block.header.ops_root != EMPTY_OPS_ROOT and h != make_genesis(params)[0].hash:
+            errors.append("height 0: genesis does not derive from the data dir's recorded parameters")
         is_pos = block.header.is_pos
         if prev is not None:
             if block.header.parent != prev.hash:
