@@ -80,18 +80,30 @@ def is_embedded(api: NodeAPI) -> bool:
 
 
 def handle_errors(fn):
-    """A ChaintopError becomes one line on stderr and exit code 1 — never a traceback."""
+    """A ChaintopError becomes one line on stderr and exit code 1 — never a traceback.
+
+    With the command's --json the line is JSON: {"error": {"reason": ..., "message": ...}}. An OSError that
+    escapes a command (a data dir on a read-only disk, a file where a directory should be) is the user's
+    environment, not a bug: one line too, reason io-error.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        as_json = kwargs.get("as_json") is True
         try:
             return fn(*args, **kwargs)
         except ChaintopError as e:
-            output.error(e)
+            output.error(e, as_json=as_json)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
-            output.error("interrupted")
+            output.error("interrupted", "interrupted", as_json)
             raise typer.Exit(130) from None
+        except BrokenPipeError:
+            raise  # stdout went away (`| head`): Typer exits quietly
+        except OSError as e:
+            where = f" ({e.filename})" if e.filename else ""
+            output.error(f"{e.strerror or e}{where}", "io-error", as_json)
+            raise typer.Exit(1) from None
 
     return wrapper
 

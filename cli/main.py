@@ -7,8 +7,10 @@ import typer
 from cli import account, block, chain, db, mempool, mine, node, stake, tui_cmd, tx, wallet
 from cli.common import settings
 from cli.options import DatadirOpt, NetworkOpt
+from cli.usage import HouseGroup, use_house_commands
 
 app = typer.Typer(
+    cls=HouseGroup,
     name="chaintop",
     help="A blockchain node and explorer in the terminal. Every read command takes --json.",
     no_args_is_help=True,
@@ -28,6 +30,7 @@ def main(
 
 for module in (chain, block, tx, account, wallet, mine, mempool, db, node, stake, tui_cmd):
     module.register(app)
+use_house_commands(app)
 
 
 def run() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from chain.errors import ChaintopError
 
@@ -27,13 +28,19 @@ def emit(data: Any, as_json: bool, render: Callable[[Any], Any] | None = None) -
         console.print(out)
 
 
-def error(e: ChaintopError | str, code: str | None = None) -> None:
+def error(e: ChaintopError | str, code: str | None = None, as_json: bool = False) -> None:
+    """One line on stderr: `error: message (reason)`, or with --json `{"error": {"reason", "message"}}`."""
     if isinstance(e, ChaintopError):
         code, message = e.code, e.message
     else:
         message = e
-    err_console.print(f"[bold red]error[/]: {message} [dim]({code})[/]" if code
-                      else f"[bold red]error[/]: {message}", highlight=False, soft_wrap=True)
+    if as_json:
+        sys.stderr.write(json.dumps({"error": {"reason": code, "message": message}}) + "\n")
+        sys.stderr.flush()
+        return
+    # markup=False: a message may quote the user's input, brackets and all
+    line = Text.assemble(("error", "bold red"), f": {message}", (f" ({code})" if code else "", "dim"))
+    err_console.print(line, highlight=False, soft_wrap=True)
 
 
 def kv_table(rows: Iterable[tuple[str, Any]], title: str | None = None) -> Table:

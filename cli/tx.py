@@ -58,7 +58,11 @@ def render_proof(p: dict):
 
 
 def _read_doc(source: str) -> dict:
-    text = sys.stdin.read() if source == "-" else _read_file(source)
+    try:
+        text = sys.stdin.buffer.read().decode() if source == "-" else _read_file(source)
+    except UnicodeDecodeError:
+        raise UsageError("bad-tx-file", f"{'stdin' if source == '-' else source} is not text: not JSON "
+                                        "from `chaintop tx create` or `tx sign`") from None
     try:
         doc = json.loads(text)
     except ValueError:
@@ -71,7 +75,7 @@ def _read_doc(source: str) -> dict:
 
 def _read_file(path: str) -> str:
     try:
-        return Path(path).read_text()
+        return Path(path).read_text(encoding="utf-8")
     except OSError as e:
         raise UsageError("cannot-read", f"cannot read {path}: {e.strerror}") from None
 

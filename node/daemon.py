@@ -7,7 +7,7 @@ import threading
 import time
 from pathlib import Path
 
-from chain.errors import StoreError
+from chain.errors import StoreError, UsageError
 from node import rpc
 from node.node import Node
 from node.service import NodeService
@@ -19,6 +19,9 @@ class RunningNode:
     def __init__(self, datadir: str | Path, mining: str = "manual", traffic: float = 0.0, rpc_port: int = 0,
                  workers: int | None = None, rpc_host: str = "127.0.0.1") -> None:
         self.datadir = Path(datadir).expanduser()
+        if not 0 <= rpc_port <= 65535:
+            raise UsageError("bad-rpc-port",
+                             f"--rpc-port {rpc_port}: a port is 1 to 65535 (0 = any free port)")
         self.node = Node.open(self.datadir, workers=workers)
         self.stopped = threading.Event()
         try:

@@ -60,6 +60,9 @@ def resolve_block(node: Node, ident: str | int) -> Block:
         if h is None:
             raise NotFound("block-not-found",
                            f"no block at height {text}; the head is at {chain.head.height}")
+    elif text[:1] == "-" and text[1:].isdigit():
+        raise UsageError("bad-height", f"a block height is 0 (genesis) or more; the head is at "
+                                       f"{chain.head.height}")
     else:
         h = parse_hash(text, "block hash")
     block = chain.get_block(h)

@@ -29,7 +29,15 @@ class ChainStore:
         dbpath = datadir / DB_DIR
         if not create and not dbpath.exists():
             raise StoreError("no-chain", f"no chain in {datadir}; run `chaintop init` first")
-        datadir.mkdir(parents=True, exist_ok=True)
+        try:
+            datadir.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise StoreError("datadir-not-a-directory",
+                             f"cannot use {datadir} as a data dir: it or a folder above it is a file; "
+                             "pick another --datadir") from None
+        except OSError as e:
+            raise StoreError("datadir-unusable",
+                             f"cannot create the data dir {datadir}: {e.strerror}") from None
         lock = DataDirLock(datadir)
         lock.acquire()
         try:

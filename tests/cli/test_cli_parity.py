@@ -160,7 +160,9 @@ def test_same_json_embedded_and_over_rpc(runs, name):
     e, r = _normalise(name, embedded[name]), _normalise(name, over_rpc[name])
     if name.startswith("fails_"):
         assert e["exit"] == 1 and e["stdout"] == "", e
-        assert "(" in e["stderr"] and "Traceback" not in e["stderr"], e
+        assert "Traceback" not in e["stderr"], e
+        error = json.loads(e["stderr"])["error"]  # with --json an error is one JSON line on stderr
+        assert error["reason"] and error["message"], e
     else:
         assert e["exit"] == 0, e
     assert r == e

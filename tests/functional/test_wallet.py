@@ -50,7 +50,10 @@ def fails(datadir: Path, *args: str, code: str, **kw) -> str:
     p = run(datadir, *args, **kw)
     assert p.returncode == 1, f"chaintop {' '.join(args)}: exit {p.returncode}, stderr {p.stderr!r}"
     assert "Traceback" not in p.stdout + p.stderr, p.stderr
-    assert f"({code})" in p.stderr, p.stderr
+    if "--json" in args:  # the error is JSON on stderr
+        assert json.loads(p.stderr)["error"]["reason"] == code, p.stderr
+    else:
+        assert f"({code})" in p.stderr, p.stderr
     return p.stderr
 
 

@@ -1,0 +1,191 @@
+"""User mistakes through the real console script: one house line each (JSON with --json), a reason code, no
+traceback; exit 1 when a command ran and refused, 2 when the command line does not parse. And options that
+used to be ignored without a word (issue 9: items 6, 8, 9, 16, 17, 19)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+_SCRIPT = Path(sys.executable).with_name("chaintop")
+CHAINTOP = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "cli.main"]
+EXPORT_MAGIC = b"CHAINTOP-BLOCKS\x01"
+
+
+def _env() -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHAINTOP_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run(datadir: Path | None, *args: str, stdin: bytes | None = None,
+        timeout: float = 60) -> subprocess.CompletedProcess:
+    """Bytes in, text out (stdout stays bytes for `export -`)."""
+    cmd = [*CHAINTOP, *(["--datadir", str(datadir)] if datadir is not None else []), *args]
+    p = subprocess.run(cmd, capture_output=True, cwd=ROOT, env=_env(), timeout=timeout,
+                       input=stdin if stdin is not None else b"")
+    p.stderr = p.stderr.decode()
+    return p
+
+
+def ok(datadir: Path, *args: str) -> str:
+    p = run(datadir, *args)
+    assert p.returncode == 0, f"chaintop {' '.join(args)} exited {p.returncode}: {p.stderr}"
+    assert "Traceback" not in p.stderr
+    return p.stdout.decode()
+
+
+def js(datadir: Path, *args: str):
+    return json.loads(ok(datadir, *args, "--json"))
+
+
+def fails(datadir: Path | None, *args: str, code: str, exit_code: int = 1) -> str:
+    """One `error: ... (code)` line on stderr, nothing on stdout, no traceback, the given exit code."""
+    p = run(datadir, *args)
+    assert "Traceback" not in p.stderr, p.stderr
+    assert p.returncode == exit_code, f"chaintop {' '.join(args)}: exit {p.returncode}, stderr {p.stderr!r}"
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, f"expected one error line, got {p.stderr!r}"
+    assert lines[0].startswith("error: "), lines[0]
+    assert lines[0].endswith(f"({code})"), f"expected reason ({code}) in {lines[0]!r}"
+    assert p.stdout == b"", p.stdout
+    return lines[0]
+
+
+def fails_json(datadir: Path | None, *args: str, code: str, exit_code: int = 1) -> dict:
+    p = run(datadir, *args)
+    assert p.returncode == exit_code, p.stderr
+    assert p.stdout == b""
+    lines = p.stderr.splitlines()
+    assert len(lines) == 1, p.stderr
+    doc = json.loads(lines[0])
+    assert set(doc) == {"error"} and set(doc["error"]) == {"reason", "message"}, doc
+    assert doc["error"]["reason"] == code, doc
+    return doc["error"]
+
+
+@pytest.fixture(scope="module")
+def regtest(tmp_path_factory) -> Path:
+    """A regtest chain with one block; tests here only read it or fail on it."""
+    d = tmp_path_factory.mktemp("mistakes") / "chain"
+    js(d, "init", "--network", "regtest")
+    ok(d, "mine", "--blocks", "1")
+    return d
+
+
+@pytest.fixture(scope="module")
+def devnet(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("mistakes") / "devnet"
+    js(d, "init", "--network", "devnet")
+    return d
+
+
+def start_node(d: Path, *args: str) -> subprocess.Popen:
+    node = subprocess.Popen([*CHAINTOP, "--datadir", str(d), "node", "--workers", "1", *args], cwd=ROOT,
+                            env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if json.loads((d / "node.json").read_text())["pid"] == node.pid:
+                return node
+        except (OSError, ValueError, KeyError):
+            pass
+        if node.poll() is not None or time.monotonic() > deadline:
+            stop_node(node)
+            raise AssertionError(f"node did not start: {node.stderr.read() if node.stderr else ''}")
+        time.sleep(0.03)
+
+
+def stop_node(node: subprocess.Popen) -> None:
+    if node.poll() is None:
+        node.terminate()
+    try:
+        node.wait(20)
+    except subprocess.TimeoutExpired:
+        node.kill()
+        node.wait(10)
+    if node.stderr:
+        node.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory):
+    """A regtest data dir with a `chaintop node` on it."""
+    d = tmp_path_factory.mktemp("mistakes") / "running"
+    js(d, "init", "--network", "regtest")
+    node = start_node(d)
+    try:
+        yield d
+    finally:
+        stop_node(node)
+
+
+# -- 6: tracebacks and Click's boxed usage errors become house lines ---------------------------------
+
+
+def test_init_on_a_datadir_that_is_a_file(tmp_path):
+    f = tmp_path / "a-file"
+    f.write_text("not a directory\n")
+    fails(f, "init", "--network", "regtest", code="datadir-not-a-directory")  # was FileExistsError
+    fails(f / "below", "init", "--network", "regtest", code="datadir-not-a-directory")  # NotADirectoryError
+    assert f.read_text() == "not a directory\n"
+
+
+def test_tx_sign_and_broadcast_of_a_binary_file(regtest, tmp_path):
+    binary = tmp_path / "random.bin"
+    binary.write_bytes(bytes(range(256)) * 4)  # 0x80.. is not UTF-8: was UnicodeDecodeError
+    fails(regtest, "tx", "sign", str(binary), code="bad-tx-file")
+    fails(regtest, "tx", "broadcast", str(binary), code="bad-tx-file")
+    p = run(regtest, "tx", "sign", "-", stdin=binary.read_bytes())
+    assert p.returncode == 1 and p.stderr.strip().endswith("(bad-tx-file)"), p.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_node_rpc_port_out_of_range(regtest, port):
+    line = fails(regtest, "node", "--rpc-port", port, code="bad-rpc-port")  # 99999 was OverflowError
+    assert port in line
+
+
+@pytest.mark.parametrize(("args", "code", "exit_code"), [
+    # a negative number is a value (as in argparse): the command says what is wrong with it
+    (("block", "-1"), "bad-height", 1),
+    (("blocks", "--last", "-1"), "bad-count", 1),
+    # the command line itself does not parse: one line, Click's exit code 2
+    (("unstake", "--from", "dev0", "--validator", "abc"), "bad-value", 2),
+    (("send", "--from", "dev0", "--to", "dev1", "--amount", "1", "--no-such-option"), "unknown-option", 2),
+    (("send", "--to", "dev1", "--amount", "1"), "missing-parameter", 2),
+    (("mine", "--blocks"), "bad-usage", 2),
+    (("no-such-command",), "unknown-command", 2),
+    (("validator", "offline", "one"), "bad-value", 2),
+])
+def test_usage_mistakes_are_one_house_line(regtest, args, code, exit_code):
+    line = fails(regtest, *args, code=code, exit_code=exit_code)
+    assert "╭" not in line and "Usage:" not in line
+
+
+def test_usage_error_names_the_help_to_read(regtest):
+    line = fails(regtest, "unstake", "--from", "dev0", "--validator", "abc", code="bad-value", exit_code=2)
+    assert "--validator" in line and " unstake --help`" in line
+
+
+def test_errors_are_json_on_stderr_with_json(regtest):
+    err = fails_json(regtest, "block", "99", "--json", code="block-not-found")
+    assert "99" in err["message"]
+    fails_json(regtest, "status", "--json", "--no-such-option", code="unknown-option", exit_code=2)
+    fails_json(regtest, "unstake", "--from", "dev0", "--validator", "abc", "--json", code="bad-value",
+               exit_code=2)
+
+
+def test_rpc_passes_a_negative_parameter(running):
+    p = run(running, "rpc", "blocks", "-1")  # was "No such option: -1"
+    assert p.returncode == 1, p.stderr
+    reply = json.loads(p.stdout)
+    assert reply["data"]["reason"] == "bad-count", reply  # the node got -1 as an integer
+    assert json.loads(ok(running, "rpc", "blocks", "--", "1"))[0]["height"] == 0
