@@ -149,7 +149,8 @@ def _fault(mode: str):
     @handle_errors
     def command(index: Annotated[int, typer.Argument(help="Validator index.")],
                 as_json: JsonOpt = False) -> None:
-        with open_node() as api:
+        # a fault lives in the running node's validator duties: a node opened here would forget it on exit
+        with open_node(embedded_ok=False) as api:
             data = api.validator_fault(index, mode)
         output.emit(data, as_json, lambda d: f"validator {d['index']}: offline={d['offline']} "
                                              f"equivocate={d['equivocate']}")

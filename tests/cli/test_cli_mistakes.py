@@ -189,3 +189,12 @@ def test_rpc_passes_a_negative_parameter(running):
     reply = json.loads(p.stdout)
     assert reply["data"]["reason"] == "bad-count", reply  # the node got -1 as an integer
     assert json.loads(ok(running, "rpc", "blocks", "--", "1"))[0]["height"] == 0
+
+
+# -- 8: fault injection needs the node whose duties it changes ---------------------------------------
+
+
+@pytest.mark.parametrize("fault", ["offline", "online", "equivocate"])
+def test_validator_fault_without_a_running_node(devnet, fault):
+    line = fails(devnet, "validator", fault, "3", code="no-node")  # was "validator 3: offline=True", rc 0
+    assert "chaintop node" in line
