@@ -90,6 +90,15 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Show or switch the running node's mining mode, traffic rate and worker count."""
+        from node.service import check_mining_mode, check_traffic_rate, check_workers
+
+        # all or nothing: every value is checked before the first one is set
+        if mode is not None:
+            check_mining_mode(mode)
+        if traffic is not None:
+            check_traffic_rate(traffic)
+        if workers is not None:
+            check_workers(workers)
         with open_node(embedded_ok=False) as api:
             data = api.mining_state()
             if mode is not None:

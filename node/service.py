@@ -15,6 +15,29 @@ from node import events as ev
 from node.node import Node
 
 MINING_MODES = ("auto", "interval", "manual", "off")
+MAX_WORKERS = 64
+
+
+# One rule for each setting, wherever it is given (`node`, `tui`, `mining`, RPC), checked before anything
+# changes: a command that sets several refuses them all if one is wrong.
+def check_mining_mode(mode: str) -> str:
+    if mode not in MINING_MODES:
+        raise UsageError("bad-mining-mode",
+                         f"mining mode {mode!r}; choose one of: {', '.join(MINING_MODES)}")
+    return mode
+
+
+def check_workers(workers: int) -> int:
+    if not 1 <= workers <= MAX_WORKERS:
+        raise UsageError("bad-workers", f"workers must be between 1 and {MAX_WORKERS}")
+    return workers
+
+
+def check_traffic_rate(rate: float) -> float:
+    if not 0 <= rate <= 10_000:  # also refuses NaN, which compares false both ways
+        raise UsageError("bad-traffic-rate",
+                         "traffic rate must be between 0 and 10000 transactions per second")
+    return float(rate)
 
 
 class NodeService:
@@ -22,9 +45,8 @@ class NodeService:
 
     def __init__(self, node: Node, mining: str = "manual", traffic: float = 0.0,
                  beneficiary: str | None = None, on_stop: Callable[[], None] | None = None) -> None:
-        if mining not in MINING_MODES:
-            raise UsageError("bad-mining-mode",
-                             f"mining mode {mining!r}; choose one of: {', '.join(MINING_MODES)}")
+        check_mining_mode(mining)
+        check_traffic_rate(traffic)
         self.node = node
         self.mode = mining
         self.traffic_rate = 0.0
@@ -118,9 +140,7 @@ class NodeService:
             self._emit_state()
 
     def set_mining(self, mode: str) -> dict:
-        if mode not in MINING_MODES:
-            raise UsageError("bad-mining-mode",
-                             f"mining mode {mode!r}; choose one of: {', '.join(MINING_MODES)}")
+        check_mining_mode(mode)
         self.mode = mode
         self._generation += 1
         self._wake.set()
@@ -185,8 +205,7 @@ class NodeService:
 
     def set_workers(self, workers: int) -> dict:
         """Change the number of mining worker processes (the next search starts with the new pool)."""
-        if not 1 <= workers <= 64:
-            raise UsageError("bad-workers", "workers must be between 1 and 64")
+        check_workers(workers)
         with self.node.mining_lock:
             if self.node._miner is not None:
                 self.node._miner.close()
@@ -197,9 +216,7 @@ class NodeService:
 
     # -- traffic ---------------------------------------------------------------------------
     def set_traffic(self, rate: float) -> dict:
-        if not 0 <= rate <= 10_000:  # also refuses NaN, which compares false both ways
-            raise UsageError("bad-traffic-rate",
-                             "traffic rate must be between 0 and 10000 transactions per second")
+        check_traffic_rate(rate)
         changed = float(rate) != self.traffic_rate
         self.traffic_rate = float(rate)
         if changed:

@@ -198,3 +198,16 @@ def test_rpc_passes_a_negative_parameter(running):
 def test_validator_fault_without_a_running_node(devnet, fault):
     line = fails(devnet, "validator", fault, "3", code="no-node")  # was "validator 3: offline=True", rc 0
     assert "chaintop node" in line
+
+
+# -- 9: `mining` checks every value before it changes any ----------------------------------------------
+
+
+def test_mining_refuses_all_settings_if_one_is_wrong(running):
+    before = js(running, "mining")
+    assert before["mode"] == "manual"
+    fails(running, "mining", "auto", "--workers", "0", code="bad-workers")
+    fails(running, "mining", "auto", "--traffic", "-1", code="bad-traffic-rate")
+    fails(running, "mining", "off", "--workers", "500", code="bad-workers")
+    after = js(running, "mining")
+    assert (after["mode"], after["workers"], after["traffic"]) == ("manual", before["workers"], 0.0)
