@@ -39,12 +39,17 @@ def build_template(node: Node, beneficiary: bytes) -> Block:
 
 
 def template_view(node: Node, beneficiary: str | None = None) -> dict:
-    """The projected next block: which pending transactions the template would take."""
+    """The projected next block: which pending transactions the template would take, and why the others
+    wait: `queued` behind a nonce gap (an earlier nonce of their sender is missing), or ready but over the
+    block's size or count limit."""
     who = keys.resolve_address(node, beneficiary) if beneficiary else node._dev_keys[0].address
-    block = node.build_template(who)
+    block = node.build_template(who)  # Node.template_view holds the node lock: one moment for all of it
+    pending = len(node.mempool)
+    ready = sum(len(txs) for txs in node.mempool.ready_lanes().values())
     return {"height": block.height, "txs": [tx.txid.hex() for tx in block.txs], "n_tx": len(block.txs),
             "size": block.size, "fees": sum(tx.fee for tx in block.txs), "bits": f"{block.header.bits:08x}",
-            "pending": len(node.mempool)}
+            "pending": pending, "ready": ready, "queued": pending - ready,
+            "over_limit": max(0, ready - len(block.txs))}
 
 
 def mine_block(node: Node, beneficiary: bytes, progress: ProgressFn | None = None,

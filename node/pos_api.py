@@ -96,6 +96,9 @@ def finality(node) -> dict:
     epoch = pos.get_current_epoch(cs, params)
     total = pos.get_total_active_balance(vals, epoch, params)
     prev_total = pos.get_total_active_balance(vals, max(epoch - 1, 0), params)
+    # The rules divide by at least one increment (Ethereum's max(EFFECTIVE_BALANCE_INCREMENT, ...)); what a
+    # user reads is the stake that is really active, 0 when no validator is.
+    active = [v for v in vals if v.is_active(epoch)]
 
     def voted(participation, e) -> int:
         return sum(v.effective_balance for i, v in enumerate(vals)
@@ -111,7 +114,8 @@ def finality(node) -> dict:
         "target_votes": round(voted(cs.current_participation, epoch) / total, 4),
         "current_epoch": epoch,
         "current_slot": cs.slot,
-        "total_active_stake": total,
+        "total_active_stake": sum(v.effective_balance for v in active),
+        "active_validators": len(active),
         "finality_delay": get_finality_delay(cs, params),
         "leaking": is_in_inactivity_leak(cs, params),
         "justification_bits": f"{cs.justification_bits:04b}",

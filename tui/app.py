@@ -125,24 +125,29 @@ class ChaintopApp(App[int]):
             return
         topics = self.model.take_dirty()
         if topics:
-            screen.post_message(ModelChanged(frozenset(topics)))
+            # A dialog or Help leaves the screen behind it in view: it keeps updating too (Textual repaints a
+            # background screen's changes through the dialog). Screens fully covered catch up on resume.
+            for shown in (*self._background_screens, screen):
+                if hasattr(shown, "update_live"):
+                    shown.post_message(ModelChanged(frozenset(topics)))
 
     def recent_alerts(self) -> list:
         now = self.clock()
         return [a for a in self.model.alerts if now - a.at <= ALERT_SECONDS][-2:]
-
-    def bridge_stats(self) -> str:
-        b = self.bridge
-        return f"{b.received} events, {b.wakeups} UI wake-ups, {b.coalesced} coalesced"
 
     # -- navigation ------------------------------------------------------------------------
     def action_show_mode(self, mode: str) -> None:
         self.show_mode(mode)
 
     def show_mode(self, mode: str, focus: str | None = None) -> None:
+        """A screen's number key: that screen as it was left (a block opened from it stays open; the echo
+        line names the block); pressed again, back to the screen's own list."""
         if self.current_mode != mode:
             self.switch_mode(mode)
-        self.show_command(equivalents.SCREEN.get(mode, ""), quiet=True)
+        else:
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+        self.show_command(self.screen_command(), quiet=True)
         if focus:
             self.call_after_refresh(lambda: self.screen.query_one(f"#{focus}").focus())
 
@@ -158,8 +163,20 @@ class ChaintopApp(App[int]):
         self.push_screen(AccountScreen(address))
         self.show_command(equivalents.account(address), quiet=True)
 
-    def action_back(self) -> None:
+    def screen_command(self) -> str:
+        """The chaintop command for the screen on top: a drill-down's own (block 5), else its mode's."""
+        return getattr(self.screen, "command", None) or equivalents.SCREEN.get(self.current_mode, "")
+
+    def close_drill_down(self) -> None:
+        """Back from a block, tx or account view: the echo line names what is on screen again."""
         if len(self.screen_stack) > 1:
+            self.pop_screen()
+            self.show_command(self.screen_command(), quiet=True)
+
+    def action_back(self) -> None:
+        if getattr(self.screen, "command", None):
+            self.close_drill_down()
+        elif len(self.screen_stack) > 1:
             self.pop_screen()
 
     def action_help(self) -> None:

@@ -263,9 +263,20 @@ class LiveModel:
         return [t.fee_rate for t in self.pool.values()]
 
     def pool_by_fee_rate(self, limit: int = 500) -> list[PoolTx]:
+        """Highest fee rate first, but a sender's transactions in nonce order (as a block takes them): each
+        sender keeps its rows' places and fills them with its nonces ascending."""
         import heapq
 
-        return heapq.nlargest(limit, self.pool.values(), key=lambda t: (t.fee_rate, -t.nonce))
+        best = heapq.nlargest(limit, self.pool.values(), key=lambda t: (t.fee_rate, -t.nonce))
+        slots: dict[str, list[int]] = {}
+        for i, t in enumerate(best):
+            slots.setdefault(t.sender, []).append(i)
+        for places in slots.values():
+            if len(places) > 1:
+                for i, t in zip(places, sorted((best[i] for i in places), key=lambda t: t.nonce),
+                                strict=True):
+                    best[i] = t
+        return best
 
 
 def _generic_text(event) -> str:

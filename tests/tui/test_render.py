@@ -102,7 +102,11 @@ def test_drawing_primitives():
 def test_tab_bar_marks_the_active_screen_and_fits_80_columns():
     bar = render_tab_bar({"active": "mining", "width": 80, "network": "devnet", "consensus": "pow",
                           "height": 5})
-    assert bar.cell_len <= 80 and "4 Mining" in bar.plain and "7 Events" in bar.plain
+    assert bar.cell_len <= 80 and "4 Mining" in bar.plain and all(f" {k} " in bar.plain for k in "1234567")
+    assert bar.plain.endswith("devnet · pow · #5"), "the badge stays: the other tabs show their keys only"
+    roomy = render_tab_bar({"active": "mining", "width": 90, "network": "devnet", "consensus": "pow",
+                            "height": 5})
+    assert "3 Pool" in roomy.plain and "7 Events" in roomy.plain and roomy.plain.endswith("#5")
     wide = render_tab_bar({"active": "mining", "width": 120, "network": "devnet", "consensus": "pow",
                            "height": 5})
     assert wide.plain.endswith("devnet · pow · #5")

@@ -33,7 +33,7 @@ def test_chaintop_tui_in_a_pty_starts_navigates_and_quits_cleanly(tmp_path):
         child.send("2")
         child.expect("newest first")
         child.send("7")
-        child.expect("UI wake-ups")
+        child.expect("since this TUI opened")
         child.send("?")
         child.expect("Keys everywhere")
         child.send("\x1b")  # escape closes help

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable
 
-from tui import fmt
+from tui import equivalents, fmt
 from tui.screens.base import ChainScreen
 from tui.widgets.field_table import FieldTable
 from tui.widgets.placeholder import Placeholder
@@ -105,8 +105,13 @@ class AccountScreen(ChainScreen):
         if self.acct is not None and "head" in topics and self.due("account", 2.0):
             self.call(self.backend.account, self.address, done=self._got_account, group="account")
 
+    @property
+    def command(self) -> str:
+        """The chaintop command for what this screen shows (the echo line names it)."""
+        return equivalents.account(self.address)
+
     def action_back(self) -> None:
-        self.app.pop_screen()
+        self.app.close_drill_down()
 
     def action_reload(self) -> None:
         self.reload()

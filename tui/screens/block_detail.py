@@ -56,11 +56,24 @@ def header_rows(block: dict, now: float) -> list[tuple]:
     return rows
 
 
-def reward_rows(block: dict) -> list[tuple]:
+def subsidy_text(height: int, params) -> str:
+    """What the subsidy row means on this chain: the halving schedule with its numbers."""
+    if not getattr(params, "initial_reward", 0):
+        return "no new coins per block on this chain (validators earn rewards for their duties instead)"
+    every = params.halving_interval
+    halvings = height // every
+    if halvings >= 64:
+        return f"new coins this height mints: none any more (halved every {every:,} blocks)"
+    return (f"new coins this height mints: {fmt.coins(params.initial_reward)} coins at genesis, halved every "
+            f"{every:,} blocks; the next halving is at block {(halvings + 1) * every:,}")
+
+
+def reward_rows(block: dict, params=None) -> list[tuple]:
     reward, fees = block.get("reward", 0), block.get("fees", 0)
     return [
         ("subsidy", f"{fmt.coins(reward)} coins",
-         "new coins this height mints (halves every so many blocks)"),
+         subsidy_text(block.get("height", 0), params) if params is not None
+         else "new coins this height mints"),
         ("fees", f"{fmt.coins(fees)} coins", "what its transactions paid"),
         ("total", Text(f"{fmt.coins(reward + fees)} coins", style="bold"),
          f"to {block.get('beneficiary', '?')}"),
@@ -142,13 +155,26 @@ class BlockDetailScreen(ChainScreen):
         self.call(self.backend.block, self.ident, done=self._got_block, failed=self._failed, group="block")
 
     def _failed(self, error) -> None:
-        self.query_one("#block-status", Placeholder).show({"title": "no such block", "message": str(getattr(
-            error, "message", error))})
+        # One inline message, not empty reward, transaction and header boxes under it.
+        what = f"at height {self.ident}" if self.ident.isdigit() else fmt.short(self.ident, 16)
+        self.block = None
+        self._show_sections(False)
+        status = self.query_one("#block-status", Placeholder)
+        status.display = True
+        status.show({"title": f"no block {what}", "message": str(getattr(error, "message", error))
+                     + "\nescape goes back · / searches for another height or hash"})
+
+    def _show_sections(self, shown: bool) -> None:
+        for sel in ("#block-reward", "#block-txs", "#block-header"):
+            self.query_one(sel).display = shown
+        if not shown:
+            self.query_one("#block-pos").display = False
 
     def _got_block(self, block: dict) -> None:
         self.block = block
         status = self.query_one("#block-status", Placeholder)
         status.display = False
+        self._show_sections(True)
         self.query_one("#block-header", FieldTable).border_title = (f"block {block['height']}: header fields "
                                                                     "(x hides the explanations)")
         self._draw_fields()
@@ -198,7 +224,8 @@ class BlockDetailScreen(ChainScreen):
         self.query_one("#block-header", FieldTable).show({"rows": header_rows(self.block, self.now()),
                                                            "explain": explain})
         self.query_one("#block-reward", FieldTable).border_title = f"block {self.block['height']}: reward"
-        self.query_one("#block-reward", FieldTable).show({"rows": reward_rows(self.block),
+        self.query_one("#block-reward", FieldTable).show({"rows": reward_rows(self.block,
+                                                                              self.backend.params),
                                                            "explain": explain})
 
     def action_explain(self) -> None:
@@ -206,8 +233,13 @@ class BlockDetailScreen(ChainScreen):
         if self.block is not None:
             self._draw_fields()
 
+    @property
+    def command(self) -> str:
+        """The chaintop command for what this screen shows (the echo line names it)."""
+        return equivalents.block(self.ident)
+
     def action_back(self) -> None:
-        self.app.pop_screen()
+        self.app.close_drill_down()
 
     def action_step(self, delta: int) -> None:
         if self.block is None:

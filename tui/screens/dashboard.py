@@ -131,9 +131,18 @@ class DashboardScreen(ChainScreen):
         self._finality_error = error.message if isinstance(error, PosUnavailable) else str(error)
         self.update_live(frozenset({"pos"}))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Mining keys are hidden while proof of stake makes the blocks (pos, merge past its height)."""
+        if action in ("mine_one", "toggle_auto"):
+            return not stake_produces(self.model.status, self.backend.consensus)
+        return True
+
     def update_live(self, topics: frozenset[str]) -> None:
         m, s, p = self.model, self.model.status, self.backend.params
         now = self.now()
+        if "head" in topics and getattr(self, "_stake_keys", None) != stake_produces(s, p.consensus):
+            self._stake_keys = stake_produces(s, p.consensus)
+            self.refresh_bindings()  # the footer follows check_action (a merge changes it once)
         if topics & {"head", "mining", "clock", "mempool"}:
             self.query_one(HeadPanel).show({
                 "height": s.get("height"), "hash": s.get("head"),

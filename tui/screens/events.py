@@ -10,6 +10,17 @@ from tui.screens.base import ChainScreen
 from tui.widgets.event_log import EventLog
 
 
+def caption_text(view: dict) -> str:
+    """view: events (how many the TUI has seen since it opened), hide_tx, pos (votes exist). Words a user
+    acts on, not the bridge's internal counters."""
+    n = view.get("events", 0)
+    tx = ("transaction events hidden (t shows them)" if view.get("hide_tx")
+          else "transaction events shown (t hides them)")
+    votes = "votes are counted per slot on Validators (5) · " if view.get("pos") else ""
+    return (f"newest at the bottom · {n:,} event{'' if n == 1 else 's'} since this TUI opened · {tx} · "
+            f"{votes}`chaintop watch` streams the same")
+
+
 class EventsScreen(ChainScreen):
     TAB = "events"
     BINDINGS = [
@@ -30,8 +41,7 @@ class EventsScreen(ChainScreen):
     def _caption(self) -> None:
         log = self.query_one(EventLog)
         self.query_one("#events-caption", Static).update(
-            f"newest at the bottom · {'tx events hidden' if log.hide_tx else 'showing tx events'} (t) · "
-            f"{self.app.bridge_stats()} · `chaintop watch` streams the same")
+            caption_text({"events": self.model.applied, "hide_tx": log.hide_tx, "pos": self.backend.is_pos}))
 
     def update_live(self, topics: frozenset[str]) -> None:
         if "log" in topics:

@@ -130,7 +130,8 @@ units); nonce = confirmed transactions sent; pending = waiting in the mempool.
 **Send**: from a dev account to an address (or a dev label); \
 amount and optional fee in coins. Mistakes are shown
 under the field and nothing is sent. **Stake**: lock coins as a validator deposit (proof-of-stake networks).
-Keys: `n` new transfer · `s` stake · `enter` open the selected account · `tab` next field.
+Keys: `n` new transfer · `s` stake · `enter` open the selected account · `tab` next field · `escape` leave
+the form (then `1`…`7` switch screens again; `?` opens this help even from a field).
 """,
     "events": """\
 ## Events
@@ -138,8 +139,8 @@ Keys: `n` new transfer · `s` stake · `enter` open the selected account · `tab
 Every event the node emits: blocks connected, reorgs, transactions added and removed (and why), mining state,
 slots, checkpoints, validator activations, exits, slashings and the inactivity leak (in red). Per-slot
 attestations are counted on Validators instead of listed. \
-The caption shows how many events arrived and how many
-wake-ups the UI needed (floods are coalesced). Keys: `t` hide/show transaction events · `c` clear.
+The caption counts the events since this TUI opened; a
+burst too fast to read is summed up on one line. Keys: `t` hide/show transaction events · `c` clear.
 """,
 }
 

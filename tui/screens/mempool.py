@@ -26,7 +26,15 @@ def render_template(view: dict) -> Table | Text:
     t.add_column(style="bold cyan", no_wrap=True)
     t.add_column(overflow="fold")
     t.add_row("height", str(tpl["height"]))
-    t.add_row("takes", f"{tpl['n_tx']} of {tpl['pending']} pending (ready lanes, best fee rate first)")
+    t.add_row("takes", f"{tpl['n_tx']} of the {tpl['pending']} pending: ready ones, best fee rate first")
+    if "ready" in tpl:  # why the others wait
+        queued, over = tpl.get("queued", 0), tpl.get("over_limit", 0)
+        t.add_row("ready", f"{tpl['ready']} (each sender's nonces in order, no gap)")
+        t.add_row("queued", Text(f"{queued} behind a nonce gap (an earlier nonce of the sender is missing)",
+                                 style="yellow" if queued else "dim"))
+        if over:
+            t.add_row("left out", Text(f"{over} ready but over the block's size or count limit",
+                                       style="yellow"))
     t.add_row("size", f"{tpl['size']:,} bytes")
     t.add_row("fees", f"{fmt.coins(tpl['fees'])} coins to the miner")
     return t
@@ -102,7 +110,7 @@ class MempoolScreen(ChainScreen):
         if 0 <= keep < table.row_count:
             table.move_cursor(row=keep, animate=False)
         n = len(self.model.pool)
-        table.border_title = (f"{n} pending, highest fee rate first"
+        table.border_title = (f"{n} pending, highest fee rate first (a sender's by nonce)"
                               + (f" (top {ROWS} shown)" if n > ROWS else ""))
         if not n:
             table.border_title = "empty: send from Wallet (6) or turn traffic on (t on Mining, 4)"

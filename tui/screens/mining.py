@@ -91,8 +91,18 @@ class MiningScreen(ChainScreen):
         self.query_one("#chart-difficulty", ColumnChart).show(diff_view)
         self.query_one("#chart-times", ColumnChart).show(time_view)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Mining keys are hidden while proof of stake makes the blocks; traffic still works."""
+        if action in ("mine", "mode", "workers"):
+            return not stake_produces(self.model.status, self.backend.consensus)
+        return True
+
     def update_live(self, topics: frozenset[str]) -> None:
         m = self.model
+        produced_by_stake = stake_produces(m.status, self.backend.consensus)
+        if "head" in topics and getattr(self, "_stake_keys", None) != produced_by_stake:
+            self._stake_keys = produced_by_stake
+            self.refresh_bindings()
         if topics & {"mining", "clock"}:
             rate = m.progress["hash_rate"] if m.progress else (m.hash_rates[-1] if m.hash_rates else 0.0)
             summary = self.query_one(MiningSummary)

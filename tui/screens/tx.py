@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 
-from tui import fmt
+from tui import equivalents, fmt
 from tui.backend import PosUnavailable
 from tui.screens.base import ChainScreen
 from tui.widgets.field_table import FieldTable
@@ -132,8 +132,13 @@ class TxScreen(ChainScreen):
         if self.tx is not None and topics & {"head", "pos"} and self.due("tx-refresh", 1.0):
             self.call(self.backend.tx, self.txid, done=self._got_tx, failed=self._failed, group="tx")
 
+    @property
+    def command(self) -> str:
+        """The chaintop command for what this screen shows (the echo line names it)."""
+        return equivalents.tx(self.txid)
+
     def action_back(self) -> None:
-        self.app.pop_screen()
+        self.app.close_drill_down()
 
     def action_block(self) -> None:
         if self.tx and self.tx.get("block"):

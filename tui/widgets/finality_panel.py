@@ -22,7 +22,8 @@ def render_ffg_gauge(target_votes: float | None, width: int = 24) -> Text:
 
 def render_finality(view: dict) -> Table | Text:
     """view: unavailable (message) or epoch, slot, slots_per_epoch, justified_epoch, finalized_epoch,
-    participation, target_votes, finality_delay, leaking, confirmations_hint."""
+    participation, target_votes, total_active_stake, active_validators, finality_delay, leaking,
+    confirmations_hint."""
     if view.get("unavailable"):
         return Text(view["unavailable"], style="dim")
     t = Table.grid(padding=(0, 1))
@@ -42,6 +43,14 @@ def render_finality(view: dict) -> Table | Text:
                            f"{fmt.short(view.get('finalized_root'))}")
     t.add_row("votes", render_ffg_gauge(view.get("target_votes")))
     t.add_row("last epoch", f"{fmt.pct(view.get('participation'))} of active stake voted for its target")
+    if view.get("total_active_stake") is not None:
+        n = view.get("active_validators")
+        stake = Text(f"{fmt.coins(view['total_active_stake'])} coins active"
+                     + (f" ({n} validator{'' if n == 1 else 's'})" if n is not None else ""))
+        if n == 0:
+            stake += Text("  no active validator: nothing can be proposed by stake or justified",
+                          style="bold red")
+        t.add_row("stake", stake)
     if view.get("leaking"):
         t.add_row("LEAK", Text(f"inactivity leak: no finality for {view.get('finality_delay', '?')} epochs",
                                style="bold white on red"))

@@ -11,19 +11,38 @@ TABS = (("1", "dashboard", "Dashboard"), ("2", "blocks", "Blocks"), ("3", "mempo
         ("7", "events", "Events"))
 
 
-def render_tab_bar(view: dict) -> Text:
-    """view: active (screen name), width, and optionally network, consensus, height."""
+SHORT = {"dashboard": "Dash", "mempool": "Pool", "validators": "Vals"}  # when the full names leave no room
+
+
+def _tabs(active: str | None, names: str) -> Text:
+    """names: full, short, or none (the other tabs show their keys only)."""
     t = Text(no_wrap=True, overflow="ellipsis")
     for key, name, label in TABS:
-        if name == view.get("active"):
+        if name == active:
             t.append(f" {key} {label} ", style="bold reverse")
+        elif names == "none":
+            t.append(f" {key} ", style="bold cyan")
         else:
             t.append(f" {key}", style="bold cyan")
-            t.append(f" {label} ")
+            t.append(f" {SHORT.get(name, label) if names == 'short' else label} ")
+    return t
+
+
+def render_tab_bar(view: dict) -> Text:
+    """view: active (screen name), width, and optionally network, consensus, height. The chain badge always
+    shows: when the tabs leave no room for it, the other tabs' names shorten, then only their keys show,
+    then the badge drops the consensus."""
+    width = view.get("width", 0)
     info = ""
     if view.get("network"):
         info = f"{view['network']} · {view.get('consensus', '?')} · #{view.get('height', '?')}"
-    if info and view.get("width", 0) - t.cell_len >= len(info) + 3:
+    for names in ("full", "short", "none"):
+        t = _tabs(view.get("active"), names)
+        if not info or width - t.cell_len >= len(info) + 3:
+            break
+    if info and width - t.cell_len < len(info) + 3:
+        info = f"{view['network']} · #{view.get('height', '?')}"
+    if info and width - t.cell_len >= len(info) + 3:
         t.append(" " * (view["width"] - t.cell_len - len(info) - 1))
         t.append(info, style="bold")
     return t
