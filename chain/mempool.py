@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from chain.codec import U64_MAX
 from chain.errors import InvalidTx
+from chain.params import format_coins
 from chain.state import Account
 from chain.tx import TRANSFER, Tx, check_tx, get_amount
 
@@ -119,8 +120,8 @@ class Mempool:
             self.check_state(tx)
         needed_fee = self.min_fee_for(tx)
         if tx.fee < needed_fee:
-            raise InvalidTx("fee-too-low", f"fee {tx.fee} is below the minimum relay fee of {needed_fee} "
-                                           f"base units for {tx.size} bytes")
+            raise InvalidTx("fee-too-low", f"fee {format_coins(tx.fee)} coins is below the minimum relay fee "
+                                           f"of {format_coins(needed_fee)} coins for {tx.size} bytes")
         sender = tx.sender_address
         acct = self._get_account(sender) or Account()
         if tx.nonce < acct.nonce:
@@ -134,16 +135,19 @@ class Mempool:
         if replaced is not None:
             needed = replaced.fee + (replaced.fee * REPLACE_BUMP_PERCENT + 99) // 100
             if tx.fee < needed:
-                raise InvalidTx("replacement-fee-too-low", f"replacing needs a fee of at least {needed} "
-                                                           f"({REPLACE_BUMP_PERCENT}% above {replaced.fee})")
+                raise InvalidTx("replacement-fee-too-low",
+                                f"replacing needs a fee of at least {format_coins(needed)} coins "
+                                f"({REPLACE_BUMP_PERCENT}% above {format_coins(replaced.fee)})")
         # Every pending tx of the lane must stay payable, whatever order they confirm in: the whole lane's
         # cost (without the one being replaced) plus this one must fit the balance.
         freed = self.entries[replaced.txid].cost if replaced is not None else 0
         committed = self.lane_cost.get(sender, 0) - freed
         cost = get_amount(tx) + tx.fee
         if cost > U64_MAX or committed + cost > acct.balance:
-            raise InvalidTx("insufficient-balance", f"needs {committed + cost} base units including pending, "
-                                                    f"the account holds {acct.balance}")
+            raise InvalidTx("insufficient-balance",
+                            f"needs {format_coins(committed + cost)} coins (amount and fee"
+                            + (", with the sender's pending transactions" if committed else "")
+                            + f"), the account holds {format_coins(acct.balance)} coins")
         return replaced, acct
 
     def add(self, tx: Tx, now: float = 0.0) -> AddResult:

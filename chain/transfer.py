@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from chain import crypto
 from chain.codec import U64_MAX, Reader, Writer
 from chain.errors import DecodeError, InvalidTx
-from chain.params import Params
+from chain.params import Params, format_coins
 from chain.state import Account, StateView
 
 if TYPE_CHECKING:  # chain.tx imports the kinds table, which imports this module
@@ -65,7 +65,8 @@ def apply_transfer(view: StateView, tx: Tx, acct: Account, params: Params | None
     transfer = get_transfer(tx)
     cost = transfer.amount + tx.fee
     if cost > acct.balance:
-        raise InvalidTx("insufficient-balance", f"needs {cost} base units, the account holds {acct.balance}")
+        raise InvalidTx("insufficient-balance", f"needs {format_coins(cost)} coins (amount and fee), the "
+                                                f"account holds {format_coins(acct.balance)} coins")
     if transfer.to == sender:
         view.set_account(sender, Account(acct.balance - tx.fee, acct.nonce + 1))
         return

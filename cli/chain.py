@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from chain.errors import UsageError
+from chain.params import get_preset
 from cli import output
 from cli.common import datadir_for, handle_errors, open_node, settings
 from cli.options import JsonOpt
@@ -42,7 +43,8 @@ def register(app: typer.Typer) -> None:
             help="Network preset: devnet (hybrid), pos-devnet, hybrid-devnet, merge-devnet, pow-devnet, "
                  "regtest.")] = None,
         slot_time: Annotated[float | None, typer.Option(
-            "--slot-time", help="Seconds per PoS slot (e.g. 0.5 for demos); default 2.")] = None,
+            "--slot-time",
+            help="pos-devnet, merge-devnet: seconds per PoS slot (e.g. 0.5 for demos); default 2.")] = None,
         merge_height: Annotated[int | None, typer.Option(
             "--merge-height", help="merge-devnet: the first proof-of-stake height.")] = None,
         as_json: JsonOpt = False,
@@ -56,6 +58,14 @@ def register(app: typer.Typer) -> None:
 
         net = network or settings.network
         path = datadir_for(net)
+        consensus = get_preset(net).consensus
+        # an option the network has no use for is refused, not silently dropped
+        if slot_time is not None and consensus not in ("pos", "merge"):
+            raise UsageError("not-for-network", f"--slot-time sets proof-of-stake slots: pos-devnet and "
+                                                f"merge-devnet have them, {net} ({consensus}) does not")
+        if merge_height is not None and consensus != "merge":
+            raise UsageError("not-for-network", f"--merge-height is where merge-devnet switches to proof of "
+                                                f"stake; {net} ({consensus}) has no merge")
         overrides: dict = {}
         if slot_time is not None:
             if not 0.1 <= slot_time <= 3600:

@@ -21,6 +21,8 @@ class Settings:
 
     datadir: str | None = None
     network: str = "devnet"
+    network_given: bool = False  # --network (or CHAINTOP_NETWORK) was set, not left at its default
+    as_json: bool = False  # the running command's --json (handle_errors sets it): notes and errors follow it
 
 
 settings = Settings()
@@ -47,10 +49,12 @@ def open_node(embedded_ok: bool = True) -> Iterator[NodeAPI]:
     from node.daemon import wait_for_node_info
     from node.datadir import is_held_by_a_node
     from node.node import Node
+    from node.rpc import read_node_info
 
     datadir = datadir_for()
     client = RpcClient.for_datadir(datadir)
     if client is not None:
+        note_network(datadir, (read_node_info(datadir) or {}).get("network"))
         yield client
         return
     if not embedded_ok:
@@ -65,12 +69,22 @@ def open_node(embedded_ok: bool = True) -> Iterator[NodeAPI]:
         # A node is starting up: give it a moment to publish its RPC address.
         if wait_for_node_info(datadir, 5.0) is None or (client := RpcClient.for_datadir(datadir)) is None:
             raise
+        note_network(datadir, (read_node_info(datadir) or {}).get("network"))
         yield client
         return
     try:
+        note_network(datadir, node.params.network)
         yield node
     finally:
         node.close()
+
+
+def note_network(datadir: Path, network: str | None) -> None:
+    """--network picks a default data dir; a --datadir's chain has the network chosen at its init. Say so
+    when the two differ, rather than show one network's chain while the user thinks it is another's."""
+    if settings.datadir and settings.network_given and network and network != settings.network:
+        output.note(f"--network {settings.network} does not apply: {datadir} holds a {network} chain "
+                    "(a data dir's network is chosen at init)", "network-mismatch", settings.as_json)
 
 
 def is_embedded(api: NodeAPI) -> bool:
@@ -89,7 +103,7 @@ def handle_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        as_json = kwargs.get("as_json") is True
+        as_json = settings.as_json = kwargs.get("as_json") is True
         try:
             return fn(*args, **kwargs)
         except ChaintopError as e:

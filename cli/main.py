@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from typer._click.core import ParameterSource
 
 from cli import account, block, chain, db, mempool, mine, node, stake, tui_cmd, tx, wallet
 from cli.common import settings
@@ -21,11 +22,13 @@ app = typer.Typer(
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     datadir: DatadirOpt = None,
     network: NetworkOpt = "devnet",
 ) -> None:
     settings.datadir = datadir
     settings.network = network
+    settings.network_given = ctx.get_parameter_source("network") not in (None, ParameterSource.DEFAULT)
 
 
 for module in (chain, block, tx, account, wallet, mine, mempool, db, node, stake, tui_cmd):

@@ -43,5 +43,5 @@ MiningModeOpt = Annotated[str, typer.Option(
 TrafficOpt = Annotated[float | None, typer.Option(
     "--traffic", help="Generated transfers per second (0: none).")]
 WorkersOpt = Annotated[int | None, typer.Option(
-    "--workers", help="Mining worker processes (a node starts with one per core).")]
+    "--workers", help="Mining worker processes, 1 to 64 (a node starts with one per core).")]
 RpcPortOpt = Annotated[int, typer.Option("--rpc-port", help="Loopback RPC port (default: any free port).")]

@@ -43,6 +43,16 @@ def error(e: ChaintopError | str, code: str | None = None, as_json: bool = False
     err_console.print(line, highlight=False, soft_wrap=True)
 
 
+def note(message: str, code: str, as_json: bool = False) -> None:
+    """A one-line note on stderr (the command goes on): `note: message (reason)`, or JSON with --json."""
+    if as_json:
+        sys.stderr.write(json.dumps({"note": {"reason": code, "message": message}}) + "\n")
+        sys.stderr.flush()
+        return
+    err_console.print(Text.assemble(("note", "bold yellow"), f": {message}", (f" ({code})", "dim")),
+                      highlight=False, soft_wrap=True)
+
+
 def kv_table(rows: Iterable[tuple[str, Any]], title: str | None = None) -> Table:
     table = Table(show_header=False, title=title, title_justify="left", box=None, pad_edge=False)
     table.add_column(style="bold cyan", no_wrap=True)

@@ -50,6 +50,10 @@ def accept_block(node: Node, block: Block | None, result: AcceptResult | None = 
                 pool[tx.txid] = None
     if pool:
         node.store.commit(ChainBatch(pool=pool, sync=False))
+    for tx, err in dropped:
+        node.removed_txs.record(tx, f"invalid:{err.code}")
+    for tx in expired:
+        node.removed_txs.record(tx, "expired")
     _emit_events(node, result, included, returned, dropped, expired)
     if node.validator is not None:
         node.validator.on_block_connected(node.chain.head.height)

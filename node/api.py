@@ -31,6 +31,7 @@ class NodeAPI(Protocol):
     def send(self, sender: str, to: str, amount: int, fee: int | None = None,
              nonce: int | None = None) -> dict: ...
     def submit_tx(self, tx: str | bytes) -> dict: ...
+    def drop_tx(self, txid: str) -> dict: ...
 
     # -- mining; the callbacks run in process only (over RPC the reply lists the mined blocks)
     def mine(self, blocks: int = 1, to: str | None = None, progress: Callable[[Any], None] | None = None,
@@ -89,6 +90,7 @@ METHODS: dict[str, tuple[str, tuple[Param, ...]]] = {
     "send": ("send", (Param("from", str, arg="sender"), Param("to", str), Param("amount", int),
                       Param("fee", int, False), Param("nonce", int, False))),
     "submit_tx": ("submit_tx", (Param("tx", str),)),
+    "mempool_drop": ("drop_tx", (Param("txid", str),)),
     "mine": ("mine", (Param("blocks", int, False, 1), Param("to", str, False))),
     "export": ("export_blocks", (Param("file", str), Param("from", int, False, 1, "start"),
                                  Param("to", int, False, None, "end"))),

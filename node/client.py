@@ -107,6 +107,9 @@ class RpcClient:
     def submit_tx(self, tx: str | bytes) -> dict:
         return self.call("submit_tx", tx=tx.hex() if isinstance(tx, bytes | bytearray) else str(tx))
 
+    def drop_tx(self, txid: str) -> dict:
+        return self.call("mempool_drop", txid=txid)
+
     def mine(self, blocks: int = 1, to: str | None = None, progress: Callable[[Any], None] | None = None,
              on_block: Callable[[dict], None] | None = None,
              should_stop: Callable[[], bool] | None = None) -> dict:

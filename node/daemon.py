@@ -10,7 +10,7 @@ from pathlib import Path
 from chain.errors import StoreError, UsageError
 from node import rpc
 from node.node import Node
-from node.service import NodeService
+from node.service import NodeService, check_mining_mode, check_traffic_rate, check_workers
 
 
 class RunningNode:
@@ -19,6 +19,11 @@ class RunningNode:
     def __init__(self, datadir: str | Path, mining: str = "manual", traffic: float = 0.0, rpc_port: int = 0,
                  workers: int | None = None, rpc_host: str = "127.0.0.1") -> None:
         self.datadir = Path(datadir).expanduser()
+        # every option is checked before the data dir is opened (and a lock taken, a miner started)
+        check_mining_mode(mining)
+        check_traffic_rate(traffic)
+        if workers is not None:
+            check_workers(workers)
         if not 0 <= rpc_port <= 65535:
             raise UsageError("bad-rpc-port",
                              f"--rpc-port {rpc_port}: a port is 1 to 65535 (0 = any free port)")

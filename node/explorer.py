@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from chain import merkle
 from chain.abc import STATUS_INVALID
 from chain.block import Block
-from chain.consensus import schedule
+from chain.consensus import pos, schedule
 from chain.errors import NotFound, UsageError
 from chain.tx import Tx
 from node import keys, pos_api, views
@@ -80,7 +80,7 @@ def block(node: Node, ident: str | int, verbose: bool = False) -> dict:
     view["main_chain"] = chain.is_on_main_chain(idx)
     view["status"] = "invalid" if idx.status == STATUS_INVALID else "valid"
     if verbose:
-        view["tx_views"] = [views.tx_view(tx, node.params) for tx in found.txs]
+        view["tx_views"] = with_validator_indices(node, [views.tx_view(tx, node.params) for tx in found.txs])
     return view
 
 
@@ -116,7 +116,34 @@ def account_history(node: Node, address: str, limit: int = 100) -> list[dict]:
         view.update(status="confirmed", block=loc.block.hex(), height=height, index=position,
                     confirmations=node.chain.get_confirmations(loc.block))
         out.append(view)
-    return out
+    return with_validator_indices(node, out)
+
+
+def with_validator_indices(node: Node, tx_views: list[dict]) -> list[dict]:
+    """A stake's view gains `validator_index`: the validator its key is at the head (None: not yet created,
+    a new validator). One pass over the validators, and only when some view is a stake."""
+    stakes = [v for v in tx_views if "validator_pubkey" in v]
+    if not stakes or node.validator is None:
+        return tx_views
+    state = node.chain.new_view()
+    cs = pos.get_consensus(state)
+    index = {pos.get_validator(state, i).pubkey.hex(): i for i in range(cs.validator_count)}
+    for v in stakes:
+        v["validator_index"] = index.get(v["validator_pubkey"])
+    return tx_views
+
+
+def lane_status(node: Node, tx: Tx, next_nonce: dict[bytes, int] | None = None) -> dict:
+    """A pending transaction is ready (its sender's nonces up to it are all pending or confirmed) or queued
+    behind a nonce gap: `waiting_for_nonce` is the first missing one."""
+    sender = tx.sender_address
+    gap = next_nonce.get(sender) if next_nonce is not None else None
+    if gap is None:
+        gap = node.mempool.get_next_nonce(sender)
+        if next_nonce is not None:
+            next_nonce[sender] = gap
+    ready = tx.nonce < gap
+    return {"ready": ready, "waiting_for_nonce": None if ready else gap}
 
 
 def find_tx(node: Node, txid_text: str) -> tuple[Tx, dict]:
@@ -125,9 +152,14 @@ def find_tx(node: Node, txid_text: str) -> tuple[Tx, dict]:
     txid = parse_hash(txid_text, "txid")
     pending = node.mempool.get(txid)
     if pending is not None:
-        return pending, {"status": "pending", "block": None, "height": None, "confirmations": 0}
+        return pending, {"status": "pending", "block": None, "height": None, "confirmations": 0,
+                         **lane_status(node, pending)}
     loc = node.store.get_tx_location(txid)
     if loc is None:
+        gone = node.removed_txs.get(txid)
+        if gone is not None:  # it left the mempool without a block: say why (and what replaced it)
+            return gone.tx, {"status": "removed", "block": None, "height": None, "confirmations": 0,
+                             "removed_reason": gone.reason, "replaced_by": gone.replaced_by}
         raise NotFound("tx-not-found", f"no transaction {txid_text} in the chain or the mempool")
     found = chain.get_block(loc.block)
     where = {
@@ -147,7 +179,7 @@ def tx(node: Node, txid: str) -> dict:
     found, where = find_tx(node, txid)
     view = views.tx_view(found, node.params)
     view.update(where)
-    return view
+    return with_validator_indices(node, [view])[0]
 
 
 def account(node: Node, address: str) -> dict:
@@ -160,7 +192,11 @@ def account(node: Node, address: str) -> dict:
 
 
 def mempool_view(node: Node) -> list[dict]:
-    return [dict(views.tx_view(e.tx, node.params), added=e.added) for e in node.mempool.sorted_entries()]
+    """Pending transactions, highest fee rate first; each ready or queued behind its sender's nonce gap."""
+    next_nonce: dict[bytes, int] = {}
+    return with_validator_indices(node, [
+        dict(views.tx_view(e.tx, node.params), added=e.added, **lane_status(node, e.tx, next_nonce))
+        for e in node.mempool.sorted_entries()])
 
 
 def proof(node: Node, txid: str) -> dict:

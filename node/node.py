@@ -64,6 +64,7 @@ class Node:
         self.lock = threading.RLock()
         self.mining_lock = threading.Lock()  # one nonce search at a time: the miner's workers are shared
         self.events = ev.EventBus()
+        self.removed_txs = submit.RemovedTxs.load(store.datadir)  # why a tx left the pool without a block
         self._workers = workers
         self._miner: Miner | None = None
         self.service: NodeService | None = None  # the service running this node's threads attaches itself
@@ -107,6 +108,7 @@ class Node:
             self._miner = None
         if isinstance(self.clock, PausingClock):
             self.clock.close()  # the heartbeat: the pause starts now
+        self.removed_txs.save(self.store.datadir)
         self.store.close()
 
     def __enter__(self) -> Node:
@@ -128,11 +130,13 @@ class Node:
 
     @locked
     def keys(self) -> list[dict]:
+        """Dev accounts (public seed) with their addresses: label, address, dev."""
         return keys.keys(self)
 
     # -- reads -----------------------------------------------------------------------------
     @locked
     def status(self) -> dict:
+        """The head (height, hash, time), difficulty, chain work, mempool size; epoch and finality (PoS)."""
         return explorer.status(self)
 
     @locked
@@ -152,51 +156,63 @@ class Node:
 
     @locked
     def tx(self, txid: str) -> dict:
+        """A transaction: pending (ready or queued), confirmed (block, confirmations) or removed (why)."""
         return explorer.tx(self, txid)
 
     @locked
     def account(self, address: str) -> dict:
+        """An account's balance and nonce, the next nonce to use and how many are pending."""
         return explorer.account(self, address)
 
     @locked
     def mempool_view(self) -> list[dict]:
+        """Pending transactions, highest fee rate first, each ready or queued behind a nonce gap."""
         return explorer.mempool_view(self)
 
     @locked
     def proof(self, txid: str) -> dict:
+        """A Merkle inclusion proof of a confirmed transaction against its block's tx root."""
         return explorer.proof(self, txid)
 
     def params_view(self) -> dict:
+        """The chain's parameters (network preset and any overrides chosen at init)."""
         return self.params.to_dict()
 
     # -- proof of stake ----------------------------------------------------------------------
     @locked
     def validators(self) -> list[dict]:
+        """Every validator: status, effective balance, balance, rewards, slashed, epochs."""
         return pos_api.validators(self)
 
     @locked
     def committees(self, epoch: int | None = None) -> dict:
+        """An epoch's committee per slot and (under PoS) each slot's proposer."""
         return pos_api.committees(self, epoch)
 
     @locked
     def finality(self) -> dict:
+        """Justified and finalized checkpoints, participation, and whether the inactivity leak runs."""
         return pos_api.finality(self)
 
     @locked
     def duties(self) -> list[dict]:
+        """Upcoming proposals and votes of the validators this node runs."""
         return pos_api.duties(self)
 
     @locked
     def stake(self, sender: str, amount: int, fee: int | None = None,
               validator_key: str | None = None) -> dict:
+        """Bond `amount` base units from a dev account to a validator key (default: a fresh dev one)."""
         return pos_api.stake(self, sender, amount, fee, validator_key)
 
     @locked
     def unstake(self, sender: str, index: int, fee: int | None = None) -> dict:
+        """Start the exit of validator `index`; its balance returns after the withdrawal delay."""
         return pos_api.unstake(self, sender, index, fee)
 
     @locked
     def validator_fault(self, index: int, mode: str) -> dict:
+        """Fault injection for a local validator: mode offline, online or equivocate."""
         return pos_api.fault(self, index, mode)
 
     @locked
@@ -209,6 +225,11 @@ class Node:
     def submit_tx(self, tx: Tx | bytes | str) -> dict:
         """Admit a transaction (object, raw bytes or hex) to the mempool; says what it replaced or evicted."""
         return submit.submit_tx(self, tx)
+
+    @locked
+    def drop_tx(self, txid: str) -> dict:
+        """Take a pending transaction out of the mempool; the sender's later nonces wait for the gap."""
+        return submit.drop_tx(self, txid)
 
     @locked
     def send(self, sender: str, to: str, amount: int, fee: int | None = None,
@@ -243,6 +264,7 @@ class Node:
 
     def mine(self, blocks: int = 1, to: str | None = None, progress: ProgressFn | None = None,
              on_block: Callable[[dict], None] | None = None, should_stop=None) -> dict:
+        """Mine `blocks` blocks on the head; the reward and fees go to `to` (default dev0)."""
         return mining.mine(self, blocks, to, progress, on_block, should_stop)
 
     def expected_hashes(self) -> float:
@@ -251,18 +273,23 @@ class Node:
     # The service's controls are not locked: set_workers waits for the mining lock, which a search holds
     # while it waits for this lock to accept its block.
     def mining_state(self) -> dict:
+        """The running node's mining mode, worker count, whether it searches now, traffic rate."""
         return mining.mining_state(self)
 
     def set_mining(self, mode: str) -> dict:
+        """Switch the running node's mining mode: auto, interval, manual or off."""
         return mining.get_service(self).set_mining(mode)
 
     def set_traffic(self, rate: float) -> dict:
+        """Set the generated transfers per second (0: none)."""
         return mining.get_service(self).set_traffic(rate)
 
     def set_workers(self, workers: int) -> dict:
+        """Set how many worker processes search nonces (1-64)."""
         return mining.get_service(self).set_workers(workers)
 
     def stop_node(self) -> dict:
+        """Stop the running node cleanly (pending transactions are kept)."""
         return mining.get_service(self).stop_node()
 
     # -- acceptance ------------------------------------------------------------------------
@@ -279,18 +306,21 @@ class Node:
     # -- maintenance -----------------------------------------------------------------------
     @locked
     def export_blocks(self, file: str, start: int = 1, end: int | None = None) -> dict:
+        """Write main-chain blocks (heights `from` to `to`, default all) to a file on the node's machine."""
         from node.maintenance import export_blocks
 
         return export_blocks(self, file, start, end)
 
     @locked
     def import_blocks(self, file: str) -> dict:
+        """Validate and connect the blocks in a file written by export."""
         from node.maintenance import import_blocks
 
         return import_blocks(self, file)
 
     @locked
     def verify(self) -> dict:
+        """Check the store: every block, index and state record, and the supply ledger."""
         from node.maintenance import verify_db
 
         return verify_db(self)

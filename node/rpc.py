@@ -14,8 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from chain.errors import ChaintopError
-from node.api import METHODS
+from chain.errors import ChaintopError, UsageError
+from node.api import METHODS, Param
 from node.events import Event
 
 MAX_BODY = 1 << 20  # 1 MiB
@@ -54,6 +54,11 @@ class Dispatcher:
         return None
 
     def call(self, method: Any, params: Any) -> Any:
+        if method == HELP:
+            try:
+                return describe_methods(*bind_params(HELP, HELP_PARAMS, params).values())
+            except ChaintopError as e:
+                raise RpcError(METHOD_NOT_FOUND, e.message, {"reason": e.code}) from None
         if not isinstance(method, str) or method not in METHODS:
             raise RpcError(METHOD_NOT_FOUND, f"method not found: {method}")
         attr, spec = METHODS[method]
@@ -65,6 +70,45 @@ class Dispatcher:
             return fn(**kwargs)
         except ChaintopError as e:
             raise RpcError(APP_ERROR, e.message, {"reason": e.code, "type": type(e).__name__}) from None
+
+
+HELP = "help"  # answered by the dispatcher from the method table itself (as bitcoind's help is)
+HELP_PARAMS = (Param("method", str, False),)
+
+
+def describe_methods(method: str | None = None) -> list[dict]:
+    """`help`: every JSON-RPC method (or one), its parameters in positional order with their types and
+    defaults, and what it does (the Node method's docstring and signature, read with inspect)."""
+    import inspect
+
+    from node.node import Node
+
+    table = dict(METHODS) | {HELP: (None, HELP_PARAMS)}
+    if method is not None and method not in table:
+        raise UsageError("unknown-method", f"no RPC method {method!r}; `chaintop rpc help` lists them")
+    out = []
+    for name, (attr, spec) in table.items():
+        if method is not None and name != method:
+            continue
+        fn = getattr(Node, attr) if attr is not None else describe_methods
+        signature = inspect.signature(fn).parameters
+        params = []
+        for p in spec:
+            kinds = p.kind if isinstance(p.kind, tuple) else (p.kind,)
+            default = p.default
+            if default is None and p.kwarg in signature:
+                found = signature[p.kwarg].default
+                default = None if found is inspect.Parameter.empty else found
+            params.append({"name": p.name, "type": " or ".join(k.__name__ for k in kinds),
+                           "required": p.required, "default": default})
+        doc = (inspect.getdoc(fn) or "").split("\n\n")[0].replace("\n", " ")
+        if attr is None:
+            doc = "Every method with its parameters, or one method's."
+        usage = " ".join([name] + [q["name"] if q["required"] else
+                                   f"[{q['name']}={q['default']}]" if q["default"] is not None else
+                                   f"[{q['name']}]" for q in params])
+        out.append({"method": name, "params": params, "usage": usage, "description": doc})
+    return out
 
 
 def bind_params(method: str, spec, params: Any) -> dict:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chain import crypto
 from chain.abc import ChainBatch
 from chain.consensus.staking import get_stake
-from chain.errors import ChaintopError, InvalidTx, UsageError
+from chain.errors import ChaintopError, InvalidTx, NotFound, UsageError
 from chain.mempool import AddResult, decode_pool_record, encode_pool_record
 from chain.tx import STAKE, Tx, make_transfer
 from node import events as ev
@@ -16,9 +20,64 @@ from node import keys, pos_api
 if TYPE_CHECKING:
     from node.node import Node
 
+REMOVED_MEMORY = 256  # transactions that left the pool without a block, remembered for `tx TXID`
+REMOVED_FILE = "removed.json"  # where a closing node leaves them for the next process on the data dir
 FEE_ESTIMATE_BLOCKS = 20  # blocks of history behind the fee estimate
 FEE_ESTIMATE_MIN_TXS = 10  # fewer included transactions than this: fall back to the relay minimum
 TRANSFER_SIZE = 149  # bytes: what the estimate prices a transfer at
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    tx: Tx
+    reason: str  # replaced, evicted, dropped, expired, invalid:<code>
+    replaced_by: str | None = None  # the txid that took its place (same sender and nonce, higher fee)
+
+
+class RemovedTxs:
+    """The last transactions that left the mempool without a block, and why: a small FIFO, so `tx OLD` says
+    "replaced by NEW" instead of tx-not-found. Saved beside the chain when the node closes (each embedded CLI
+    command is its own process); a crash loses it, which costs nothing but that explanation."""
+
+    def __init__(self, limit: int = REMOVED_MEMORY) -> None:
+        self.limit = limit
+        self._items: OrderedDict[bytes, Removed] = OrderedDict()
+
+    @classmethod
+    def load(cls, datadir: Path) -> RemovedTxs:
+        out = cls()
+        try:
+            rows = json.loads((datadir / REMOVED_FILE).read_text())
+            for row in rows[-out.limit:]:
+                tx = Tx.decode(bytes.fromhex(row["tx"]))
+                by = row.get("replaced_by")
+                out.record(tx, str(row["reason"]), bytes.fromhex(by) if by else None)
+        except (OSError, ValueError, TypeError, KeyError, ChaintopError):
+            pass  # none yet, or unreadable: only explanations are lost
+        return out
+
+    def save(self, datadir: Path) -> None:
+        rows = [{"tx": r.tx.encode().hex(), "reason": r.reason, "replaced_by": r.replaced_by}
+                for r in self._items.values()]
+        path = datadir / REMOVED_FILE
+        try:
+            if not rows:
+                path.unlink(missing_ok=True)
+                return
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(rows))
+            tmp.replace(path)
+        except OSError:
+            pass
+
+    def record(self, tx: Tx, reason: str, replaced_by: bytes | None = None) -> None:
+        self._items[tx.txid] = Removed(tx, reason, replaced_by.hex() if replaced_by is not None else None)
+        self._items.move_to_end(tx.txid)
+        while len(self._items) > self.limit:
+            self._items.popitem(last=False)
+
+    def get(self, txid: bytes) -> Removed | None:
+        return self._items.get(txid)
 
 
 def submit_tx(node: Node, tx: Tx | bytes | str) -> dict:
@@ -51,6 +110,10 @@ def persist_added(node: Node, result: AddResult) -> None:
         for gone in ([result.replaced] if result.replaced else []) + result.evicted:
             pool[gone.txid] = None
         node.store.commit(ChainBatch(pool=pool, sync=False))
+        if result.replaced is not None:
+            node.removed_txs.record(result.replaced, "replaced", tx.txid)
+        for gone in result.evicted:
+            node.removed_txs.record(gone, "evicted")
     if not node.events.has_listeners:
         return
     sender = crypto.encode_address(node.params.hrp, tx.sender_address)
@@ -60,6 +123,29 @@ def persist_added(node: Node, result: AddResult) -> None:
         node.events.emit(ev.TxRemoved(result.replaced.txid.hex(), "replaced"))
     for gone in result.evicted:
         node.events.emit(ev.TxRemoved(gone.txid.hex(), "evicted"))
+
+
+def drop_tx(node: Node, txid_text: str) -> dict:
+    """Take a pending transaction out of the mempool (memory and disk), as anvil's dropTransaction does; the
+    sender's later nonces stay, queued behind the gap until that nonce is sent again."""
+    from node.explorer import parse_hash
+
+    txid = parse_hash(txid_text, "txid")
+    tx = node.mempool.get(txid)
+    if tx is None:
+        where = node.store.get_tx_location(txid)
+        if where is not None:
+            raise NotFound("tx-not-pending", f"transaction {txid_text} is already in a block; only pending "
+                                             "transactions can be dropped")
+        raise NotFound("tx-not-pending", f"no pending transaction {txid_text}; `chaintop mempool` lists them")
+    node.mempool.remove([txid])
+    node.store.commit(ChainBatch(pool={txid: None}, sync=True))
+    node.removed_txs.record(tx, "dropped")
+    node.events.emit(ev.TxRemoved(txid.hex(), "dropped"))
+    lane = node.mempool.lanes.get(tx.sender_address, {})
+    queued = [lane[n].hex() for n in sorted(lane) if n > tx.nonce]
+    return {"txid": txid.hex(), "sender": crypto.encode_address(node.params.hrp, tx.sender_address),
+            "nonce": tx.nonce, "queued": queued}
 
 
 def send(node: Node, sender: str, to: str, amount: int, fee: int | None = None,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from chain.abc import BlockIndex
 from chain.block import Block, Header
 from chain.consensus import pow as pow_rules
+from chain.consensus.staking import get_stake, get_unstake
 from chain.crypto import encode_address
 from chain.params import Params, format_coins
 from chain.state import Account
-from chain.tx import KIND_NAMES, TRANSFER, Tx, get_transfer
+from chain.tx import KIND_NAMES, STAKE, TRANSFER, UNSTAKE, Tx, get_transfer
 
 
 def coins(units: int) -> str:
@@ -29,6 +30,12 @@ def tx_view(tx: Tx, params: Params) -> dict:
     if tx.kind == TRANSFER:
         t = get_transfer(tx)
         out.update(to=encode_address(params.hrp, t.to), amount=t.amount, amount_coins=coins(t.amount))
+    elif tx.kind == STAKE:
+        stake = get_stake(tx)
+        out.update(amount=stake.amount, amount_coins=coins(stake.amount),
+                   validator_pubkey=stake.validator_pubkey.hex())
+    elif tx.kind == UNSTAKE:
+        out["validator_index"] = get_unstake(tx).validator_index
     return out
 
 
@@ -48,7 +55,14 @@ def header_fields(idx: BlockIndex, params: Params) -> dict:
         "difficulty": difficulty(h.bits, params),
         "chain_work": f"{idx.chain_work:x}",
         "n_tx": idx.n_tx,
-    }
+    } | seal_fields(h)
+
+
+def seal_fields(h: Header) -> dict:
+    """Which engine sealed the block; a PoS block's slot and proposer (its bits and nonce are zero)."""
+    if h.is_pos:
+        return {"engine": "pos", "slot": h.seal.slot, "proposer_index": h.seal.proposer_index}
+    return {"engine": "pow"}
 
 
 def block_view(block: Block, idx: BlockIndex, params: Params, confirmations: int) -> dict:

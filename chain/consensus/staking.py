@@ -12,7 +12,7 @@ from chain.consensus.beacon import Checkpoint, ConsensusState, Validator
 from chain.consensus.schedule import uses_validators
 from chain.errors import DecodeError, InvalidTx
 from chain.notes import Exiting, Staked
-from chain.params import Params
+from chain.params import Params, format_coins
 from chain.state import TAG_CONSENSUS, Account, StateView, validator_key
 
 if TYPE_CHECKING:  # chain.tx imports the kinds table, which imports this module
@@ -101,15 +101,17 @@ def apply_stake(view: StateView, tx: Tx, acct: Account, params: Params) -> None:
     stake = get_stake(tx)
     cost = stake.amount + tx.fee
     if cost > acct.balance:
-        raise InvalidTx("insufficient-balance", f"needs {cost} base units, the account holds {acct.balance}")
+        raise InvalidTx("insufficient-balance", f"needs {format_coins(cost)} coins (stake and fee), the "
+                                                f"account holds {format_coins(acct.balance)} coins")
     cs = pos.get_consensus(view)
     current = pos.get_current_epoch(cs, params)
     existing = next((i for i in range(cs.validator_count)
                      if view.get(validator_key(i)).pubkey == stake.validator_pubkey), None)
     if existing is None:
         if stake.amount < params.min_stake:
-            raise InvalidTx("stake-too-small", f"a new validator needs at least {params.min_stake} base "
-                                               f"units, got {stake.amount}")
+            raise InvalidTx("stake-too-small", "a new validator needs at least "
+                                               f"{format_coins(params.min_stake)} coins, got "
+                                               f"{format_coins(stake.amount)}")
         index = cs.validator_count
         inc = params.effective_balance_increment
         effective = min(stake.amount - stake.amount % inc, params.max_effective_balance)
@@ -138,7 +140,8 @@ def apply_unstake(view: StateView, tx: Tx, acct: Account, params: Params) -> Non
     index = get_unstake(tx).validator_index
     if tx.fee > acct.balance:
         raise InvalidTx("insufficient-balance",
-                        f"the fee needs {tx.fee} base units, the account holds {acct.balance}")
+                        f"the fee needs {format_coins(tx.fee)} coins, the account holds "
+                        f"{format_coins(acct.balance)} coins")
     cs = pos.get_consensus(view)
     if index >= cs.validator_count:
         raise InvalidTx("unknown-validator", f"there is no validator {index}")

@@ -211,3 +211,45 @@ def test_mining_refuses_all_settings_if_one_is_wrong(running):
     fails(running, "mining", "off", "--workers", "500", code="bad-workers")
     after = js(running, "mining")
     assert (after["mode"], after["workers"], after["traffic"]) == ("manual", before["workers"], 0.0)
+
+
+# -- 16: options that were silently ignored --------------------------------------------------------
+
+
+def test_network_option_on_a_datadir_of_another_network(regtest):
+    p = run(regtest, "--network", "devnet", "status")
+    assert p.returncode == 0, p.stderr
+    assert "regtest" in p.stdout.decode()
+    notes = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert len(notes) == 1 and notes[0].startswith("note: "), p.stderr
+    assert "--network devnet" in notes[0] and "regtest" in notes[0]
+    assert notes[0].endswith("(network-mismatch)")
+    # scripts: stdout is the same JSON, the note is JSON on stderr
+    p = run(regtest, "--network", "devnet", "status", "--json")
+    assert json.loads(p.stdout)["network"] == "regtest"
+    assert json.loads(p.stderr)["note"]["reason"] == "network-mismatch"
+    # the data dir's own network, or no --network at all: no note
+    for args in (("--network", "regtest", "status"), ("status",)):
+        p = run(regtest, *args)
+        assert p.returncode == 0 and p.stderr == "", p.stderr
+
+
+@pytest.mark.parametrize(("network", "option"), [
+    ("regtest", ("--slot-time", "0.5")),
+    ("regtest", ("--merge-height", "5")),
+    ("pow-devnet", ("--slot-time", "0.5")),
+    ("devnet", ("--slot-time", "0.5")),  # the hybrid's slots are its block heights
+    ("pos-devnet", ("--merge-height", "5")),
+])
+def test_init_refuses_options_the_network_has_no_use_for(tmp_path, network, option):
+    d = tmp_path / "c"
+    line = fails(d, "init", "--network", network, *option, code="not-for-network")
+    assert option[0] in line and network in line
+    assert not (d / "chain").exists()
+
+
+@pytest.mark.parametrize("workers", ["0", "-5", "500"])
+def test_node_workers_follow_the_mining_rule(regtest, workers):
+    # was: 0 and -5 meant "all cores" and 500 started 500 processes, while `mining --workers` took 1-64
+    line = fails(regtest, "node", "--workers", workers, code="bad-workers")
+    assert "1 and 64" in line
