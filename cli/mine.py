@@ -74,11 +74,17 @@ def register(app: typer.Typer) -> None:
             "--to", help="Beneficiary address or label (default dev0).")] = None,
         as_json: JsonOpt = False,
     ) -> None:
-        """Mine blocks on the head with worker processes; the reward and fees go to --to."""
+        """Mine blocks on the head with worker processes; the reward and fees go to --to.
+
+        Mining stops early at a merge (from there validators propose): the exit code is still 0, a note on
+        stderr says why, and --json has "stopped": {"reason", "message"} (null when every block was mined).
+        """
         with open_node() as api:
             data = mine_with_progress(api, blocks, to, as_json)
         if as_json:
             output.emit(data, True)
+        elif data.get("stopped"):
+            output.note(data["stopped"]["message"], data["stopped"]["reason"])
 
     @app.command()
     @handle_errors

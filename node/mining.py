@@ -101,11 +101,16 @@ def _mine_blocks(node: Node, blocks: int, beneficiary: bytes, progress: Progress
                  on_block: Callable[[dict], None] | None, should_stop) -> dict:
     chain = node.chain
     mined, details = [], []
+    stopped = None  # why fewer than `blocks` were mined: {"reason", "message"}, as an error says it
     while len(mined) < blocks:
         if should_stop is not None and should_stop():
+            stopped = {"reason": "cancelled", "message": f"cancelled after {len(mined)} of {blocks} block(s)"}
             break
         if schedule.is_pos_height(node.params, chain.head.height + 1):
             if mined:
+                stopped = {"reason": "pos-height",
+                           "message": f"stopped after {len(mined)} of {blocks} block(s): block "
+                                      f"{chain.head.height + 1} is the merge, validators propose from there"}
                 break
             raise UsageError("pos-height", f"block {chain.head.height + 1} is produced by proof of stake: "
                                            "validators propose it, there is nothing to mine")
@@ -119,7 +124,8 @@ def _mine_blocks(node: Node, blocks: int, beneficiary: bytes, progress: Progress
         details.append(info)
         if on_block is not None:
             on_block(info)
-    return {"blocks": mined, "mined": details, "height": chain.head.height}
+    return {"blocks": mined, "mined": details, "height": chain.head.height, "requested": blocks,
+            "stopped": stopped}
 
 
 CLOCK_WAIT_LIMIT = 10.0  # seconds: fast mining walks timestamps ahead by a second or so, never more

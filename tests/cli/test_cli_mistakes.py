@@ -253,3 +253,25 @@ def test_node_workers_follow_the_mining_rule(regtest, workers):
     # was: 0 and -5 meant "all cores" and 500 started 500 processes, while `mining --workers` took 1-64
     line = fails(regtest, "node", "--workers", workers, code="bad-workers")
     assert "1 and 64" in line
+
+
+# -- 17: `mine` says why it stopped early ------------------------------------------------------------
+
+
+def test_mine_says_why_it_stopped_at_the_merge(tmp_path):
+    d = tmp_path / "merge"
+    js(d, "init", "--network", "merge-devnet", "--merge-height", "4")
+    first = js(d, "mine", "--blocks", "1")
+    assert first["stopped"] is None and len(first["blocks"]) == 1
+    p = run(d, "mine", "--blocks", "5")
+    assert p.returncode == 0, p.stderr
+    assert len(p.stdout.decode().splitlines()) == 2  # blocks 2 and 3; block 4 is the first PoS block
+    notes = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert len(notes) == 1 and notes[0].startswith("note: ") and notes[0].endswith("(pos-height)"), p.stderr
+    assert "2 of 5" in notes[0] and "block 4" in notes[0]
+
+    e = tmp_path / "merge-json"
+    js(e, "init", "--network", "merge-devnet", "--merge-height", "4")
+    data = js(e, "mine", "--blocks", "12")
+    assert len(data["blocks"]) == 3 and data["requested"] == 12
+    assert data["stopped"]["reason"] == "pos-height" and "block 4" in data["stopped"]["message"]
