@@ -16,12 +16,21 @@ def _time(ts: int) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _seal(b: dict) -> str:
+    """A PoW block's bits; a PoS block has none (zero): its slot and proposer instead."""
+    if b.get("engine") == "pos":
+        return f"slot {b['slot']}, proposer #{b['proposer_index']}"
+    return f"bits {b['bits']}"
+
+
 def render_blocks(rows: list[dict]):
+    span = f"blocks {rows[-1]['height']}–{rows[0]['height']}" if rows else "no blocks"
     return output.list_table(
-        ["height", "hash", "time (UTC)", "txs", "bits", "confirmations"],
-        [(b["height"], output.short(b["hash"], 20), _time(b["timestamp"]), b["n_tx"], b["bits"],
+        ["height", "hash", "time (UTC)", "txs", "seal", "confs"],
+        [(b["height"], output.short(b["hash"]), _time(b["timestamp"]), b["n_tx"], _seal(b),
           b["confirmations"]) for b in rows],
-        title="recent blocks",
+        title=f"{span} of the main chain, newest first (confs: confirmations)",
+        keep=("height", "hash", "time (UTC)"),
     )
 
 
@@ -32,14 +41,19 @@ def render_block(b: dict):
         ("parent", b["parent"]),
         ("time", f"{_time(b['timestamp'])} UTC ({b['timestamp']})"),
         ("beneficiary", b["beneficiary"]),
-        ("bits", f"{b['bits']} (difficulty {b['difficulty']:.4g})"),
-        ("nonce", b["nonce"]),
+    ]
+    if b.get("engine") == "pos":
+        rows += [("seal", f"proof of stake: slot {b['slot']}, proposer #{b['proposer_index']}")]
+    else:
+        rows += [("bits", f"{b['bits']} (difficulty {output.difficulty(b['difficulty'])})"),
+                 ("nonce", b["nonce"])]
+    rows += [
         ("tx root", b["tx_root"]),
         ("state root", b["state_root"]),
         ("reward + fees", f"{b['reward_coins']} + {b['fees_coins']} coins"),
         ("size", f"{b['size']} bytes"),
         ("confirmations", b["confirmations"]),
-        ("main chain", b["main_chain"]),
+        ("main chain", output.yes_no(b["main_chain"])),
         ("transactions", len(b["txs"])),
     ]
     rows += [("", t) for t in b["txs"][:50]]
@@ -52,12 +66,16 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
     def blocks(
-        last: Annotated[int, typer.Option("--last", "-n", help="How many blocks, newest first.")] = 10,
+        last: Annotated[int, typer.Option("--last", "-n", metavar="N",
+                                          help="How many blocks, newest first.")] = 10,
+        start: Annotated[int | None, typer.Option(
+            "--from", metavar="HEIGHT",
+            help="Page back: start at this height instead of the head (then --last N going down).")] = None,
         as_json: JsonOpt = False,
     ) -> None:
-        """The newest blocks of the main chain."""
+        """The newest blocks of the main chain, or a page of older ones with --from."""
         with open_node() as node:
-            data = node.blocks(last)
+            data = node.blocks(last, start)
         output.emit(data, as_json, render_blocks)
 
     @app.command()

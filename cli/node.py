@@ -63,8 +63,19 @@ def register(app: typer.Typer) -> None:
         params: Annotated[list[str] | None, typer.Argument(
             help="Positional params (JSON values or strings).")] = None,
     ) -> None:
-        """A raw JSON-RPC call to the running node; prints the result (or the error) as JSON."""
+        """A raw JSON-RPC call to the running node; prints the result (or the error) as JSON.
+
+        `rpc help` lists every method with its parameters (no node needed); `rpc help METHOD` shows one.
+        """
         from node.client import RpcClient
+
+        if method == "help":
+            from node.rpc import describe_methods
+
+            if len(params or []) > 1:
+                raise UsageError("bad-params", "rpc help takes at most one method name")
+            output.emit(describe_methods(*(params or [])), False, _render_methods)
+            return
 
         client = RpcClient.for_datadir(datadir_for())
         if client is None:
@@ -116,6 +127,24 @@ def register(app: typer.Typer) -> None:
             [(k, f"{d[k]} units/byte -> {d['transfer_fee'][k]} units for a transfer")
              for k in ("low", "medium", "high")],
             title="fee estimate"))
+
+
+def _render_methods(methods: list[dict]):
+    from rich.markup import escape  # [optional] params are not markup
+
+    if len(methods) == 1:
+        (m,) = methods
+        rows = [("usage", escape(f"chaintop rpc {m['usage']}")), ("what", m["description"])]
+        rows += [(f"  {p['name']}", f"{p['type']}, " + ("required" if p["required"] else "optional")
+                  + (f", default {p['default']}" if p["default"] is not None else ""))
+                 for p in m["params"]]
+        return output.kv_table(rows, title=f"rpc method {m['method']}")
+    table = output.list_table(["method and params", "what it does"],
+                              [(escape(m["usage"]), m["description"]) for m in methods],
+                              title="JSON-RPC methods (\\[optional] params; positional in this order "
+                                    "or named; `rpc help METHOD` for types)")
+    table.columns[0].no_wrap = True
+    return table
 
 
 def _describe(e: dict) -> str:

@@ -31,6 +31,10 @@ SenderOpt = Annotated[str, typer.Option("--from", help="Key label, address or pu
 RecipientOpt = Annotated[str, typer.Option("--to", help="Recipient address or key label.")]
 AmountOpt = Annotated[str, typer.Option("--amount", help="Coins, as a decimal (exact, up to 8 places).")]
 FeeOpt = Annotated[str | None, typer.Option("--fee", help="Fee in coins (default: the minimum relay fee).")]
+NonceOpt = Annotated[int | None, typer.Option(
+    "--nonce", metavar="N",
+    help="Nonce (default: the next after the sender's pending ones); an earlier pending nonce with a 10% "
+         "higher fee replaces that transaction, a later one waits for the gap.")]
 TxidArg = Annotated[str, typer.Argument(metavar="TXID")]
 
 # -- files and keys --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -62,14 +63,75 @@ def kv_table(rows: Iterable[tuple[str, Any]], title: str | None = None) -> Table
     return table
 
 
-def list_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None = None) -> Table:
-    table = Table(title=title, title_justify="left", header_style="bold cyan")
-    for c in columns:
-        table.add_column(c, overflow="fold")
+def list_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None = None,
+               keep: Iterable[str] = ()) -> Table:
+    """Compact enough for 80 columns: no outer edge, one space between columns. A header never breaks
+    inside a word; the `keep` columns (heights, hashes, addresses: what a reader copies) never wrap, so the
+    others fold instead."""
+    rows = [["" if v is None else str(v) for v in r] for r in rows]
+    keep = set(keep)
+    table = Table(title=title, title_justify="left", header_style="bold cyan", box=box.SIMPLE_HEAD,
+                  show_edge=False, pad_edge=False, padding=(0, 1), collapse_padding=True)
+    for i, c in enumerate(columns):
+        widest = max((len(r[i]) for r in rows), default=0) if c in keep else 0
+        table.add_column(c, overflow="fold", no_wrap=c in keep,
+                         min_width=max(widest, *(len(word) for word in c.split())))
     for r in rows:
-        table.add_row(*("" if v is None else str(v) for v in r))
+        table.add_row(*r)
     return table
 
 
 def short(h: str, n: int = 16) -> str:
     return h if len(h) <= n else h[:n] + "…"
+
+
+def yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def age(seconds: float) -> str:
+    """28935467 -> '334 days'; 3 -> '3 s'; 300 -> '5 min': the largest unit that keeps a whole number."""
+    s = max(0, int(seconds))
+    for unit, size, least in (("days", 86_400, 2 * 86_400), ("h", 3_600, 3_600), ("min", 60, 60)):
+        if s >= least:
+            return f"{s // size} {unit}"
+    return f"{s} s"
+
+
+def difficulty(value: float) -> str:
+    """262144.0 -> '262,144'; 1.05 -> '1.05' (no exponent: a PoW difficulty reads as a count)."""
+    if value >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
+def chain_work(hex_work: str) -> str:
+    """The cumulative expected hashes of the chain (hex in JSON), as 0x… and in decimal."""
+    return f"0x{hex_work} ({int(hex_work, 16):,} hashes expected)"
+
+
+def coins(units: int | None) -> str:
+    from chain.params import format_coins
+
+    return "" if units is None else f"{format_coins(units)} coins"
+
+
+def tx_what(t: dict, with_amount: bool = True, width: int = 16) -> str:
+    """What a transaction does, in words: its recipient, or the validator a stake or unstake names (keys
+    and addresses cut to `width` characters)."""
+    amount = f" {coins(t['amount'])}" if with_amount and t.get("amount") is not None else ""
+    if t["kind"] == "stake":
+        index = t.get("validator_index")
+        key = short(t["validator_pubkey"], width)
+        who = f"new validator 0x{key}" if index is None else f"validator #{index} (0x{key})"
+        return f"stake{amount} → {who}"
+    if t["kind"] == "unstake":
+        return f"unstake validator #{t['validator_index']}"
+    return short(t.get("to") or "", width + 4)
+
+
+def tx_state(t: dict) -> str:
+    """A pending transaction's lane: ready, or queued behind its sender's first missing nonce."""
+    if t.get("ready", True):
+        return "ready"
+    return f"queued (nonce gap: waiting for nonce {t['waiting_for_nonce']})"

@@ -15,7 +15,7 @@ from chain.params import parse_coins
 from chain.tx import Tx, get_transfer
 from cli import output
 from cli.common import handle_errors, open_node
-from cli.options import AmountOpt, FeeOpt, JsonOpt, RecipientOpt, SenderOpt, SignerOpt, TxidArg
+from cli.options import AmountOpt, FeeOpt, JsonOpt, NonceOpt, RecipientOpt, SenderOpt, SignerOpt, TxidArg
 from cli.signing import build_transfer, resolve_pubkey, resolve_signer
 
 
@@ -33,17 +33,31 @@ tx_app = typer.Typer(cls=_DefaultShow,
                      no_args_is_help=True)
 
 
+def _status(t: dict) -> str:
+    if t["status"] == "pending":
+        return f"pending, {output.tx_state(t)}"
+    if t["status"] == "removed":
+        reason = t["removed_reason"]
+        if t.get("replaced_by"):
+            return f"removed from the mempool: replaced by {t['replaced_by']} (same nonce, higher fee)"
+        if reason.startswith("invalid:"):
+            return f"removed from the mempool: no longer valid ({reason[8:]})"
+        return f"removed from the mempool: {reason}"
+    return t["status"]
+
+
 def render_tx(t: dict):
-    rows = [
-        ("txid", t["txid"]),
-        ("status", t["status"]),
-        ("kind", t["kind"]),
-        ("from", t["from"]),
-        ("to", t.get("to")),
-        ("amount", f"{t.get('amount_coins')} coins"),
-        ("fee", f"{t['fee_coins']} coins ({t['fee_rate']} units/byte)"),
-        ("nonce", t["nonce"]),
-    ]
+    rows = [("txid", t["txid"]), ("status", _status(t)), ("kind", t["kind"]), ("from", t["from"])]
+    if t["kind"] == "transfer":
+        rows += [("to", t["to"]), ("amount", output.coins(t["amount"]))]
+    elif t["kind"] == "stake":
+        index = t.get("validator_index")
+        rows += [("what", output.tx_what(t)), ("amount", output.coins(t["amount"])),
+                 ("validator key", t["validator_pubkey"]),
+                 ("validator", "not created yet (a new validator)" if index is None else f"#{index}")]
+    elif t["kind"] == "unstake":
+        rows += [("what", output.tx_what(t))]
+    rows += [("fee", f"{t['fee_coins']} coins ({t['fee_rate']} units/byte)"), ("nonce", t["nonce"])]
     if t["status"] == "confirmed":
         rows += [("block", f"{t['height']}  {t['block']}"), ("confirmations", t["confirmations"])]
     return output.kv_table(rows, title="transaction")
@@ -111,8 +125,7 @@ def create(
     to: RecipientOpt,
     amount: AmountOpt,
     fee: FeeOpt = None,
-    nonce: Annotated[int | None, typer.Option(
-        "--nonce", help="Nonce (default: asked from the node).")] = None,
+    nonce: NonceOpt = None,
 ) -> None:
     """An unsigned transfer as JSON: carry it to the machine with the key, then `tx sign`."""
     from chain.params import Params
@@ -171,6 +184,7 @@ def register(app: typer.Typer) -> None:
         to: RecipientOpt,
         amount: AmountOpt,
         fee: FeeOpt = None,
+        nonce: NonceOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Sign a transfer here and put it in the node's mempool."""
@@ -182,7 +196,7 @@ def register(app: typer.Typer) -> None:
         fee_units = parse_coins(fee, "fee") if fee is not None else None
         with open_node() as api:
             key = resolve_signer(sender, Params.from_dict(api.params_view()))
-            tx = build_transfer(api, key.pubkey, to, units, fee_units, None).signed(key)
+            tx = build_transfer(api, key.pubkey, to, units, fee_units, nonce).signed(key)
             data = api.submit_tx(tx.encode().hex())
         output.emit(data, as_json, lambda d: f"sent: txid {d['txid']}"
                     + (f" (replaced {d['replaced']})" if d.get("replaced") else ""))
