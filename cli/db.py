@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from chain.errors import UsageError
 from cli import output
 from cli.common import handle_errors, open_node
 from cli.options import FileArg, JsonOpt
@@ -43,20 +49,55 @@ def register(app: typer.Typer) -> None:
         start: Annotated[int, typer.Option(
             "--from", help="First height (default 1: genesis is shared).")] = 1,
         end: Annotated[int | None, typer.Option("--to", help="Last height (default the head).")] = None,
+        force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
         as_json: JsonOpt = False,
     ) -> None:
-        """Write main-chain blocks to FILE, to import into another data dir."""
+        """Write main-chain blocks to FILE, to import into another data dir.
+
+        FILE - writes the (binary) export to stdout, for a pipe or a redirect: `export - | ssh host chaintop
+        import -`; the summary then goes to stderr. An existing FILE is kept unless --force.
+        """
+        def summary(d: dict) -> str:
+            where = "stdout" if d["file"] == "-" else d["file"]
+            return f"exported {d['blocks']} blocks ({d['from']}..{d['to']}) to {where}"
+
+        if str(file) == "-":
+            if sys.stdout.isatty():
+                raise UsageError("stdout-is-a-terminal", "an export is binary: redirect stdout (`export - > "
+                                                         "chain.blk`) or pipe it, or name a FILE")
+            with tempfile.TemporaryDirectory(prefix="chaintop-export-") as tmp:
+                part = Path(tmp) / "export.blk"
+                with open_node() as api:
+                    data = api.export_blocks(str(part), start, end)
+                with part.open("rb") as f:
+                    shutil.copyfileobj(f, sys.stdout.buffer)
+                sys.stdout.buffer.flush()
+            data["file"] = "-"
+            if as_json:
+                sys.stderr.write(json.dumps(data) + "\n")
+            else:
+                output.err_console.print(summary(data), highlight=False)
+            return
+        if file.is_dir():
+            raise UsageError("cannot-write", f"{file} is a directory; name a file to export to")
+        if file.exists() and not force:
+            raise UsageError("file-exists", f"{file} already exists; pass --force to overwrite it")
         with open_node() as api:
             data = api.export_blocks(str(file), start, end)
-        output.emit(data, as_json, lambda d: f"exported {d['blocks']} blocks ({d['from']}..{d['to']}) "
-                                             f"to {d['file']}")
+        output.emit(data, as_json, summary)
 
     @app.command("import")
     @handle_errors
     def import_cmd(file: FileArg, as_json: JsonOpt = False) -> None:
-        """Validate and store the blocks of FILE; a branch with more work becomes the chain (a reorg)."""
-        with open_node() as api:
-            data = api.import_blocks(str(file))
+        """Validate and store the blocks of FILE (- reads stdin); a branch with more work becomes the chain
+        (a reorg)."""
+        with tempfile.TemporaryDirectory(prefix="chaintop-import-") as tmp:
+            if str(file) == "-":  # the node reads a file (it may be another process): spool stdin to one
+                file = Path(tmp) / "import.blk"
+                with file.open("wb") as f:
+                    shutil.copyfileobj(sys.stdin.buffer, f)
+            with open_node() as api:
+                data = api.import_blocks(str(file))
 
         def render(d):
             rows = [("blocks", d["blocks"]), ("connected", d["connected"]), ("side branch", d["side"]),

@@ -100,6 +100,7 @@ def resolve_pubkey(who: str, params: Params) -> bytes:
 
 
 def resolve_recipient(api: NodeAPI, to: str, params: Params) -> bytes:
+    from node.keys import decode_address_or_label
     from wallet.keystore import Keystore
 
     key = dev_key(to.strip(), params)
@@ -108,4 +109,4 @@ def resolve_recipient(api: NodeAPI, to: str, params: Params) -> bytes:
     entry = Keystore(datadir_for()).find(to.strip())
     if entry is not None:
         return crypto.compute_address(bytes.fromhex(entry["pubkey"]))
-    return crypto.decode_address(params.hrp, to)
+    return decode_address_or_label(params.hrp, to)

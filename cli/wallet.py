@@ -89,9 +89,17 @@ def keys_import(
 def keys_export(label: Annotated[str, typer.Argument(help="The key's label.")],
                 as_json: JsonOpt = False) -> None:
     """Print a key's private seed (hex) after checking the password. Anyone with it can spend."""
-    from wallet.keystore import Keystore
+    from chain.errors import NotFound, WalletError
+    from wallet.keystore import RESERVED, Keystore
 
-    key = Keystore(datadir_for()).unlock(label, get_password(f"password for {label}"))
+    store = Keystore(datadir_for())
+    if store.find(label) is None:  # say so before asking for a password
+        if RESERVED.match(label):
+            raise WalletError("dev-key", f"{label} is a dev key: its seed is public (derived from the "
+                                         "published dev seed) and not in the keystore; nothing to export")
+        raise NotFound("unknown-key",
+                       f"no key {label!r} in the keystore; `chaintop keys list` shows the keys")
+    key = store.unlock(label, get_password(f"password for {label}"))
     data = {"label": label, "seed": key.seed().hex(), "pubkey": key.pubkey.hex()}
     output.emit(data, as_json, lambda d: d["seed"])
 

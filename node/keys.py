@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from chain import crypto
-from chain.errors import NotFound
+from chain.errors import InvalidAddress, NotFound
+from chain.params import PRESETS
 
 if TYPE_CHECKING:
     from node.node import Node
@@ -29,7 +31,24 @@ def resolve_address(node: Node, text: str) -> bytes:
     key = key_by_label(node, text)
     if key is not None:
         return key.address
-    return crypto.decode_address(node.params.hrp, text)
+    return decode_address_or_label(node.params.hrp, text)
+
+
+# what a keystore label may be (wallet.keystore.LABEL_RE); an address is longer than 32 characters
+_LABEL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
+
+
+def decode_address_or_label(hrp: str, text: str) -> bytes:
+    """An address of the network whose prefix is `hrp`. Text that cannot be an address of any network but
+    could be a key label (`nobody`, `alcie`) is reported as an unknown label, not as bad bech32."""
+    try:
+        return crypto.decode_address(hrp, text)
+    except InvalidAddress:
+        prefix = text.strip().lower().rpartition("1")[0]
+        if _LABEL_LIKE.match(text.strip()) and prefix not in {p.hrp for p in PRESETS.values()}:
+            raise NotFound("unknown-label", f"{text.strip()!r} is neither a key label nor an address; "
+                                            "`chaintop keys list` shows the labels") from None
+        raise
 
 
 def resolve_key(node: Node, text: str) -> crypto.KeyPair:

@@ -64,7 +64,9 @@ def committees(node, epoch: int | None = None) -> dict:
     spe = params.slots_per_epoch
     now_epoch = compute_epoch(current_slot(node), params)
     epoch = now_epoch if epoch is None else epoch
-    if epoch < 0 or epoch > now_epoch + 1:
+    if epoch < 0:
+        raise UsageError("bad-epoch", f"an epoch is 0 or more; the current epoch is {now_epoch}")
+    if epoch > now_epoch + 1:
         raise UsageError("bad-epoch", f"committees are known up to one epoch ahead (epoch {now_epoch + 1})")
     first = compute_start_slot(epoch, params)
     head_slot = block_slot(chain.head.header)

@@ -275,3 +275,56 @@ def test_mine_says_why_it_stopped_at_the_merge(tmp_path):
     data = js(e, "mine", "--blocks", "12")
     assert len(data["blocks"]) == 3 and data["requested"] == 12
     assert data["stopped"]["reason"] == "pos-height" and "block 4" in data["stopped"]["message"]
+
+
+# -- 19: the small ones ------------------------------------------------------------------------------
+
+
+def test_committees_of_a_negative_epoch(devnet):
+    line = fails(devnet, "committees", "--epoch", "-1", code="bad-epoch")
+    assert "0 or more" in line and "ahead" not in line
+
+
+@pytest.mark.parametrize(("label", "code"), [("dev0", "dev-key"), ("nobody", "unknown-key")])
+def test_keys_export_says_what_is_wrong_before_asking_a_password(regtest, label, code):
+    # no CHAINTOP_PASSWORD and no terminal: it used to stop at password-required before looking
+    line = fails(regtest, "keys", "export", label, code=code)
+    assert label in line
+
+
+@pytest.mark.parametrize("args", [
+    ("send", "--from", "dev0", "--to", "nobody", "--amount", "1"),
+    ("tx", "create", "--from", "dev0", "--to", "bob1", "--amount", "1"),
+    ("mine", "--to", "nobody"),
+])
+def test_a_mistyped_label_is_an_unknown_label(regtest, args):
+    line = fails(regtest, *args, code="unknown-label")  # was "address has no '1' separator"
+    assert "chaintop keys list" in line
+
+
+def test_an_address_of_a_known_network_is_still_checked_as_an_address(regtest):
+    fails(regtest, "send", "--from", "dev0", "--to", "ctreg1qqqq", "--amount", "1", code="bad-address-format")
+
+
+def test_export_keeps_an_existing_file_unless_forced(regtest, tmp_path):
+    target = tmp_path / "chain.blk"
+    target.write_bytes(b"precious")
+    line = fails(regtest, "export", str(target), code="file-exists")
+    assert "--force" in line
+    assert target.read_bytes() == b"precious"
+    assert js(regtest, "export", str(target), "--force")["blocks"] == 1
+    assert target.read_bytes().startswith(EXPORT_MAGIC)
+
+
+def test_export_dash_writes_stdout_and_import_dash_reads_stdin(regtest, tmp_path):
+    p = run(regtest, "export", "-")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith(EXPORT_MAGIC)
+    assert "to stdout" in p.stderr
+    assert not (ROOT / "-").exists()
+    other = tmp_path / "other"
+    js(other, "init", "--network", "regtest")
+    q = run(other, "import", "-", "--json", stdin=p.stdout)
+    assert q.returncode == 0, q.stderr
+    assert json.loads(q.stdout)["connected"] == 1
+    assert js(other, "status")["head"] == js(regtest, "status")["head"]
