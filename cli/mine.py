@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli import output
-from cli.common import handle_errors, is_embedded, open_node
+from cli.common import handle_errors, open_node
 from cli.options import JsonOpt, TrafficOpt, WorkersOpt
 
 if TYPE_CHECKING:
@@ -24,15 +24,12 @@ def _fmt_rate(rate: float) -> str:
 
 
 def mine_with_progress(api: NodeAPI, blocks: int, to: str | None, as_json: bool) -> dict:
-    """Mine `blocks` blocks; a progress bar on a terminal, one line per block otherwise (unless --json)."""
+    """Mine `blocks` blocks; a progress bar on a terminal, one line per block otherwise (unless --json).
+
+    The same over RPC: the running node streams progress and each block as it is mined, and Ctrl-C here
+    hangs up, which ends the node's search too."""
     if as_json:
         return api.mine(blocks, to)
-    if not is_embedded(api):
-        with output.console.status(f"the running node is mining {blocks} block(s)…"):
-            data = api.mine(blocks, to)
-        for b in data["mined"]:
-            print(f"mined block {b['height']} {b['hash']} txs={b['txs']}", flush=True)
-        return data
     if not sys.stdout.isatty():
         def on_block(b: dict) -> None:
             print(f"mined block {b['height']} {b['hash']} txs={b['txs']}", flush=True)

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 from chain import errors
 from chain.errors import ChaintopError, StoreError
 from node import rpc
+from node.miner import MiningProgress
 
 
 class RpcClient:
@@ -113,8 +114,54 @@ class RpcClient:
     def mine(self, blocks: int = 1, to: str | None = None, progress: Callable[[Any], None] | None = None,
              on_block: Callable[[dict], None] | None = None,
              should_stop: Callable[[], bool] | None = None) -> dict:
-        """The running node mines; callbacks cannot cross the wire (the reply lists the mined blocks)."""
-        return self.call("mine", blocks=blocks, to=to)
+        """The running node mines; progress and each block stream back as they happen (NDJSON lines) and
+        reach the callbacks as in process. Closing the connection (should_stop, Ctrl-C) ends the call."""
+        def on_line(line: dict) -> None:
+            if "progress" in line and progress is not None:
+                progress(progress_from_wire(line["progress"]))
+            elif "block" in line and on_block is not None:
+                on_block(line["block"])
+
+        return self.stream_call("mine", {"blocks": blocks, "to": to}, on_line, should_stop)
+
+    def stream_call(self, method: str, params: dict, on_line: Callable[[dict], None],
+                    should_stop: Callable[[], bool] | None = None) -> Any:
+        """A long call (rpc.LONG_CALLS) with its progress streamed: every line before the reply goes to
+        on_line. Stopping early hangs up, which the node takes as the end of the call."""
+        self._id += 1
+        body = json.dumps({"jsonrpc": "2.0", "id": self._id, "method": method,
+                           "params": {k: v for k, v in params.items() if v is not None}}).encode()
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        try:
+            conn.request("POST", "/", body, {"Authorization": self._auth, "Content-Type": "application/json",
+                                             "Accept": rpc.NDJSON})
+            resp = conn.getresponse()
+            if resp.status == 401:
+                raise StoreError("rpc-unauthorized",
+                                 "the node refused the cookie; is another node using this data dir?")
+            if not (resp.getheader("Content-Type") or "").startswith(rpc.NDJSON):
+                reply = json.loads(resp.read())  # an error before the call began (bad params, ...)
+            else:
+                reply = None
+                for raw in resp:
+                    line = json.loads(raw)
+                    if "jsonrpc" in line:
+                        reply = line
+                        break
+                    on_line(line)
+                    if should_stop is not None and should_stop():
+                        raise errors.UsageError("cancelled", f"{method} cancelled; the node stops it too")
+                if reply is None:
+                    raise StoreError("node-unreachable", f"the node at {self.url} went away during {method}")
+        except OSError as e:
+            raise StoreError("node-unreachable", f"the node at {self.url} did not answer: {e}") from None
+        except ValueError:
+            raise StoreError("rpc-bad-reply", f"the node's answer to {method} is not JSON") from None
+        finally:
+            conn.close()
+        if "error" in reply:
+            raise _to_error(reply["error"])
+        return reply["result"]
 
     def export_blocks(self, file: str, start: int = 1, end: int | None = None) -> dict:
         return self.call("export", **{"file": str(Path(file).resolve()), "from": start, "to": end})
@@ -185,6 +232,11 @@ class RpcClient:
             return
         finally:
             conn.close()
+
+
+def progress_from_wire(data: dict) -> MiningProgress:
+    return MiningProgress(data["height"], data["hashes"], data["elapsed"], bytes.fromhex(data["best_hash"]),
+                          int(data["target"], 16), data["workers"])
 
 
 def _to_error(err: dict) -> ChaintopError:

@@ -92,9 +92,18 @@ def mine(node: Node, blocks: int = 1, to: str | None = None, progress: ProgressF
     if blocks < 1:
         raise UsageError("bad-count", "--blocks must be at least 1")
     beneficiary = keys.resolve_address(node, to) if to else node._dev_keys[0].address
-    # A running service says a search is on while this call lasts (the TUI follows the CLI's `mine`).
-    with node.service.mine_call() if node.service is not None else nullcontext():
-        return _mine_blocks(node, blocks, beneficiary, progress, on_block, should_stop)
+    # A running service says a search is on while this call lasts (the TUI follows the CLI's `mine`), and
+    # ends it on `mining off` or when the node stops; should_stop adds the caller's own reasons (an RPC
+    # client that went away). A reason is a string, said in the reply's "stopped".
+    with node.service.mine_call() if node.service is not None else nullcontext() as cancelled:
+        def stop() -> str | bool:
+            return (cancelled is not None and cancelled()) or (should_stop is not None and should_stop())
+
+        return _mine_blocks(node, blocks, beneficiary, progress, on_block, stop)
+
+
+STOP_REASONS = {"mining-off": "mining was switched off", "node-stopping": "the node is stopping",
+                "client-gone": "the client went away"}
 
 
 def _mine_blocks(node: Node, blocks: int, beneficiary: bytes, progress: ProgressFn | None,
@@ -103,8 +112,11 @@ def _mine_blocks(node: Node, blocks: int, beneficiary: bytes, progress: Progress
     mined, details = [], []
     stopped = None  # why fewer than `blocks` were mined: {"reason", "message"}, as an error says it
     while len(mined) < blocks:
-        if should_stop is not None and should_stop():
-            stopped = {"reason": "cancelled", "message": f"cancelled after {len(mined)} of {blocks} block(s)"}
+        if should_stop is not None and (why := should_stop()):
+            reason = why if isinstance(why, str) else "cancelled"
+            stopped = {"reason": reason, "message": f"cancelled after {len(mined)} of {blocks} block(s)"
+                                                    + (f": {STOP_REASONS[reason]}" if reason in STOP_REASONS
+                                                       else "")}
             break
         if schedule.is_pos_height(node.params, chain.head.height + 1):
             if mined:

@@ -8,6 +8,9 @@ import json
 import os
 import queue
 import secrets
+import select
+import socket
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +29,13 @@ COOKIE_USER = "__cookie__"
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = (-32700, -32600, -32601,
                                                                                   -32602, -32603)
 APP_ERROR = -32000  # a chain error: data.reason carries its stable code
+
+# Long calls take NodeAPI's callbacks over the wire. The server always passes should_stop (the client hung
+# up, the server is stopping), so a `mine 100000000` whose client was killed ends; a client that sends
+# `Accept: application/x-ndjson` also gets progress and each block as lines of a chunked reply, the last
+# line being the JSON-RPC reply itself.
+LONG_CALLS = frozenset({"mine"})
+NDJSON = "application/x-ndjson"
 
 
 class RpcError(Exception):
@@ -53,7 +63,7 @@ class Dispatcher:
                 return fn
         return None
 
-    def call(self, method: Any, params: Any) -> Any:
+    def call(self, method: Any, params: Any, callbacks: dict | None = None) -> Any:
         if method == HELP:
             try:
                 return describe_methods(*bind_params(HELP, HELP_PARAMS, params).values())
@@ -66,6 +76,8 @@ class Dispatcher:
         if fn is None:
             raise RpcError(METHOD_NOT_FOUND, f"method not available here: {method}")
         kwargs = bind_params(method, spec, params)
+        if callbacks and method in LONG_CALLS:
+            kwargs.update(callbacks)
         try:
             return fn(**kwargs)
         except ChaintopError as e:
@@ -209,8 +221,42 @@ class _Handler(BaseHTTPRequestHandler):
             replies = [r for r in (self.server.handle_one(req) for req in request) if r is not None]
             self._reply(replies if replies else [])
             return
+        if isinstance(request, dict) and request.get("method") in LONG_CALLS:
+            self._long_call(request)
+            return
         reply = self.server.handle_one(request)
         self._reply(reply if reply is not None else {})
+
+    def _long_call(self, request: dict) -> None:
+        """A call that may run for hours: it ends when the client hangs up, and streams if asked to."""
+        peer = _PeerWatch(self.connection, self.server.stopping)
+        callbacks: dict[str, Any] = {"should_stop": peer.gone}
+        stream = NDJSON in self.headers.get("Accept", "")
+        if stream:
+            self.close_connection = True
+            self.send_response(200)
+            self.send_header("Content-Type", NDJSON)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            callbacks["progress"] = lambda p: self._line(peer, {"progress": progress_to_wire(p)})
+            callbacks["on_block"] = lambda b: self._line(peer, {"block": b})
+        reply = self.server.handle_one(request, callbacks)
+        if not stream:
+            self._reply(reply if reply is not None else {})
+            return
+        self._line(peer, reply if reply is not None else {})
+        self._chunk(peer, b"")  # the last chunk
+
+    def _line(self, peer: _PeerWatch, payload: dict) -> None:
+        self._chunk(peer, json.dumps(payload).encode() + b"\n")
+
+    def _chunk(self, peer: _PeerWatch, data: bytes) -> None:
+        if peer.closed:
+            return
+        try:
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        except OSError:
+            peer.closed = True  # the next stop check ends the call
 
     def _drain(self) -> None:
         try:
@@ -283,25 +329,38 @@ class RpcServer(ThreadingHTTPServer):
         self.cookie = cookie
         self.stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._calls = 0  # calls being answered now: stop() lets them finish before the node closes
+        self._calls_done = threading.Condition()
+
+    def handle_error(self, request, client_address) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the client hung up before its answer: nothing to tell the node's terminal
+        super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
 
-    def handle_one(self, request: Any) -> dict | None:
+    def handle_one(self, request: Any, callbacks: dict | None = None) -> dict | None:
         if not isinstance(request, dict) or request.get("jsonrpc") != "2.0" or "method" not in request:
             return {"jsonrpc": "2.0", "id": request.get("id") if isinstance(request, dict) else None,
                     "error": RpcError(INVALID_REQUEST,
                                       "invalid request: need jsonrpc \"2.0\" and a method").to_dict()}
         rid = request.get("id")
+        with self._calls_done:
+            self._calls += 1
         try:
-            result = self.dispatcher.call(request["method"], request.get("params"))
+            result = self.dispatcher.call(request["method"], request.get("params"), callbacks)
         except RpcError as e:
             return {"jsonrpc": "2.0", "id": rid, "error": e.to_dict()}
         except Exception as e:  # noqa: BLE001 — a bug must answer the caller, not kill the server thread
             return {"jsonrpc": "2.0", "id": rid,
                     "error": RpcError(INTERNAL_ERROR, f"internal error: {type(e).__name__}: {e}").to_dict()}
+        finally:
+            with self._calls_done:
+                self._calls -= 1
+                self._calls_done.notify_all()
         if "id" not in request:
             return None  # a notification
         return {"jsonrpc": "2.0", "id": rid, "result": result}
@@ -312,10 +371,50 @@ class RpcServer(ThreadingHTTPServer):
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, drain: float = 10.0) -> None:
+        """Stop serving; calls under way (a `mine` ends at its next stop check) get up to `drain` seconds to
+        answer, so none of them touches a node that is closing."""
         self.stopping.set()
         self.shutdown()
+        with self._calls_done:
+            self._calls_done.wait_for(lambda: self._calls == 0, timeout=drain)
         self.server_close()
+
+
+class _PeerWatch:
+    """should_stop for a long call: the client hung up (or a write to it failed), or the server stops."""
+
+    CHECK_EVERY = 0.1  # seconds; the miner asks every few tens of milliseconds
+
+    def __init__(self, sock: socket.socket, stopping: threading.Event) -> None:
+        self.sock, self.stopping = sock, stopping
+        self.closed = False
+        self._checked = 0.0
+
+    def gone(self) -> str | bool:
+        if self.stopping.is_set():
+            return "node-stopping"
+        now = time.monotonic()
+        if not self.closed and now - self._checked >= self.CHECK_EVERY:
+            self._checked = now
+            self.closed = _peer_closed(self.sock)
+        return "client-gone" if self.closed else False
+
+
+def _peer_closed(sock: socket.socket) -> bool:
+    """A readable socket with nothing to read has reached end of file: the client closed its end (the
+    request body was read already, so any byte waiting would be a next request, not a hang-up)."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
+
+
+def progress_to_wire(p) -> dict:
+    """A miner.MiningProgress as JSON (RpcClient turns it back into one)."""
+    return {"height": p.height, "hashes": p.hashes, "elapsed": round(p.elapsed, 3),
+            "best_hash": p.best_hash.hex(), "target": f"{p.target:064x}", "workers": p.workers}
 
 
 def write_cookie(datadir: Path, cookie: str | None = None) -> str:

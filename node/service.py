@@ -58,6 +58,7 @@ class NodeService:
         self._mining_active = False  # the mode's own search
         self._mine_calls = 0  # `mine` calls searching now (RPC, the TUI): a search as much as the mode's
         self._calls_lock = threading.Lock()
+        self._mine_cancels = 0  # bumped by `mining off`: every `mine` call running then ends
         self.mining_error: dict | None = None  # the last search failure, until a search succeeds again
         self._threads: list[threading.Thread] = []
         self._traffic_thread: threading.Thread | None = None
@@ -127,13 +128,21 @@ class NodeService:
                                                     self.traffic_rate, self._mine_calls))
 
     @contextmanager
-    def mine_call(self) -> Iterator[None]:
-        """Around a `mine` call (Node.mine): the search it runs shows as active while it lasts."""
+    def mine_call(self) -> Iterator[Callable[[], str | None]]:
+        """Around a `mine` call (Node.mine): the search it runs shows as active while it lasts. Yields the
+        call's cancel check: why it must end now (`mining off` since it began, the node stopping) or None."""
         with self._calls_lock:
             self._mine_calls += 1
+            cancels = self._mine_cancels
         self._emit_state()
+
+        def cancelled() -> str | None:
+            if self._stopping.is_set():
+                return "node-stopping"
+            return "mining-off" if self._mine_cancels != cancels else None
+
         try:
-            yield
+            yield cancelled
         finally:
             with self._calls_lock:
                 self._mine_calls -= 1
@@ -143,6 +152,9 @@ class NodeService:
         check_mining_mode(mode)
         self.mode = mode
         self._generation += 1
+        if mode == "off":
+            with self._calls_lock:
+                self._mine_cancels += 1  # off means no search at all: running `mine` calls end too
         self._wake.set()
         self._emit_state()
         return self.mining_state()
