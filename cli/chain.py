@@ -22,11 +22,12 @@ def render_status(s: dict):
         ("consensus", s["consensus"] + (f" — next block by {s['producer']}" if "producer" in s else "")),
         ("height", s["height"]),
         ("head", s["head"]),
-        ("head age", f"{age} s"),
+        ("head age", output.age(age)),
     ]
     if s.get("producer", "pow") == "pow":
-        rows += [("bits", f"{s['bits']}  (difficulty {s['difficulty']:.4g}; next block {s['next_bits']})"),
-                 ("chain work", s["chain_work"])]
+        rows += [("bits", f"{s['bits']}  (difficulty {output.difficulty(s['difficulty'])}; "
+                          f"next block {s['next_bits']})"),
+                 ("chain work", output.chain_work(s["chain_work"]))]
     if "epoch" in s:
         rows += [("epoch / slot", f"{s['epoch']} / {s['slot']}"),
                  ("finality", f"justified epoch {s['justified_epoch']}, "
@@ -40,13 +41,15 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def init(
         network: Annotated[str | None, typer.Option(
+            metavar="NAME",
             help="Network preset: devnet (hybrid), pos-devnet, hybrid-devnet, merge-devnet, pow-devnet, "
                  "regtest.")] = None,
         slot_time: Annotated[float | None, typer.Option(
-            "--slot-time",
+            "--slot-time", metavar="SECONDS",
             help="pos-devnet, merge-devnet: seconds per PoS slot (e.g. 0.5 for demos); default 2.")] = None,
         merge_height: Annotated[int | None, typer.Option(
-            "--merge-height", help="merge-devnet: the first proof-of-stake height.")] = None,
+            "--merge-height", metavar="HEIGHT",
+            help="merge-devnet: the first proof-of-stake height.")] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Create a new chain (genesis, prefunded dev accounts, genesis validators) in the data dir.

@@ -47,8 +47,9 @@ def register(app: typer.Typer) -> None:
     def export_cmd(
         file: FileArg,
         start: Annotated[int, typer.Option(
-            "--from", help="First height (default 1: genesis is shared).")] = 1,
-        end: Annotated[int | None, typer.Option("--to", help="Last height (default the head).")] = None,
+            "--from", metavar="HEIGHT", help="First height (default 1: genesis is shared).")] = 1,
+        end: Annotated[int | None, typer.Option(
+            "--to", metavar="HEIGHT", help="Last height (default the head).")] = None,
         force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
         as_json: JsonOpt = False,
     ) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from typer._click.core import ParameterSource
 
+import cli.helpfmt  # noqa: F401 — for its effect: --help names values (ADDRESS, COINS, N), never <str>
 from cli import account, block, chain, db, mempool, mine, node, stake, tui_cmd, tx, wallet
 from cli.common import settings
 from cli.options import DatadirOpt, NetworkOpt
@@ -20,11 +23,29 @@ app = typer.Typer(
 )
 
 
+def get_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("chaintop")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"chaintop {get_version()}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main(
     ctx: typer.Context,
     datadir: DatadirOpt = None,
     network: NetworkOpt = "devnet",
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print chaintop's version and exit.")] = False,
 ) -> None:
     settings.datadir = datadir
     settings.network = network
@@ -37,6 +58,9 @@ use_house_commands(app)
 
 
 def run() -> None:
+    from cli.signals import exit_on_sigterm
+
+    exit_on_sigterm()  # SIGTERM unwinds like an exception: an embedded node closes its miner and store
     app()
 
 

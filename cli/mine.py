@@ -66,9 +66,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
     def mine(
-        blocks: Annotated[int, typer.Option("--blocks", "-n", help="How many blocks to mine.")] = 1,
+        blocks: Annotated[int, typer.Option("--blocks", "-n", metavar="N",
+                                            help="How many blocks to mine.")] = 1,
         to: Annotated[str | None, typer.Option(
-            "--to", help="Beneficiary address or label (default dev0).")] = None,
+            "--to", metavar="ADDRESS", help="Beneficiary address or label (default dev0).")] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Mine blocks on the head with worker processes; the reward and fees go to --to.
@@ -111,5 +112,5 @@ def register(app: typer.Typer) -> None:
             if workers is not None:
                 data = api.set_workers(workers)
         output.emit(data, as_json, lambda d: output.kv_table(
-            [("mode", d["mode"]), ("workers", d["workers"]), ("searching now", d["active"]),
+            [("mode", d["mode"]), ("workers", d["workers"]), ("searching now", output.yes_no(d["active"])),
              ("traffic", f"{d['traffic']} tx/s")], title="mining"))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -35,26 +35,28 @@ def register(app: typer.Typer) -> None:
         workers: WorkersOpt = None,
     ) -> None:
         """Run the node headless until Ctrl-C or SIGTERM; CLI commands reach it over RPC meanwhile."""
+        from cli.signals import arm_shutdown_watchdog, say, stop_on_signals
         from node.daemon import RunningNode
 
         datadir = datadir_for()
         running = RunningNode(datadir, mining, traffic, rpc_port, workers)
-        signal.signal(signal.SIGTERM, lambda *_: running.stopped.set())
-        signal.signal(signal.SIGINT, lambda *_: running.stopped.set())
+        # One signal stops it cleanly, a second at once; a hung shutdown ends after a bound (cli/signals.py).
+        stop_on_signals(running.request_stop)
         try:
             running.start()
             s = running.node.status()
-            output.err_console.print(
+            say(lambda: output.err_console.print(
                 f"chaintop node: {s['network']} height {s['height']} in {datadir}\n"
                 f"  rpc {running.url} (cookie in {datadir}/.cookie), mining {mining}, "
                 f"traffic {traffic} tx/s\n"
-                f"  Ctrl-C stops it cleanly", highlight=False)
+                f"  Ctrl-C stops it cleanly (twice: at once)", highlight=False))
             running.wait()
         finally:
+            arm_shutdown_watchdog()  # also when `stop` came over RPC
             pending = len(running.node.mempool)
             running.close()
-            output.err_console.print(f"chaintop node: stopped cleanly; {pending} pending transaction(s) "
-                                     "saved")
+            say(lambda: output.err_console.print(f"chaintop node: stopped cleanly; {pending} pending "
+                                                 "transaction(s) saved", highlight=False))
 
     @app.command()
     @handle_errors
@@ -76,7 +78,6 @@ def register(app: typer.Typer) -> None:
                 raise UsageError("bad-params", "rpc help takes at most one method name")
             output.emit(describe_methods(*(params or [])), False, _render_methods)
             return
-
         client = RpcClient.for_datadir(datadir_for())
         if client is None:
             raise StoreError("no-node", f"no node is running on {datadir_for()}; start one with "
@@ -124,9 +125,9 @@ def register(app: typer.Typer) -> None:
             data = api.fee_estimate()
         output.emit(data, as_json, lambda d: output.kv_table(
             [("source", f"{d['source']} ({d['samples']} txs in {d['blocks']} blocks)")] +
-            [(k, f"{d[k]} units/byte -> {d['transfer_fee'][k]} units for a transfer")
-             for k in ("low", "medium", "high")],
-            title="fee estimate"))
+            [(k, f"{d[k]} units/byte -> {d['transfer_fee'][k]} units = {format_coins(d['transfer_fee'][k])} "
+                 "coins for a transfer") for k in ("low", "medium", "high")],
+            title="fee estimate (--fee takes coins)"))
 
 
 def _render_methods(methods: list[dict]):
@@ -147,33 +148,73 @@ def _render_methods(methods: list[dict]):
     return table
 
 
+_REMOVED = {"included": "included in a block", "replaced": "replaced (same nonce, higher fee)",
+            "evicted": "evicted (the pool is full)", "expired": "expired (waited too long)",
+            "dropped": "dropped (mempool drop)"}
+
+
+def _removed(reason: str) -> str:
+    if reason.startswith("invalid:"):
+        return f"no longer valid ({reason[8:]})"
+    return _REMOVED.get(reason, reason)
+
+
+def _coins(units: int) -> str:
+    return f"{format_coins(units)} coins"
+
+
+def _epoch(e: dict) -> str:
+    return f"epoch {e['epoch']}"
+
+
+# One line of words per event type in node/events.py (tests/cli/test_cli_display.py checks every type is here).
+_DESCRIBE: dict[str, Callable[[dict], str]] = {
+    "BlockConnected": lambda e: f"[bold green]block[/] {e['height']} {e['hash'][:16]}… {len(e['txs'])} txs",
+    "Reorg": lambda e: (f"[bold red]reorg[/] depth {e['depth']}: {e['old_head'][:12]}… -> "
+                        f"{e['new_head'][:12]}…, {len(e['returned_txs'])} tx(s) back to the mempool"),
+    "TxAdded": lambda e: (f"[cyan]tx+[/] {e['txid'][:16]}… nonce {e['nonce']}, fee rate {e['fee_rate']}"
+                          + (f", replacing {e['replaced'][:16]}…" if e.get("replaced") else "")),
+    "TxRemoved": lambda e: f"[dim]tx-[/] {e['txid'][:16]}… {_removed(e['reason'])}",
+    "MiningProgress": lambda e: (f"[yellow]mining[/] block {e['height']}: {e['hashes']:,} hashes, "
+                                 f"{e['hash_rate']:,.0f} H/s"),
+    "BlockMined": lambda e: (f"[bold yellow]mined[/] block {e['height']} after {e['hashes']:,} hashes in "
+                             f"{e['seconds']} s"),
+    "MiningFailed": lambda e: (f"[bold red]miner failed[/] {e['reason']}: {e['message']} "
+                               f"(retrying in {e['retry_in']} s)"),
+    "MiningStateChanged": lambda e: (f"[magenta]mining[/] mode {e['mode']}, {e['workers']} worker(s), "
+                                     f"{'searching' if e['active'] else 'idle'}"),
+    "SlotStarted": lambda e: (f"[blue]slot[/] {e['slot']} ({_epoch(e)}), proposer "
+                              + ("none (PoW block)" if e["proposer"] is None else f"#{e['proposer']}")),
+    "AttestationSeen": lambda e: (f"[blue]vote[/] validator #{e['validator_index']} at slot {e['slot']} for "
+                                  f"head {e['head'][:12]}…, epoch {e['source_epoch']} -> "
+                                  f"{e['target_epoch']}"),
+    "CheckpointJustified": lambda e: f"[bold blue]justified[/] {_epoch(e)} at {e['root'][:16]}…",
+    "CheckpointFinalized": lambda e: (f"[bold green]finalized[/] {_epoch(e)} at {e['root'][:16]}… "
+                                      "(it can never be reverted)"),
+    "ValidatorStaked": lambda e: (f"[bold cyan]staked[/] validator #{e['index']} with {_coins(e['amount'])}; "
+                                  "it waits in the activation queue"),
+    "ValidatorActivated": lambda e: f"[cyan]activated[/] validator #{e['index']} at {_epoch(e)}",
+    "ValidatorExited": lambda e: (f"[cyan]exiting[/] validator #{e['index']} stops its duties at "
+                                  f"{_epoch(e)}"),
+    "StakeWithdrawn": lambda e: (f"[cyan]withdrawn[/] validator #{e['index']}'s lock-up is over: "
+                                 f"{_coins(e['amount'])} went back to the account that staked it"),
+    "ValidatorSlashed": lambda e: (f"[bold red]slashed[/] validator #{e['index']} for {e['reason']}: "
+                                   f"penalty {_coins(e['penalty'])}"
+                                   + (f", reported by #{e['whistleblower']}"
+                                      if e.get("whistleblower") is not None else "")),
+    "InactivityLeak": lambda e: (f"[bold red]inactivity leak[/] at {_epoch(e)}: no finality for "
+                                 f"{e['finality_delay']} epochs, absent validators lose stake"),
+}
+
+
 def _describe(e: dict) -> str:
     kind = e["event"]
     t = time.strftime("%H:%M:%S")
-    if kind == "BlockConnected":
-        return f"{t} [bold green]block[/] {e['height']} {e['hash'][:16]}… {len(e['txs'])} txs"
-    if kind == "Reorg":
-        return f"{t} [bold red]reorg[/] depth {e['depth']}: {e['old_head'][:12]}… -> {e['new_head'][:12]}…"
-    if kind == "TxAdded":
-        return f"{t} [cyan]tx+[/] {e['txid'][:16]}… fee rate {e['fee_rate']}"
-    if kind == "TxRemoved":
-        return f"{t} [dim]tx-[/] {e['txid'][:16]}… {e['reason']}"
-    if kind == "MiningProgress":
-        return f"{t} [yellow]mining[/] block {e['height']}: {e['hashes']:,} hashes, {e['hash_rate']:,.0f} H/s"
-    if kind == "BlockMined":
-        return (f"{t} [bold yellow]mined[/] block {e['height']} after {e['hashes']:,} hashes in "
-                f"{e['seconds']} s")
-    if kind == "MiningFailed":
-        return f"{t} [bold red]miner failed[/] {e['reason']}: {e['message']} (retrying in {e['retry_in']} s)"
-    if kind == "MiningStateChanged":
-        return f"{t} [magenta]mining[/] mode {e['mode']}, {'searching' if e['active'] else 'idle'}"
-    if kind == "ValidatorStaked":
-        return (f"{t} [bold cyan]staked[/] validator #{e['index']} with {format_coins(e['amount'])} coins; "
-                "it waits in the activation queue")
-    if kind == "StakeWithdrawn":
-        return (f"{t} [cyan]withdrawn[/] validator #{e['index']}'s lock-up is over: "
-                f"{format_coins(e['amount'])} coins went back to the account that staked it")
-    return f"{t} {kind} {json.dumps(e)}"
+    words = _DESCRIBE.get(kind)
+    if words is not None:
+        return f"{t} {words(e)}"
+    fields = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in e.items() if k != "event")
+    return f"{t} {kind}: {fields}"  # an event this CLI does not know yet: still words, never raw JSON
 
 
 __all__ = ["register", "UsageError", "open_node"]

@@ -9,9 +9,9 @@ import typer
 
 # -- global (the app callback) ---------------------------------------------------------------
 DatadirOpt = Annotated[str | None, typer.Option(
-    "--datadir", envvar="CHAINTOP_DATADIR",
+    "--datadir", envvar="CHAINTOP_DATADIR", metavar="DIR",
     help="Data dir (default: the user data dir, one folder per network).")]
-NetworkOpt = Annotated[str, typer.Option("--network", envvar="CHAINTOP_NETWORK",
+NetworkOpt = Annotated[str, typer.Option("--network", envvar="CHAINTOP_NETWORK", metavar="NAME",
                                          help="Which network's default data dir to use.")]
 
 # -- output ----------------------------------------------------------------------------------
@@ -24,13 +24,16 @@ NdjsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per lin
 # who pays: a key this process signs with (`send`), one the node signs with (`stake`, `unstake`: dev keys), or
 # only a public key (`tx create` builds an unsigned transaction)
 SignerOpt = Annotated[str, typer.Option(
-    "--from", help="Key label (dev0, or a keystore label) or address to pay from.")]
+    "--from", metavar="KEY", help="Key label (dev0, or a keystore label) or address to pay from.")]
 StakerOpt = Annotated[str, typer.Option(
-    "--from", help="Dev account label or address that bonds (or bonded) the stake.")]
-SenderOpt = Annotated[str, typer.Option("--from", help="Key label, address or public key of the sender.")]
-RecipientOpt = Annotated[str, typer.Option("--to", help="Recipient address or key label.")]
-AmountOpt = Annotated[str, typer.Option("--amount", help="Coins, as a decimal (exact, up to 8 places).")]
-FeeOpt = Annotated[str | None, typer.Option("--fee", help="Fee in coins (default: the minimum relay fee).")]
+    "--from", metavar="KEY", help="Dev account label or address that bonds (or bonded) the stake.")]
+SenderOpt = Annotated[str, typer.Option("--from", metavar="KEY",
+                                        help="Key label, address or public key of the sender.")]
+RecipientOpt = Annotated[str, typer.Option("--to", metavar="ADDRESS", help="Recipient address or key label.")]
+AmountOpt = Annotated[str, typer.Option("--amount", metavar="COINS",
+                                        help="Coins, as a decimal (exact, up to 8 places).")]
+FeeOpt = Annotated[str | None, typer.Option("--fee", metavar="COINS",
+                                            help="Fee in coins (default: the minimum relay fee).")]
 NonceOpt = Annotated[int | None, typer.Option(
     "--nonce", metavar="N",
     help="Nonce (default: the next after the sender's pending ones); an earlier pending nonce with a 10% "
@@ -39,13 +42,15 @@ TxidArg = Annotated[str, typer.Argument(metavar="TXID")]
 
 # -- files and keys --------------------------------------------------------------------------
 FileArg = Annotated[Path, typer.Argument(metavar="FILE")]
-NewLabelArg = Annotated[str, typer.Argument(help="A name for the key, e.g. alice.")]
+NewLabelArg = Annotated[str, typer.Argument(metavar="LABEL", help="A name for the key, e.g. alice.")]
 
 # -- running a node (`node`, `tui`) and changing a running one (`mining`) ---------------------
 MiningModeOpt = Annotated[str, typer.Option(
-    "--mining", help="auto (when txs wait), interval (a block per target spacing), manual or off.")]
+    "--mining", metavar="MODE",
+    help="auto (when txs wait), interval (a block per target spacing), manual or off.")]
 TrafficOpt = Annotated[float | None, typer.Option(
-    "--traffic", help="Generated transfers per second (0: none).")]
+    "--traffic", metavar="TX/S", help="Generated transfers per second (0: none).")]
 WorkersOpt = Annotated[int | None, typer.Option(
-    "--workers", help="Mining worker processes, 1 to 64 (a node starts with one per core).")]
-RpcPortOpt = Annotated[int, typer.Option("--rpc-port", help="Loopback RPC port (default: any free port).")]
+    "--workers", metavar="N", help="Mining worker processes, 1 to 64 (a node starts with one per core).")]
+RpcPortOpt = Annotated[int, typer.Option("--rpc-port", metavar="PORT",
+                                          help="Loopback RPC port (default: any free port).")]

@@ -75,10 +75,10 @@ def register(app: typer.Typer) -> None:
     def stake(
         sender: StakerOpt,
         amount: Annotated[str, typer.Option(
-            "--amount", help="Coins to bond (a new validator needs the minimum).")],
+            "--amount", metavar="COINS", help="Coins to bond (a new validator needs the minimum).")],
         fee: FeeOpt = None,
         validator_key: Annotated[str | None, typer.Option(
-            "--validator-key",
+            "--validator-key", metavar="SEED",
             help="Validator seed (hex); default: a fresh dev validator key this node runs.")] = None,
         as_json: JsonOpt = False,
     ) -> None:
@@ -97,7 +97,8 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def unstake(
         sender: StakerOpt,
-        index: Annotated[int, typer.Option("--validator", help="The validator's index.")],
+        index: Annotated[int, typer.Option("--validator", metavar="INDEX",
+                                                           help="The validator's index.")],
         fee: FeeOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
@@ -118,7 +119,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
     def committees(epoch: Annotated[int | None, typer.Option(
-                       "--epoch", help="Default: the current epoch.")] = None,
+                       "--epoch", metavar="EPOCH", help="Default: the current epoch.")] = None,
                    as_json: JsonOpt = False) -> None:
         """An epoch's committee per slot and (under PoS) each slot's proposer."""
         with open_node() as api:

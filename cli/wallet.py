@@ -47,7 +47,7 @@ def keys_list(as_json: JsonOpt = False) -> None:
         ["label", "address", "kind"],
         [(k["label"], k["address"],
           "DEV (public seed — never real value)" if k["dev"] else "keystore (encrypted)")
-         for k in rows], title="keys"))
+         for k in rows], title="keys", keep=("label", "address")))
 
 
 @keys_app.command("new")
