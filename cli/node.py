@@ -166,7 +166,7 @@ def _epoch(e: dict) -> str:
     return f"epoch {e['epoch']}"
 
 
-# One line of words per event type in node/events.py (tests/cli/test_cli_display.py checks every type is here).
+# One line of words per event type in node/events.py (tests/cli/test_cli_display.py checks each is here).
 _DESCRIBE: dict[str, Callable[[dict], str]] = {
     "BlockConnected": lambda e: f"[bold green]block[/] {e['height']} {e['hash'][:16]}… {len(e['txs'])} txs",
     "Reorg": lambda e: (f"[bold red]reorg[/] depth {e['depth']}: {e['old_head'][:12]}… -> "
