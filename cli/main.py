@@ -58,6 +58,9 @@ use_house_commands(app)
 
 
 def run() -> None:
+    from cli.signals import exit_on_sigterm
+
+    exit_on_sigterm()  # SIGTERM unwinds like an exception: an embedded node closes its miner and store
     app()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import time
 from collections.abc import Callable
@@ -36,26 +35,28 @@ def register(app: typer.Typer) -> None:
         workers: WorkersOpt = None,
     ) -> None:
         """Run the node headless until Ctrl-C or SIGTERM; CLI commands reach it over RPC meanwhile."""
+        from cli.signals import arm_shutdown_watchdog, say, stop_on_signals
         from node.daemon import RunningNode
 
         datadir = datadir_for()
         running = RunningNode(datadir, mining, traffic, rpc_port, workers)
-        signal.signal(signal.SIGTERM, lambda *_: running.stopped.set())
-        signal.signal(signal.SIGINT, lambda *_: running.stopped.set())
+        # One signal stops it cleanly, a second at once; a hung shutdown ends after a bound (cli/signals.py).
+        stop_on_signals(running.request_stop)
         try:
             running.start()
             s = running.node.status()
-            output.err_console.print(
+            say(lambda: output.err_console.print(
                 f"chaintop node: {s['network']} height {s['height']} in {datadir}\n"
                 f"  rpc {running.url} (cookie in {datadir}/.cookie), mining {mining}, "
                 f"traffic {traffic} tx/s\n"
-                f"  Ctrl-C stops it cleanly", highlight=False)
+                f"  Ctrl-C stops it cleanly (twice: at once)", highlight=False))
             running.wait()
         finally:
+            arm_shutdown_watchdog()  # also when `stop` came over RPC
             pending = len(running.node.mempool)
             running.close()
-            output.err_console.print(f"chaintop node: stopped cleanly; {pending} pending transaction(s) "
-                                     "saved")
+            say(lambda: output.err_console.print(f"chaintop node: stopped cleanly; {pending} pending "
+                                                 "transaction(s) saved", highlight=False))
 
     @app.command()
     @handle_errors

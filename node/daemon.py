@@ -43,6 +43,7 @@ class RunningNode:
             self.node.close()
             raise
         self._closed = False
+        self._stop_requested = False
 
     def start(self) -> RunningNode:
         self.server.start()
@@ -58,8 +59,13 @@ class RunningNode:
         """RPC `stop`: answer first, then shut down on the main thread."""
         return self.service.stop_node()
 
+    def request_stop(self) -> None:
+        """Ask wait() to return; safe in a signal handler, since it takes no lock (Event.set takes one,
+        which the interrupted main thread may be holding inside Event.wait)."""
+        self._stop_requested = True
+
     def wait(self, poll: float = 0.2) -> None:
-        while not self.stopped.wait(poll):
+        while not self._stop_requested and not self.stopped.wait(poll):
             pass
 
     def close(self) -> None:

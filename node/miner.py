@@ -182,16 +182,27 @@ class Miner:
                                                   f"(exit code {codes}); the next search starts new ones")
 
     def close(self) -> None:
+        """Stop the workers (one shared deadline, then SIGKILL) and the queues' feeder threads, so nothing
+        is left for the interpreter's exit to wait on: a feeder blocked writing to a pipe that no worker
+        reads any more would hold the exit forever."""
         if self._current is not None:
             self._current.value = -1
         for p in self._procs:
             if p.is_alive():
                 self._jobs.put(None)
+        deadline = time.monotonic() + 3.0
         for p in self._procs:
-            p.join(timeout=2)
+            p.join(timeout=max(0.0, deadline - time.monotonic()))
+        for p in self._procs:
             if p.is_alive():
                 p.kill()
+                p.join(timeout=1.0)
         self._procs.clear()
+        for q in (self._jobs, self._results):
+            if q is not None:
+                q.cancel_join_thread()
+                q.close()
+        self._jobs = self._results = self._current = None
 
     def mine(self, header: Header, progress: ProgressFn | None = None, should_stop: StopFn | None = None,
              report_every: float = 0.25) -> Header | None:
