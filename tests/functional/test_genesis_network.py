@@ -10,7 +10,6 @@ from chain.errors import UsageError
 from chain.genesis import compute_params_commitment, make_genesis
 from chain.params import PRESETS, with_overrides
 from node.node import Node
-
 from tests.functional.test_rpc import cli
 
 

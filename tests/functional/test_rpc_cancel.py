@@ -11,11 +11,27 @@ import sys
 import threading
 import time
 
+import pytest
+
 from node.client import RpcClient
 from node.miner import MiningProgress
-from tests.functional.test_rpc import ROOT, _env, init_regtest, start_node  # noqa: F401 (fixture)
+from tests.functional.test_rpc import ROOT, NodeProc, _env, init_regtest
 
 FOREVER = 100_000_000  # blocks: `rpc mine 100000000` from the issue
+
+
+@pytest.fixture
+def start_node():
+    """Node processes, every one killed at teardown."""
+    started: list[NodeProc] = []
+
+    def start(datadir, *extra: str) -> NodeProc:
+        started.append(NodeProc(datadir, *extra))
+        return started[-1]
+
+    yield start
+    for n in started:
+        n.kill()
 
 
 def _height(n) -> int:
