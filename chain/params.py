@@ -164,3 +164,12 @@ def format_coins(units: int) -> str:
     """150_000_000 -> '1.5'; exact, no float."""
     whole, frac = divmod(units, COIN)
     return f"{whole}.{frac:08d}".rstrip("0").rstrip(".") if frac else str(whole)
+
+
+def format_duration(seconds: float) -> str:
+    """28935467 -> '334 days'; 3 -> '3 s'; 300 -> '5 min': the largest unit that keeps a whole number."""
+    s = max(0, int(seconds))
+    for unit, size, least in (("days", 86_400, 2 * 86_400), ("h", 3_600, 3_600), ("min", 60, 60)):
+        if s >= least:
+            return f"{s // size} {unit}"
+    return f"{s} s"

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from chain.errors import ChaintopError
+from chain.params import format_duration
 
 console = Console()
 err_console = Console(stderr=True)
@@ -90,12 +91,7 @@ def yes_no(flag: bool) -> str:
 
 
 def age(seconds: float) -> str:
-    """28935467 -> '334 days'; 3 -> '3 s'; 300 -> '5 min': the largest unit that keeps a whole number."""
-    s = max(0, int(seconds))
-    for unit, size, least in (("days", 86_400, 2 * 86_400), ("h", 3_600, 3_600), ("min", 60, 60)):
-        if s >= least:
-            return f"{s // size} {unit}"
-    return f"{s} s"
+    return format_duration(seconds)
 
 
 def difficulty(value: float) -> str:

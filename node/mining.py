@@ -14,6 +14,7 @@ from chain.consensus import pow as pow_rules
 from chain.consensus import schedule
 from chain.consensus.beacon import BlockOps
 from chain.errors import ChaintopError, UsageError
+from chain.params import format_duration
 from chain.template import build_block
 from node import events as ev
 from node import keys
@@ -158,23 +159,13 @@ def wait_for_clock(node: Node) -> None:
             raise ChaintopError("clock-behind", (
                 f"this machine's clock says {_utc(now)}, but the next block's timestamp must be after the "
                 f"chain's median time past, {_utc(mtp)}, and at most {node.params.max_future_time} s ahead "
-                f"of the clock; mining would have to wait {_duration(wait)}. Set the system clock right "
+                f"of the clock; mining would have to wait {format_duration(wait)}. Set the system clock right "
                 "(the presets' genesis is dated 2026-01-01), or create the chain on a clock you trust"))
         time.sleep(min(1.0, wait))
 
 
 def _utc(t: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(t))
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} minutes"
-    if seconds < 172800:
-        return f"{seconds / 3600:.0f} hours"
-    return f"{seconds / 86400:.0f} days"
 
 
 def expected_hashes(node: Node) -> float:
