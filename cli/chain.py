@@ -24,6 +24,9 @@ def render_status(s: dict):
         ("head", s["head"]),
         ("head age", output.age(age)),
     ]
+    if s.get("time_shift"):
+        rows.append(("clock", f"moved {output.age(abs(s['time_shift']))} "
+                              f"{'on' if s['time_shift'] > 0 else 'back'} by `chaintop time`"))
     if s.get("producer", "pow") == "pow":
         rows += [("bits", f"{s['bits']}  (difficulty {output.difficulty(s['difficulty'])}; "
                           f"next block {s['next_bits']})"),
@@ -50,6 +53,10 @@ def register(app: typer.Typer) -> None:
         merge_height: Annotated[int | None, typer.Option(
             "--merge-height", metavar="HEIGHT",
             help="merge-devnet: the first proof-of-stake height.")] = None,
+        block_time: Annotated[int | None, typer.Option(
+            "--block-time", metavar="SECONDS",
+            help="Proof-of-work networks: the target spacing, seconds per block the retarget aims at and "
+                 "interval mining keeps (default 10).")] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Create a new chain (genesis, prefunded dev accounts, genesis validators) in the data dir.
@@ -69,7 +76,14 @@ def register(app: typer.Typer) -> None:
         if merge_height is not None and consensus != "merge":
             raise UsageError("not-for-network", f"--merge-height is where merge-devnet switches to proof of "
                                                 f"stake; {net} ({consensus}) has no merge")
+        if block_time is not None and consensus == "pos":
+            raise UsageError("not-for-network", f"--block-time is proof of work's spacing; {net} makes a "
+                                                "block per slot: choose --slot-time")
         overrides: dict = {}
+        if block_time is not None:
+            if not 1 <= block_time <= 86_400:
+                raise UsageError("bad-block-time", "--block-time must be between 1 and 86400 seconds")
+            overrides["target_spacing"] = block_time
         if slot_time is not None:
             if not 0.1 <= slot_time <= 3600:
                 raise UsageError("bad-slot-time", "--slot-time must be between 0.1 and 3600 seconds")

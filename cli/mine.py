@@ -9,7 +9,7 @@ import typer
 
 from cli import output
 from cli.common import handle_errors, open_node
-from cli.options import JsonOpt, TrafficOpt, WorkersOpt
+from cli.options import BlockTimeOpt, JsonOpt, TrafficOpt, WorkersOpt
 
 if TYPE_CHECKING:
     from node.api import NodeAPI
@@ -91,10 +91,11 @@ def register(app: typer.Typer) -> None:
             help="auto, interval, manual or off (omit to show).")] = None,
         traffic: TrafficOpt = None,
         workers: WorkersOpt = None,
+        block_time: BlockTimeOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
-        """Show or switch the running node's mining mode, traffic rate and worker count."""
-        from node.service import check_mining_mode, check_traffic_rate, check_workers
+        """Show or switch the running node's mining mode, traffic rate, worker count and interval."""
+        from node.service import check_block_time, check_mining_mode, check_traffic_rate, check_workers
 
         # all or nothing: every value is checked before the first one is set
         if mode is not None:
@@ -103,8 +104,12 @@ def register(app: typer.Typer) -> None:
             check_traffic_rate(traffic)
         if workers is not None:
             check_workers(workers)
+        if block_time is not None:
+            check_block_time(block_time)
         with open_node(embedded_ok=False) as api:
             data = api.mining_state()
+            if block_time is not None:  # first: `mining interval --block-time 2` starts on the new interval
+                data = api.set_block_time(block_time)
             if mode is not None:
                 data = api.set_mining(mode)
             if traffic is not None:
@@ -113,4 +118,5 @@ def register(app: typer.Typer) -> None:
                 data = api.set_workers(workers)
         output.emit(data, as_json, lambda d: output.kv_table(
             [("mode", d["mode"]), ("workers", d["workers"]), ("searching now", output.yes_no(d["active"])),
-             ("traffic", f"{d['traffic']} tx/s")], title="mining"))
+             ("traffic", f"{d['traffic']} tx/s"), ("block time", f"{d.get('block_time', '?')} s (interval mode)")],
+            title="mining"))

@@ -14,7 +14,7 @@ from chain.errors import StoreError, UsageError
 from chain.params import format_coins
 from cli import output
 from cli.common import datadir_for, handle_errors, open_node
-from cli.options import JsonOpt, MiningModeOpt, NdjsonOpt, RpcPortOpt, TrafficOpt, WorkersOpt
+from cli.options import BlockTimeOpt, JsonOpt, MiningModeOpt, NdjsonOpt, RpcPortOpt, TrafficOpt, WorkersOpt
 
 
 def _parse_param(text: str):
@@ -33,13 +33,14 @@ def register(app: typer.Typer) -> None:
         traffic: TrafficOpt = 0.0,
         rpc_port: RpcPortOpt = 0,
         workers: WorkersOpt = None,
+        block_time: BlockTimeOpt = None,
     ) -> None:
         """Run the node headless until Ctrl-C or SIGTERM; CLI commands reach it over RPC meanwhile."""
         from cli.signals import arm_shutdown_watchdog, say, stop_on_signals
         from node.daemon import RunningNode
 
         datadir = datadir_for()
-        running = RunningNode(datadir, mining, traffic, rpc_port, workers)
+        running = RunningNode(datadir, mining, traffic, rpc_port, workers, block_time=block_time)
         # One signal stops it cleanly, a second at once; a hung shutdown ends after a bound (cli/signals.py).
         stop_on_signals(running.request_stop)
         try:

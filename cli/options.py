@@ -52,5 +52,9 @@ TrafficOpt = Annotated[float | None, typer.Option(
     "--traffic", metavar="TX/S", help="Generated transfers per second (0: none).")]
 WorkersOpt = Annotated[int | None, typer.Option(
     "--workers", metavar="N", help="Mining worker processes, 1 to 64 (a node starts with one per core).")]
+BlockTimeOpt = Annotated[float | None, typer.Option(
+    "--block-time", metavar="SECONDS",
+    help="Interval mining: a block every SECONDS (as anvil's --block-time; default the chain's target "
+         "spacing, which `init --block-time` chooses).")]
 RpcPortOpt = Annotated[int, typer.Option("--rpc-port", metavar="PORT",
                                           help="Loopback RPC port (default: any free port).")]

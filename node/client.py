@@ -193,6 +193,18 @@ class RpcClient:
     def stop_node(self) -> dict:
         return self.call("stop")
 
+    def set_block_time(self, seconds: float) -> dict:
+        return self.call("block_time_set", seconds=seconds)
+
+    def time_view(self) -> dict:
+        return self.call("time_get")
+
+    def increase_time(self, seconds: float) -> dict:
+        return self.call("time_increase", seconds=seconds)
+
+    def set_time(self, timestamp: float) -> dict:
+        return self.call("time_set", timestamp=timestamp)
+
     def validators(self) -> list[dict]:
         return self.call("validators")
 

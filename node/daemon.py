@@ -10,27 +10,37 @@ from pathlib import Path
 from chain.errors import StoreError, UsageError
 from node import rpc
 from node.node import Node
-from node.service import NodeService, check_mining_mode, check_traffic_rate, check_workers
+from node.service import (
+    NodeService,
+    check_block_time,
+    check_mining_mode,
+    check_traffic_rate,
+    check_workers,
+)
 
 
 class RunningNode:
     """What `chaintop node` and the TUI start: the node, its background threads and its RPC endpoint."""
 
     def __init__(self, datadir: str | Path, mining: str = "manual", traffic: float = 0.0, rpc_port: int = 0,
-                 workers: int | None = None, rpc_host: str = "127.0.0.1") -> None:
+                 workers: int | None = None, rpc_host: str = "127.0.0.1",
+                 block_time: float | None = None) -> None:
         self.datadir = Path(datadir).expanduser()
         # every option is checked before the data dir is opened (and a lock taken, a miner started)
         check_mining_mode(mining)
         check_traffic_rate(traffic)
         if workers is not None:
             check_workers(workers)
+        if block_time is not None:
+            check_block_time(block_time)
         if not 0 <= rpc_port <= 65535:
             raise UsageError("bad-rpc-port",
                              f"--rpc-port {rpc_port}: a port is 1 to 65535 (0 = any free port)")
         self.node = Node.open(self.datadir, workers=workers)
         self.stopped = threading.Event()
         try:
-            self.service = NodeService(self.node, mining, traffic, on_stop=self.stopped.set)
+            self.service = NodeService(self.node, mining, traffic, on_stop=self.stopped.set,
+                                       block_time=block_time)
             cookie = secrets.token_hex(32)
             try:
                 self.server = rpc.RpcServer(rpc.Dispatcher(self, self.service, self.node), self.node.events,

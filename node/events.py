@@ -84,6 +84,17 @@ class MiningStateChanged(Event):
     active: bool
     traffic: float = 0.0  # transfers a second from the traffic generator
     mine_calls: int = 0
+    block_time: float = 0.0  # interval mode's seconds between blocks
+
+
+@dataclass(frozen=True)
+class ClockMoved(Event):
+    """`time increase` or `time set` moved the chain's clock `by` seconds: it reads `time` now, `shift`
+    seconds ahead of the wall clock's course in all (node/timectl.py)."""
+
+    time: float
+    shift: float
+    by: float
 
 
 Listener = Callable[[Event], None]

@@ -18,7 +18,7 @@ from chain.genesis import initialize, load_params
 from chain.mempool import Mempool, PoolPolicy
 from chain.params import Params, get_preset, with_overrides
 from chain.tx import Tx
-from node import accept, explorer, keys, mining, pos_api, sigcheck, submit
+from node import accept, explorer, keys, mining, pos_api, sigcheck, submit, timectl
 from node import events as ev
 from node.clock import PausingClock, uses_paused_clock
 from node.miner import Miner, ProgressFn
@@ -51,8 +51,9 @@ class Node:
     def __init__(self, store: ChainStore, clock: Clock | None = None, workers: int | None = None) -> None:
         self.store = store
         self.params: Params = load_params(store)
-        if clock is None:  # a slot-clocked devnet's time stands still while it is closed (node/clock.py)
-            clock = PausingClock(store.datadir) if uses_paused_clock(self.params) else time.time
+        if clock is None:  # the chain's clock (node/clock.py): `time increase` moves it on, on any network;
+            # a slot-clocked devnet's also stands still while it is closed
+            clock = PausingClock(store.datadir, pause_while_closed=uses_paused_clock(self.params))
         self.clock = clock
         # Block and vote signatures are checked on every core (the pure core's default is sequential).
         self.chain = ChainState(store, self.params, clock, verify_batch=sigcheck.verify_many_parallel)
@@ -291,6 +292,26 @@ class Node:
     def stop_node(self) -> dict:
         """Stop the running node cleanly (pending transactions are kept)."""
         return mining.get_service(self).stop_node()
+
+    def set_block_time(self, seconds: float) -> dict:
+        """Seconds between blocks in interval mining mode (anvil's --block-time); not a consensus rule."""
+        return mining.get_service(self).set_block_time(seconds)
+
+    # -- time control (bitcoind's setmocktime, anvil's evm_increaseTime) ----------------------
+    @locked
+    def time_view(self) -> dict:
+        """The chain's clock: now, its offset from the wall clock, the shift asked for, the slot."""
+        return timectl.time_view(self)
+
+    @locked
+    def increase_time(self, seconds: float) -> dict:
+        """Move the chain's clock `seconds` on; kept across restarts."""
+        return timectl.increase_time(self, seconds)
+
+    @locked
+    def set_time(self, timestamp: float) -> dict:
+        """Set the chain's clock to a unix time, never before the head's timestamp; kept across restarts."""
+        return timectl.set_time(self, timestamp)
 
     # -- acceptance ------------------------------------------------------------------------
     @locked

@@ -40,16 +40,31 @@ def check_traffic_rate(rate: float) -> float:
     return float(rate)
 
 
+MIN_BLOCK_TIME, MAX_BLOCK_TIME = 0.1, 86_400.0
+
+
+def check_block_time(seconds: float) -> float:
+    if not MIN_BLOCK_TIME <= seconds <= MAX_BLOCK_TIME:  # also refuses NaN
+        raise UsageError("bad-block-time", f"the block time is {MIN_BLOCK_TIME:g} to {MAX_BLOCK_TIME:g} seconds")
+    return float(seconds)
+
+
 class NodeService:
     """Owns the background threads around a Node. Mode changes take effect at once (searches stop)."""
 
     def __init__(self, node: Node, mining: str = "manual", traffic: float = 0.0,
-                 beneficiary: str | None = None, on_stop: Callable[[], None] | None = None) -> None:
+                 beneficiary: str | None = None, on_stop: Callable[[], None] | None = None,
+                 block_time: float | None = None) -> None:
         check_mining_mode(mining)
         check_traffic_rate(traffic)
         self.node = node
         self.mode = mining
         self.traffic_rate = 0.0
+        # interval mode's seconds between blocks, as anvil's --block-time (None: the chain's target spacing)
+        self.block_time: float | None = None
+        if block_time is not None:
+            self._check_block_time_here()
+            self.block_time = check_block_time(block_time)
         self.beneficiary = node.resolve_address(beneficiary) if beneficiary else node.resolve_address("dev0")
         self._wake = threading.Event()  # an Event, not a Condition: event listeners run under the node lock
         self._stopping = threading.Event()
@@ -113,7 +128,25 @@ class NodeService:
     # -- mining ----------------------------------------------------------------------------
     def mining_state(self) -> dict:
         return {"mode": self.mode, "workers": self._workers(), "active": self._searching(),
-                "traffic": self.traffic_rate, "mine_calls": self._mine_calls, "error": self.mining_error}
+                "traffic": self.traffic_rate, "mine_calls": self._mine_calls, "error": self.mining_error,
+                "block_time": self.interval()}
+
+    def interval(self) -> float:
+        """Seconds between blocks in interval mode: the live block time, else the chain's target spacing."""
+        return self.block_time if self.block_time is not None else float(self.node.params.target_spacing)
+
+    def _check_block_time_here(self) -> None:
+        if self.node.params.consensus == "pos":
+            raise UsageError("not-for-network", "a proof-of-stake chain makes a block per slot: its block "
+                                                "time is the slot time, chosen at init (--slot-time)")
+
+    def set_block_time(self, seconds: float) -> dict:
+        """Interval mode mines a block every `seconds` (the retarget still aims at the chain's spacing)."""
+        self._check_block_time_here()
+        self.block_time = check_block_time(seconds)
+        self._wake.set()  # a shorter interval may be due already
+        self._emit_state()
+        return self.mining_state()
 
     def _workers(self) -> int:
         return self.node._miner.workers if self.node._miner else (self.node._workers or _cpus())
@@ -125,7 +158,7 @@ class NodeService:
         """Every setting change and every search start or end is an event: a TUI follows what the CLI
         changes over RPC."""
         self.node.events.emit(ev.MiningStateChanged(self.mode, self._workers(), self._searching(),
-                                                    self.traffic_rate, self._mine_calls))
+                                                    self.traffic_rate, self._mine_calls, self.interval()))
 
     @contextmanager
     def mine_call(self) -> Iterator[Callable[[], str | None]]:
@@ -170,7 +203,7 @@ class NodeService:
             with self.node.lock:
                 return any(True for _ in self.node.mempool.iter_by_fee_rate())
         if self.mode == "interval":
-            return time.monotonic() - self._last_block >= self.node.params.target_spacing
+            return time.monotonic() - self._last_block >= self.interval()
         return False
 
     def _mining_loop(self) -> None:
@@ -180,7 +213,7 @@ class NodeService:
                 timeout = 1.0
                 if self.mode == "interval":
                     since = time.monotonic() - self._last_block
-                    timeout = max(0.05, self.node.params.target_spacing - since)
+                    timeout = max(0.05, self.interval() - since)
                 self._wake.wait(timeout)
                 self._wake.clear()
             generation = self._generation
