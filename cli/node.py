@@ -205,6 +205,9 @@ _DESCRIBE: dict[str, Callable[[dict], str]] = {
                                       if e.get("whistleblower") is not None else "")),
     "InactivityLeak": lambda e: (f"[bold red]inactivity leak[/] at {_epoch(e)}: no finality for "
                                  f"{e['finality_delay']} epochs, absent validators lose stake"),
+    "ClockMoved": lambda e: (f"[magenta]clock[/] moved {e['by']:+.0f} s to "
+                             f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(e['time']))} "
+                             f"({e['shift']:+.0f} s from the wall clock in all)"),
 }
 
 
