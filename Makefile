@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/chaintop tui
 
-# the import contracts first (under a second), then the whole suite
+# the import contracts and the style rules first (a few seconds), then the whole suite
 test: $(STAMP)
 	$(BIN)/lint-imports --no-logo
+	$(BIN)/ruff check --quiet .
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

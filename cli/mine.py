@@ -118,5 +118,6 @@ def register(app: typer.Typer) -> None:
                 data = api.set_workers(workers)
         output.emit(data, as_json, lambda d: output.kv_table(
             [("mode", d["mode"]), ("workers", d["workers"]), ("searching now", output.yes_no(d["active"])),
-             ("traffic", f"{d['traffic']} tx/s"), ("block time", f"{d.get('block_time', '?')} s (interval mode)")],
+             ("traffic", f"{d['traffic']} tx/s"),
+             ("block time", f"{d.get('block_time', '?')} s (interval mode)")],
             title="mining"))

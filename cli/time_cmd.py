@@ -88,7 +88,8 @@ def time_increase(
 @time_app.command("set")
 @handle_errors
 def time_set(
-    when: Annotated[str, typer.Argument(metavar="UNIX", help="A unix time, or an ISO date: 2027-01-01T12:00Z.")],
+    when: Annotated[str, typer.Argument(metavar="UNIX",
+                                        help="A unix time, or an ISO date: 2027-01-01T12:00Z.")],
     as_json: JsonOpt = False,
 ) -> None:
     """Set the chain's clock (setmocktime); never before the head block's timestamp."""

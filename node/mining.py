@@ -159,8 +159,9 @@ def wait_for_clock(node: Node) -> None:
             raise ChaintopError("clock-behind", (
                 f"this machine's clock says {_utc(now)}, but the next block's timestamp must be after the "
                 f"chain's median time past, {_utc(mtp)}, and at most {node.params.max_future_time} s ahead "
-                f"of the clock; mining would have to wait {format_duration(wait)}. Set the system clock right "
-                "(the presets' genesis is dated 2026-01-01), or create the chain on a clock you trust"))
+                f"of the clock; mining would have to wait {format_duration(wait)}. "
+                "Set the system clock right (the presets' genesis is dated 2026-01-01), "
+                "or create the chain on a clock you trust"))
         time.sleep(min(1.0, wait))
 
 

@@ -45,7 +45,8 @@ MIN_BLOCK_TIME, MAX_BLOCK_TIME = 0.1, 86_400.0
 
 def check_block_time(seconds: float) -> float:
     if not MIN_BLOCK_TIME <= seconds <= MAX_BLOCK_TIME:  # also refuses NaN
-        raise UsageError("bad-block-time", f"the block time is {MIN_BLOCK_TIME:g} to {MAX_BLOCK_TIME:g} seconds")
+        raise UsageError("bad-block-time",
+                         f"the block time is {MIN_BLOCK_TIME:g} to {MAX_BLOCK_TIME:g} seconds")
     return float(seconds)
 
 

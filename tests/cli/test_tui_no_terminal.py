@@ -10,7 +10,7 @@ import sys
 def test_tui_with_pipes_refuses_with_no_terminal(tmp_path):
     datadir = tmp_path / "devnet"
     proc = subprocess.run([sys.executable, "-c", "import cli.main as m; m.run()", "--datadir", str(datadir),
-                           "tui"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           "tui"], stdin=subprocess.PIPE, capture_output=True,
                           timeout=60, text=True)
     assert proc.returncode == 1
     assert "(no-terminal)" in proc.stderr and "needs a terminal" in proc.stderr
