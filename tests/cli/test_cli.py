@@ -6,7 +6,6 @@ import json
 import os
 import re
 import select
-import signal
 import subprocess
 import sys
 import time
@@ -17,9 +16,9 @@ import pytest
 from chain import crypto, merkle
 from chain.errors import StoreError
 from chain.params import COIN, REGTEST
-from node.rpc import read_node_info
 from storage.lock import read_holder
 from storage.store import ChainStore
+from tests.cli.nodeproc import held_by_node
 
 ROOT = Path(__file__).resolve().parents[2]
 _SCRIPT = Path(sys.executable).with_name("chaintop")
@@ -142,25 +141,8 @@ def fresh_chain(request, tmp_path):
     if request.param == "embedded":
         yield d
         return
-    log = tmp_path / "node.log"
-    with open(log, "wb") as out:
-        node = subprocess.Popen([*CHAINTOP, "--datadir", str(d), "node"], stdout=out,
-                                stderr=subprocess.STDOUT, cwd=ROOT, env=_env())
-    try:
-        deadline = time.monotonic() + 30
-        while (read_node_info(d) or {}).get("pid") != node.pid:
-            assert node.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the node never published node.json"
-            time.sleep(0.05)
+    with held_by_node(CHAINTOP, d, tmp_path / "node.log", _env(), ROOT):
         yield d
-        # the node holds the lock the whole time, so every command above went through its RPC
-        node.send_signal(signal.SIGTERM)
-        assert node.wait(timeout=30) == 0, log.read_text()
-        assert read_node_info(d) is None, "a clean stop removes node.json"
-    finally:
-        if node.poll() is None:
-            node.kill()
-            node.wait(timeout=10)
 
 
 def test_send_mine_confirm_and_balances(fresh_chain):

@@ -7,17 +7,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from node.api import METHODS
 from node.client import RpcClient
-from node.rpc import read_node_info
+from tests.cli.nodeproc import held_by_node
 
 ROOT = Path(__file__).resolve().parents[2]
 _SCRIPT = Path(sys.executable).with_name("chaintop")
@@ -66,23 +64,8 @@ def chain(request, tmp_path):
     if request.param == "embedded":
         yield d
         return
-    log = tmp_path / "node.log"
-    with open(log, "wb") as out:
-        node = subprocess.Popen([*CHAINTOP, "--datadir", str(d), "node"], stdout=out,
-                                stderr=subprocess.STDOUT, cwd=ROOT, env=_env())
-    try:
-        deadline = time.monotonic() + 30
-        while (read_node_info(d) or {}).get("pid") != node.pid:
-            assert node.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the node never published node.json"
-            time.sleep(0.05)
+    with held_by_node(CHAINTOP, d, tmp_path / "node.log", _env(), ROOT):
         yield d
-        node.send_signal(signal.SIGTERM)
-        assert node.wait(timeout=30) == 0, log.read_text()
-    finally:
-        if node.poll() is None:
-            node.kill()
-            node.wait(timeout=10)
 
 
 def test_nonce_gap_drop_and_replace(chain):
