@@ -15,11 +15,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/chaintop tui
 
-# the import contracts and the style rules first (a few seconds), then the whole suite
+# the import contracts and the style rules first (a few seconds), then the whole suite on every core
 test: $(STAMP)
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/ruff check --quiet .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 bench: $(STAMP)
 	$(BIN)/python -m bench --quick
