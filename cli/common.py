@@ -55,7 +55,10 @@ def open_node(embedded_ok: bool = True) -> Iterator[NodeAPI]:
     client = RpcClient.for_datadir(datadir)
     if client is not None:
         note_network(datadir, (read_node_info(datadir) or {}).get("network"))
-        yield client
+        try:
+            yield client  # one keep-alive connection for every call of the command
+        finally:
+            client.close()
         return
     if not embedded_ok:
         raise StoreError("no-node", f"no node is running on {datadir}; start one with `chaintop node`")

@@ -6,6 +6,7 @@ import base64
 import http.client
 import json
 import os
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ class RpcClient:
         self.timeout = timeout
         self._auth = "Basic " + base64.b64encode(f"{rpc.COOKIE_USER}:{cookie}".encode()).decode()
         self._id = 0
+        self._conn: http.client.HTTPConnection | None = None  # one keep-alive connection for all calls
 
     @classmethod
     def for_datadir(cls, datadir: str | Path) -> RpcClient | None:
@@ -40,28 +42,51 @@ class RpcClient:
         return cls(info["rpc_url"], cookie)
 
     def close(self) -> None:
-        pass
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _connect(self) -> http.client.HTTPConnection:
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        conn.connect()
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn
+
+    def _post(self, body: bytes) -> tuple[int, bytes]:
+        """POST on the kept connection. A reused connection the node had closed as idle (it never read our
+        request) is opened again once; any other failure is the node's."""
+        reused = self._conn is not None
+        try:
+            if self._conn is None:
+                self._conn = self._connect()
+            self._conn.request("POST", "/", body, {"Authorization": self._auth,
+                                                   "Content-Type": "application/json"})
+            resp = self._conn.getresponse()
+            data = resp.read()
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
+            self.close()
+            if not reused:
+                raise StoreError("node-unreachable", f"the node at {self.url} did not answer: {e}") from None
+            return self._post(body)
+        except (OSError, http.client.HTTPException) as e:
+            self.close()
+            raise StoreError("node-unreachable", f"the node at {self.url} did not answer: {e}") from None
+        if resp.will_close:
+            self.close()
+        return resp.status, data
 
     def raw_call(self, method: str, params: Any = None) -> dict:
         self._id += 1
         body = json.dumps({"jsonrpc": "2.0", "id": self._id, "method": method,
                            "params": params or []}).encode()
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-        try:
-            conn.request("POST", "/", body, {"Authorization": self._auth, "Content-Type": "application/json"})
-            resp = conn.getresponse()
-            data = resp.read()
-        except OSError as e:
-            raise StoreError("node-unreachable", f"the node at {self.url} did not answer: {e}") from None
-        finally:
-            conn.close()
-        if resp.status == 401:
+        status, data = self._post(body)
+        if status == 401:
             raise StoreError("rpc-unauthorized",
                              "the node refused the cookie; is another node using this data dir?")
         try:
             return json.loads(data)
         except ValueError:
-            raise StoreError("rpc-bad-reply", f"the node answered HTTP {resp.status} with something that is "
+            raise StoreError("rpc-bad-reply", f"the node answered HTTP {status} with something that is "
                                               "not JSON") from None
 
     def call(self, method: str, **params: Any) -> Any:

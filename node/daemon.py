@@ -10,6 +10,7 @@ from pathlib import Path
 from chain.errors import StoreError, UsageError
 from node import rpc
 from node.node import Node
+from node.rpcserver import RpcServer
 from node.service import (
     NodeService,
     check_block_time,
@@ -43,8 +44,9 @@ class RunningNode:
                                        block_time=block_time)
             cookie = secrets.token_hex(32)
             try:
-                self.server = rpc.RpcServer(rpc.Dispatcher(self, self.service, self.node), self.node.events,
-                                            cookie, rpc_host, rpc_port)
+                dispatcher = rpc.Dispatcher(self, self.service, self.node)
+                self.server = RpcServer(dispatcher, self.node.events, cookie, rpc_host, rpc_port,
+                                        node_lock=self.node.lock)
             except OSError as e:
                 raise StoreError("rpc-bind-failed", f"cannot listen on {rpc_host}:{rpc_port}: {e.strerror}; "
                                                     "pick another --rpc-port (0 = any free port)") from None
