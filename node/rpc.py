@@ -16,6 +16,7 @@ import orjson
 
 from chain.errors import ChaintopError, UsageError
 from node.api import METHODS, Param
+from storage.files import write_private
 
 MAX_BODY = 1 << 20  # 1 MiB
 COOKIE_NAME = ".cookie"
@@ -201,11 +202,7 @@ def progress_to_wire(p) -> dict:
 
 def write_cookie(datadir: Path, cookie: str | None = None) -> str:
     cookie = cookie or secrets.token_hex(32)
-    path = Path(datadir) / COOKIE_NAME
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(f"{COOKIE_USER}:{cookie}")
-    os.chmod(path, 0o600)
+    write_private(Path(datadir) / COOKIE_NAME, f"{COOKIE_USER}:{cookie}")
     return cookie
 
 
@@ -219,9 +216,8 @@ def read_cookie(datadir: Path) -> str | None:
 
 def write_node_info(datadir: Path, url: str, network: str) -> None:
     info = {"pid": os.getpid(), "rpc_url": url, "network": network, "started": int(time.time())}
-    tmp = Path(datadir) / (NODE_INFO + ".tmp")
-    tmp.write_text(json.dumps(info))
-    tmp.replace(Path(datadir) / NODE_INFO)
+    # 0600: with the cookie it says where to send it; nobody else may point our CLI at their server
+    write_private(Path(datadir) / NODE_INFO, json.dumps(info))
 
 
 def read_node_info(datadir: Path) -> dict | None:

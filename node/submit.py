@@ -16,6 +16,7 @@ from chain.mempool import AddResult, decode_pool_record, encode_pool_record
 from chain.tx import STAKE, Tx, make_transfer
 from node import events as ev
 from node import keys, pos_api
+from storage.files import write_private
 
 if TYPE_CHECKING:
     from node.node import Node
@@ -64,9 +65,7 @@ class RemovedTxs:
             if not rows:
                 path.unlink(missing_ok=True)
                 return
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(rows))
-            tmp.replace(path)
+            write_private(path, json.dumps(rows))
         except OSError:
             pass
 

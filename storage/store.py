@@ -10,6 +10,7 @@ import plyvel
 from chain.abc import BlockIndex, ChainBatch, TxLocation
 from chain.errors import StoreError
 from storage import schema
+from storage.files import make_private_dir
 from storage.lock import DataDirLock
 
 DB_DIR = "chain"
@@ -30,7 +31,7 @@ class ChainStore:
         if not create and not dbpath.exists():
             raise StoreError("no-chain", f"no chain in {datadir}; run `chaintop init` first")
         try:
-            datadir.mkdir(parents=True, exist_ok=True)
+            make_private_dir(datadir)
         except (FileExistsError, NotADirectoryError):
             raise StoreError("datadir-not-a-directory",
                              f"cannot use {datadir} as a data dir: it or a folder above it is a file; "
