@@ -9,7 +9,7 @@ import importlib
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="small sizes: a minute or two in all")
-    ap.add_argument("--only", default=None, help="comma-separated: import,mine,store,crash,mempool,rpc")
+    ap.add_argument("--only", default=None, help="comma-separated: import,mine,...,peer")
     a = ap.parse_args()
     q = a.quick
     plan = {
@@ -22,10 +22,12 @@ def main() -> None:
         "shuffle": lambda m: m.run(),
         "attest": lambda m: m.run(validators=10_000),
         "tui": lambda m: m.run(sizes=(1_000, 5_000) if q else (1_000, 100_000), presses=30 if q else 70),
+        "peer": lambda m: m.run(runs=3 if q else 5, seconds=1.0 if q else 2.0,
+                                transfers=1_000 if q else 2_000),
     }
     modules = {"import": "bench.import_blocks", "mine": "bench.mine", "store": "bench.store",
                "crash": "bench.crash", "mempool": "bench.mempool", "rpc": "bench.rpc",
-               "shuffle": "bench.shuffle", "attest": "bench.attest", "tui": "bench.tui"}
+               "shuffle": "bench.shuffle", "attest": "bench.attest", "tui": "bench.tui", "peer": "bench.peer"}
     chosen = a.only.split(",") if a.only else list(plan)
     for name in chosen:
         plan[name](importlib.import_module(modules[name]))
