@@ -219,8 +219,9 @@ class ChainState:
         return None
 
     # -- accepting -------------------------------------------------------------------------
-    def accept_block(self, block: Block) -> AcceptResult:
-        """Validate and store a block; switch to its branch if that has the most work."""
+    def accept_block(self, block: Block, sync: bool = True) -> AcceptResult:
+        """Validate and store a block; switch to its branch if that has the most work. sync=False leaves the
+        fsync to the caller (a bulk `mine` syncs once per group of blocks, before it reports them)."""
         existing = self.get_index(block.hash)
         if existing is not None:
             if existing.status == STATUS_INVALID:
@@ -241,11 +242,11 @@ class ChainState:
         idx = BlockIndex(block.header, parent.chain_work + work, STATUS_VALID, len(block.txs))
         self._children.setdefault(idx.parent, set()).add(idx.hash)
         if not self.decide_better_tip_and_record(idx, block):
-            batch = ChainBatch(blocks={block.hash: block.encode()}, index={block.hash: idx})
+            batch = ChainBatch(blocks={block.hash: block.encode()}, index={block.hash: idx}, sync=sync)
             self.db.commit(batch)
             self._index.put(block.hash, idx)
             return AcceptResult("side", block.hash)
-        return self._activate(idx, block)
+        return self._activate(idx, block, sync)
 
     def children_of(self, block_hash: bytes) -> set[bytes]:
         """Children seen this session, plus the main-chain child (blocks from before a restart are on it)."""
@@ -372,7 +373,7 @@ class ChainState:
             raise bad.error from None
         return pos.get_consensus(view).current_justified.epoch
 
-    def _activate(self, tip: BlockIndex, new_block: Block | None) -> AcceptResult:
+    def _activate(self, tip: BlockIndex, new_block: Block | None, sync: bool = True) -> AcceptResult:
         """Move the head to `tip`: disconnect to the fork point, connect the branch, commit once."""
         old = self.head
         try:
@@ -387,7 +388,7 @@ class ChainState:
                 return self._activate(best_valid, None)
             raise InvalidBlock("bad-ancestor", f"ancestor {bad.idx.hash.hex()} at height {bad.idx.height} "
                                                "is invalid") from None
-        batch = ChainBatch()
+        batch = ChainBatch(sync=sync)
         for idx, block in disconnected_pairs:
             indexes.record_disconnected(batch, idx, block)
         for idx, block, undo in connected_triples:

@@ -22,9 +22,11 @@ def reorg_to(node: Node, tip) -> AcceptResult:
     return node.accept_block(None, node.chain.reorg_to(tip))
 
 
-def accept_block(node: Node, block: Block | None, result: AcceptResult | None = None) -> AcceptResult:
-    """Validate and store a block (possibly reorganising); then bring the mempool up to date."""
-    result = result if result is not None else node.chain.accept_block(block)
+def accept_block(node: Node, block: Block | None, result: AcceptResult | None = None,
+                 sync: bool = True) -> AcceptResult:
+    """Validate and store a block (possibly reorganising); then bring the mempool up to date. sync=False: the
+    caller syncs the store (node.store.sync) before it reports the block."""
+    result = result if result is not None else node.chain.accept_block(block, sync)
     if node.validator is not None and result.status != "duplicate":
         for b in result.connected or ([block] if block is not None else []):
             node.validator.on_block(b, result.status != "side")

@@ -54,7 +54,7 @@ def template_view(node: Node, beneficiary: str | None = None) -> dict:
 
 
 def mine_block(node: Node, beneficiary: bytes, progress: ProgressFn | None = None,
-               should_stop=None) -> AcceptResult | None:
+               should_stop=None, sync: bool = True) -> AcceptResult | None:
     """Search a nonce for a template on the head; gives up (None) when the head moves or should_stop().
 
     The node lock is not held during the search, so reads, submissions and other blocks go on meanwhile.
@@ -82,7 +82,7 @@ def mine_block(node: Node, beneficiary: bytes, progress: ProgressFn | None = Non
         with node.lock:
             if node.chain.head.hash != parent:
                 return None  # another block won the race while we searched
-            result = node.accept_block(Block(header, template.txs, template.ops))
+            result = node.accept_block(Block(header, template.txs, template.ops), sync=sync)
         node.events.emit(ev.BlockMined(header.height, header.hash.hex(), tried["hashes"],
                                        round(time.monotonic() - started, 3)))
         return result
@@ -107,11 +107,39 @@ STOP_REASONS = {"mining-off": "mining was switched off", "node-stopping": "the n
                 "client-gone": "the client went away"}
 
 
+# A bulk `mine` commits its blocks without an fsync each and syncs the store once per group: at most this many
+# blocks or this long, whichever comes first. A block is reported (on_block, the reply) only once its group is
+# synced, so a crash loses nothing that was reported; `mine 1000` pays a dozen fsyncs instead of a thousand.
+GROUP_BLOCKS = 128
+GROUP_SECONDS = 0.25
+
+
 def _mine_blocks(node: Node, blocks: int, beneficiary: bytes, progress: ProgressFn | None,
                  on_block: Callable[[dict], None] | None, should_stop) -> dict:
+    unsynced: list[dict] = []
+    try:
+        return _mine_grouped(node, blocks, beneficiary, progress, on_block, should_stop, unsynced)
+    finally:
+        _sync_and_report(node, unsynced, on_block)  # what a stop or an error left behind
+
+
+def _sync_and_report(node: Node, unsynced: list[dict], on_block: Callable[[dict], None] | None) -> None:
+    if not unsynced:
+        return
+    node.store.sync()
+    done = list(unsynced)
+    unsynced.clear()
+    if on_block is not None:
+        for info in done:
+            on_block(info)
+
+
+def _mine_grouped(node: Node, blocks: int, beneficiary: bytes, progress: ProgressFn | None,
+                  on_block: Callable[[dict], None] | None, should_stop, unsynced: list[dict]) -> dict:
     chain = node.chain
     mined, details = [], []
     stopped = None  # why fewer than `blocks` were mined: {"reason", "message"}, as an error says it
+    group_started = time.monotonic()
     while len(mined) < blocks:
         if should_stop is not None and (why := should_stop()):
             reason = why if isinstance(why, str) else "cancelled"
@@ -128,15 +156,22 @@ def _mine_blocks(node: Node, blocks: int, beneficiary: bytes, progress: Progress
             raise UsageError("pos-height", f"block {chain.head.height + 1} is produced by proof of stake: "
                                            "validators propose it, there is nothing to mine")
         wait_for_clock(node)
-        result = node.mine_block(beneficiary, progress, should_stop)
+        last = len(mined) + 1 == blocks
+        result = node.mine_block(beneficiary, progress, should_stop, sync=last and not unsynced)
         if result is None:
             continue  # the head moved under us (another miner, an import): build on the new head
         info = {"height": chain.head.height, "hash": result.block_hash.hex(),
                 "txs": sum(len(b.txs) for b in result.connected)}
         mined.append(info["hash"])
         details.append(info)
-        if on_block is not None:
-            on_block(info)
+        if last and not unsynced:  # a single block: synced by its own commit
+            if on_block is not None:
+                on_block(info)
+            continue
+        unsynced.append(info)
+        if last or len(unsynced) >= GROUP_BLOCKS or time.monotonic() - group_started >= GROUP_SECONDS:
+            _sync_and_report(node, unsynced, on_block)
+            group_started = time.monotonic()
     return {"blocks": mined, "mined": details, "height": chain.head.height, "requested": blocks,
             "stopped": stopped}
 

@@ -259,9 +259,9 @@ class Node:
         return mining.template_view(self, beneficiary)
 
     def mine_block(self, beneficiary: bytes, progress: ProgressFn | None = None,
-                   should_stop=None) -> AcceptResult | None:
+                   should_stop=None, sync: bool = True) -> AcceptResult | None:
         """Search a nonce for a template on the head; gives up (None) when the head moves or should_stop()."""
-        return mining.mine_block(self, beneficiary, progress, should_stop)
+        return mining.mine_block(self, beneficiary, progress, should_stop, sync)
 
     def mine(self, blocks: int = 1, to: str | None = None, progress: ProgressFn | None = None,
              on_block: Callable[[dict], None] | None = None, should_stop=None) -> dict:
@@ -315,9 +315,10 @@ class Node:
 
     # -- acceptance ------------------------------------------------------------------------
     @locked
-    def accept_block(self, block: Block | None, result: AcceptResult | None = None) -> AcceptResult:
+    def accept_block(self, block: Block | None, result: AcceptResult | None = None,
+                     sync: bool = True) -> AcceptResult:
         """Validate and store a block (possibly reorganising); then bring the mempool up to date."""
-        return accept.accept_block(self, block, result)
+        return accept.accept_block(self, block, result, sync)
 
     @locked
     def reorg_to(self, tip) -> AcceptResult:
