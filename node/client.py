@@ -84,10 +84,11 @@ class RpcClient:
             raise StoreError("rpc-unauthorized",
                              "the node refused the cookie; is another node using this data dir?")
         try:
-            return json.loads(data)
+            reply = json.loads(data)
         except ValueError:
             raise StoreError("rpc-bad-reply", f"the node answered HTTP {status} with something that is "
                                               "not JSON") from None
+        return _check_reply(status, reply)
 
     def call(self, method: str, **params: Any) -> Any:
         reply = self.raw_call(method, {k: v for k, v in params.items() if v is not None})
@@ -130,8 +131,9 @@ class RpcClient:
              nonce: int | None = None) -> dict:
         return self.call("send", **{"from": sender, "to": to, "amount": amount, "fee": fee, "nonce": nonce})
 
-    def submit_tx(self, tx: str | bytes) -> dict:
-        return self.call("submit_tx", tx=tx.hex() if isinstance(tx, bytes | bytearray) else str(tx))
+    def submit_tx(self, tx: str | bytes, replace: bool = True) -> dict:
+        return self.call("submit_tx", tx=tx.hex() if isinstance(tx, bytes | bytearray) else str(tx),
+                         replace=None if replace else False)
 
     def drop_tx(self, txid: str) -> dict:
         return self.call("mempool_drop", txid=txid)
@@ -274,6 +276,18 @@ class RpcClient:
 def progress_from_wire(data: dict) -> MiningProgress:
     return MiningProgress(data["height"], data["hashes"], data["elapsed"], bytes.fromhex(data["best_hash"]),
                           int(data["target"], 16), data["workers"])
+
+
+def _check_reply(status: int, reply: Any) -> dict:
+    """A JSON-RPC reply object, or the house error for what came instead: an HTTP error whose body is not
+    one (413 and its {"error": "request body over ..."}: a transaction too large to send at all)."""
+    if status == 413:
+        raise errors.UsageError("request-too-large", f"the request is over the node's limit of "
+                                                     f"{rpc.MAX_BODY // 2**20} MiB for one call")
+    if not isinstance(reply, dict) or not isinstance(reply.get("error", {}), dict):
+        detail = reply.get("error") if isinstance(reply, dict) else reply
+        raise StoreError("rpc-bad-reply", f"the node answered HTTP {status}: {str(detail)[:200]}")
+    return reply
 
 
 def _to_error(err: dict) -> ChaintopError:
