@@ -94,8 +94,14 @@ def register(app: typer.Typer) -> None:
         (a reorg)."""
         with tempfile.TemporaryDirectory(prefix="chaintop-import-") as tmp:
             if str(file) == "-":  # the node reads a file (it may be another process): spool stdin to one
+                from node.maintenance import EXPORT_MAGIC
+
+                head = sys.stdin.buffer.read(len(EXPORT_MAGIC))
+                if head != EXPORT_MAGIC:  # before spooling: `import - < /dev/zero` would never end
+                    raise UsageError("bad-export-file", "stdin is not a chaintop block export")
                 file = Path(tmp) / "import.blk"
                 with file.open("wb") as f:
+                    f.write(head)
                     shutil.copyfileobj(sys.stdin.buffer, f)
             with open_node() as api:
                 data = api.import_blocks(str(file))

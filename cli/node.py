@@ -23,6 +23,8 @@ def _parse_param(text: str):
         return json.loads(text)
     except ValueError:
         return text
+    except RecursionError:
+        raise UsageError("bad-params", "a parameter is JSON nested deeper than chaintop reads") from None
 
 
 def register(app: typer.Typer) -> None:

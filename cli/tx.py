@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from chain.errors import UsageError
+from chain.errors import InvalidTx, UsageError
 from chain.params import parse_coins
 from chain.tx import Tx, get_transfer
 from cli import output
@@ -79,7 +79,7 @@ def _read_doc(source: str) -> dict:
                                         "from `chaintop tx create` or `tx sign`") from None
     try:
         doc = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         raise UsageError("bad-tx-file",
                          f"{source} is not JSON from `chaintop tx create` or `tx sign`") from None
     if not isinstance(doc, dict):
@@ -174,6 +174,26 @@ def broadcast(source: Annotated[str, typer.Argument(
     output.emit(data, as_json, lambda d: f"broadcast: txid {d['txid']}")
 
 
+SEND_RETRIES = 50  # parallel sends from one account each lose the race for a nonce at most this often
+
+
+def _submit_transfer(api, key, to: str, units: int, fee_units: int | None, nonce: int | None) -> dict:
+    """Sign and submit. With the nonce left to us, a concurrent send from the same account (another process)
+    may take it between our asking and submitting: the node refuses to replace (nonce-taken) or the block
+    took it (nonce-too-low), and we sign again with the next free nonce, instead of failing or replacing."""
+    for _ in range(SEND_RETRIES):
+        tx = build_transfer(api, key.pubkey, to, units, fee_units, nonce).signed(key)
+        if nonce is not None:
+            return api.submit_tx(tx.encode().hex())
+        try:
+            return api.submit_tx(tx.encode().hex(), replace=False)
+        except InvalidTx as e:
+            if e.code not in ("nonce-taken", "nonce-too-low"):
+                raise
+    raise InvalidTx("nonce-taken", f"lost the race for a nonce {SEND_RETRIES} times; too many parallel "
+                                   "sends from this account: retry, or pass --nonce")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(tx_app, name="tx")
 
@@ -196,8 +216,7 @@ def register(app: typer.Typer) -> None:
         fee_units = parse_coins(fee, "fee") if fee is not None else None
         with open_node() as api:
             key = resolve_signer(sender, Params.from_dict(api.params_view()))
-            tx = build_transfer(api, key.pubkey, to, units, fee_units, nonce).signed(key)
-            data = api.submit_tx(tx.encode().hex())
+            data = _submit_transfer(api, key, to, units, fee_units, nonce)
         output.emit(data, as_json, lambda d: f"sent: txid {d['txid']}"
                     + (f" (replaced {d['replaced']})" if d.get("replaced") else ""))
 

@@ -30,7 +30,7 @@ class NodeAPI(Protocol):
     def fee_estimate(self) -> dict: ...
     def send(self, sender: str, to: str, amount: int, fee: int | None = None,
              nonce: int | None = None) -> dict: ...
-    def submit_tx(self, tx: str | bytes) -> dict: ...
+    def submit_tx(self, tx: str | bytes, replace: bool = True) -> dict: ...
     def drop_tx(self, txid: str) -> dict: ...
 
     # -- mining; over RPC the node streams progress and blocks to the callbacks (rpc.LONG_CALLS)
@@ -95,7 +95,7 @@ METHODS: dict[str, tuple[str, tuple[Param, ...]]] = {
     "fee_estimate": ("fee_estimate", ()),
     "send": ("send", (Param("from", str, arg="sender"), Param("to", str), Param("amount", int),
                       Param("fee", int, False), Param("nonce", int, False))),
-    "submit_tx": ("submit_tx", (Param("tx", str),)),
+    "submit_tx": ("submit_tx", (Param("tx", str), Param("replace", bool, False, True))),
     "mempool_drop": ("drop_tx", (Param("txid", str),)),
     "mine": ("mine", (Param("blocks", int, False, 1), Param("to", str, False))),
     "export": ("export_blocks", (Param("file", str), Param("from", int, False, 1, "start"),

@@ -65,7 +65,7 @@ class PausingClock:
             return float(data["offset"]), float(data.get("shift", 0.0)), float(data["last_seen"])
         except FileNotFoundError:
             return 0.0, 0.0, None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return 0.0, 0.0, None  # unreadable: start the pause count afresh rather than refuse to open
 
     def _write(self, now: float) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from chain import crypto
@@ -45,35 +45,66 @@ def export_blocks(node, path: str | Path, start: int = 1, end: int | None = None
 
 
 def read_export(path: str | Path, chain_id: int) -> list[Block]:
+    return list(iter_export(path, chain_id))
+
+
+def iter_export(path: str | Path, chain_id: int) -> Iterator[Block]:
+    """The blocks of an export file, read one at a time: the magic and the chain id are checked before any
+    block, so `import /dev/zero` (or a 4 GB file of something else) is refused after 20 bytes, never read
+    whole into memory."""
     try:
-        data = Path(path).read_bytes()
+        f = open(path, "rb")  # closed in the finally below, after the last block
     except OSError as e:
         raise UsageError("cannot-read", f"cannot read {path}: {e.strerror}") from None
-    if not data.startswith(EXPORT_MAGIC):
-        raise UsageError("bad-export-file", f"{path} is not a chaintop block export")
-    r = Reader(data[len(EXPORT_MAGIC):])
     try:
-        file_chain = r.u32()
+        if _read_exactly(f, path, len(EXPORT_MAGIC)) != EXPORT_MAGIC:
+            raise UsageError("bad-export-file", f"{path} is not a chaintop block export")
+        file_chain = Reader(_read_exactly(f, path, 4, "the chain id")).u32()
         if file_chain != chain_id:
             raise UsageError("wrong-network", f"{path} holds blocks of {_chain_name(file_chain)}, this node "
                                               f"runs {_chain_name(chain_id)}: blocks of another network "
                                               "cannot be imported")
-        blocks = []
-        while r.remaining():
-            blocks.append(Block.decode(r.var(MAX_EXPORT_BLOCK)))
-    except DecodeError as e:
-        raise UsageError("bad-export-file", f"{path} is damaged: {e.message}") from None
-    return blocks
+        while head := f.read(4):
+            length = Reader(head + _read_exactly(f, path, 4 - len(head), "a block length")).u32()
+            if length > MAX_EXPORT_BLOCK:
+                raise UsageError("bad-export-file", f"{path} is damaged: a block length of {length} bytes is "
+                                                    f"over the bound of {MAX_EXPORT_BLOCK}")
+            try:
+                yield Block.decode(_read_exactly(f, path, length, "a block"))
+            except DecodeError as e:
+                raise UsageError("bad-export-file", f"{path} is damaged: {e.message}") from None
+    finally:
+        f.close()
+
+
+def _read_exactly(f, path, size: int, what: str = "the header") -> bytes:
+    try:
+        data = f.read(size)
+    except OSError as e:
+        raise UsageError("cannot-read", f"cannot read {path}: {e.strerror}") from None
+    if len(data) != size:
+        raise UsageError("bad-export-file", f"{path} ends inside {what}: it is truncated or not an export")
+    return data
 
 
 def import_blocks(node, path: str | Path, on_result: Callable[[dict], None] | None = None) -> dict:
     """Feed every block of an export through full validation; the most-work branch wins (reorgs happen
-    here)."""
-    blocks = read_export(path, node.params.chain_id)
-    check_same_genesis(node, path, blocks)
+    here). Blocks are read and connected one at a time."""
     counts = {"connected": 0, "reorg": 0, "side": 0, "duplicate": 0}
     reorgs = []
-    for block in blocks:
+    n = 0
+    blocks = iter_export(path, node.params.chain_id)
+    while True:
+        try:
+            block = next(blocks, None)
+        except UsageError as e:
+            if n == 0:
+                raise
+            raise UsageError(e.code, f"{e.message} ({n} earlier blocks were imported)") from None
+        if block is None:
+            break
+        check_same_genesis(node, path, [block])
+        n += 1
         try:
             result = node.accept_block(block)
         except InvalidBlock as e:
@@ -85,7 +116,7 @@ def import_blocks(node, path: str | Path, on_result: Callable[[dict], None] | No
                            "depth": result.depth})
         if on_result is not None:
             on_result({"status": result.status, "hash": block.hash.hex(), "height": block.height})
-    return {"blocks": len(blocks), **counts, "reorgs": reorgs, "height": node.chain.head.height,
+    return {"blocks": n, **counts, "reorgs": reorgs, "height": node.chain.head.height,
             "head": node.chain.head.hash.hex()}
 
 
@@ -206,4 +237,5 @@ def verify_db(node, check_signatures: bool = True) -> dict:
     }
 
 
-__all__ = ["export_blocks", "import_blocks", "verify_db", "read_export", "ChaintopError", "StoreError"]
+__all__ = ["export_blocks", "import_blocks", "verify_db", "read_export", "iter_export", "ChaintopError",
+           "StoreError"]

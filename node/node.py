@@ -223,9 +223,10 @@ class Node:
 
     # -- writes ----------------------------------------------------------------------------
     @locked
-    def submit_tx(self, tx: Tx | bytes | str) -> dict:
-        """Admit a transaction (object, raw bytes or hex) to the mempool; says what it replaced or evicted."""
-        return submit.submit_tx(self, tx)
+    def submit_tx(self, tx: Tx | bytes | str, replace: bool = True) -> dict:
+        """Admit a transaction (object, raw bytes or hex) to the mempool; says what it replaced or evicted.
+        replace=False refuses one whose sender and nonce are pending already (nonce-taken)."""
+        return submit.submit_tx(self, tx, replace)
 
     @locked
     def drop_tx(self, txid: str) -> dict:

@@ -223,7 +223,7 @@ def write_node_info(datadir: Path, url: str, network: str) -> None:
 def read_node_info(datadir: Path) -> dict | None:
     try:
         info = json.loads((Path(datadir) / NODE_INFO).read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     return info if isinstance(info, dict) and "rpc_url" in info and "pid" in info else None
 

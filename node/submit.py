@@ -53,7 +53,7 @@ class RemovedTxs:
                 tx = Tx.decode(bytes.fromhex(row["tx"]))
                 by = row.get("replaced_by")
                 out.record(tx, str(row["reason"]), bytes.fromhex(by) if by else None)
-        except (OSError, ValueError, TypeError, KeyError, ChaintopError):
+        except (OSError, ValueError, TypeError, KeyError, RecursionError, ChaintopError):
             pass  # none yet, or unreadable: only explanations are lost
         return out
 
@@ -79,8 +79,12 @@ class RemovedTxs:
         return self._items.get(txid)
 
 
-def submit_tx(node: Node, tx: Tx | bytes | str) -> dict:
-    """Admit a transaction (object, raw bytes or hex) to the mempool; tells what it replaced or evicted."""
+def submit_tx(node: Node, tx: Tx | bytes | str, replace: bool = True) -> dict:
+    """Admit a transaction (object, raw bytes or hex) to the mempool; tells what it replaced or evicted.
+
+    replace=False is for a signer that picked the nonce itself (the CLI's send): a pending transaction of the
+    same sender and nonce means another process won the race for it, not that this one should replace it.
+    """
     if isinstance(tx, str):
         try:
             tx = bytes.fromhex(tx)
@@ -88,6 +92,8 @@ def submit_tx(node: Node, tx: Tx | bytes | str) -> dict:
             raise UsageError("bad-hex", "the transaction is not hex") from None
     if isinstance(tx, bytes | bytearray):
         tx = Tx.decode(bytes(tx))
+    if not replace and tx.nonce in node.mempool.lanes.get(tx.sender_address, {}):
+        raise InvalidTx("nonce-taken", f"a pending transaction of this sender already has nonce {tx.nonce}")
     result = node.mempool.add(tx, node.clock())
     persist_added(node, result)
     out = {"txid": tx.txid.hex(), "ready": result.ready}

@@ -12,6 +12,8 @@ def make_private_dir(path: Path) -> None:
     """Create `path` and any missing parents 0700 (a parent another user could write to would let them swap
     our data dir for theirs); an existing directory keeps its mode."""
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise FileExistsError(f"{path} is not a directory")
     missing = []
     while not path.exists():
         missing.append(path)
