@@ -14,7 +14,18 @@ from chain.errors import StoreError, UsageError
 from chain.params import format_coins
 from cli import output
 from cli.common import datadir_for, handle_errors, open_node
-from cli.options import BlockTimeOpt, JsonOpt, MiningModeOpt, NdjsonOpt, RpcPortOpt, TrafficOpt, WorkersOpt
+from cli.options import (
+    BlockTimeOpt,
+    JsonOpt,
+    ListenOpt,
+    MiningModeOpt,
+    NdjsonOpt,
+    PeerOpt,
+    RpcPortOpt,
+    TrafficOpt,
+    ValidatorsOpt,
+    WorkersOpt,
+)
 
 
 def _parse_param(text: str):
@@ -36,13 +47,21 @@ def register(app: typer.Typer) -> None:
         rpc_port: RpcPortOpt = 0,
         workers: WorkersOpt = None,
         block_time: BlockTimeOpt = None,
+        listen: ListenOpt = None,
+        peer: PeerOpt = None,
+        validators: ValidatorsOpt = None,
     ) -> None:
-        """Run the node headless until Ctrl-C or SIGTERM; CLI commands reach it over RPC meanwhile."""
+        """Run the node headless until Ctrl-C or SIGTERM; CLI commands reach it over RPC meanwhile.
+
+        With --listen or --peer it joins a network (ZeroMQ on loopback unless you name another address):
+        it gossips blocks, transactions and votes with its peers and syncs from them.
+        """
         from cli.signals import arm_shutdown_watchdog, say, stop_on_signals
         from node.daemon import RunningNode
 
         datadir = datadir_for()
-        running = RunningNode(datadir, mining, traffic, rpc_port, workers, block_time=block_time)
+        running = RunningNode(datadir, mining, traffic, rpc_port, workers, block_time=block_time,
+                              listen=listen, peers=peer, validators=validators)
         # One signal stops it cleanly, a second at once; a hung shutdown ends after a bound (cli/signals.py).
         stop_on_signals(running.request_stop)
         try:
@@ -52,7 +71,9 @@ def register(app: typer.Typer) -> None:
                 f"chaintop node: {s['network']} height {s['height']} in {datadir}\n"
                 f"  rpc {running.url} (cookie in {datadir}/.cookie), mining {mining}, "
                 f"traffic {traffic} tx/s\n"
-                f"  Ctrl-C stops it cleanly (twice: at once)", highlight=False))
+                + (f"  p2p {running.network.address} (node id {running.network.key.pubkey.hex()[:16]}…), "
+                   f"peers {', '.join(peer or []) or 'none given'}\n" if running.network else "")
+                + "  Ctrl-C stops it cleanly (twice: at once)", highlight=False))
             running.wait()
         finally:
             arm_shutdown_watchdog()  # also when `stop` came over RPC

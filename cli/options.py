@@ -56,5 +56,16 @@ BlockTimeOpt = Annotated[float | None, typer.Option(
     "--block-time", metavar="SECONDS",
     help="Interval mining: a block every SECONDS (as anvil's --block-time; default the chain's target "
          "spacing, which `init --block-time` chooses).")]
+# -- the network (node/p2p) ------------------------------------------------------------------
+ListenOpt = Annotated[str | None, typer.Option(
+    "--listen", metavar="HOST:PORT",
+    help="Join a network, listening for peers here (default with --peer: 127.0.0.1, any free port).")]
+PeerOpt = Annotated[list[str] | None, typer.Option(
+    "--peer", metavar="HOST:PORT",
+    help="A peer to dial (repeat for more); kept in the data dir's peers.json.")]
+ValidatorsOpt = Annotated[str | None, typer.Option(
+    "--validators", metavar="all|none|K/N",
+    help="Which validators this node runs: all it holds keys for, none, or K/N (index = K modulo N; "
+         "one share per node of a network).")]
 RpcPortOpt = Annotated[int, typer.Option("--rpc-port", metavar="PORT",
                                           help="Loopback RPC port (default: any free port).")]

@@ -67,6 +67,11 @@ class NodeAPI(Protocol):
     def unstake(self, sender: str, index: int, fee: int | None = None) -> dict: ...
     def validator_fault(self, index: int, mode: str) -> dict: ...
 
+    # -- the network (node/p2p)
+    def peers(self) -> dict: ...
+    def net_connect(self, peer: str) -> dict: ...
+    def net_disconnect(self, peer: str) -> dict: ...
+
 
 @dataclass(frozen=True)
 class Param:
@@ -121,4 +126,7 @@ METHODS: dict[str, tuple[str, tuple[Param, ...]]] = {
                         Param("validator_key", str, False))),
     "unstake": ("unstake", (Param("from", str, arg="sender"), Param("index", int), Param("fee", int, False))),
     "validator_fault": ("validator_fault", (Param("index", int), Param("mode", str))),
+    "peers": ("peers", ()),
+    "net_connect": ("net_connect", (Param("peer", str),)),
+    "net_disconnect": ("net_disconnect", (Param("peer", str),)),
 }

@@ -255,6 +255,15 @@ class RpcClient:
     def validator_fault(self, index: int, mode: str) -> dict:
         return self.call("validator_fault", index=index, mode=mode)
 
+    def peers(self) -> dict:
+        return self.call("peers")
+
+    def net_connect(self, peer: str) -> dict:
+        return self.call("net_connect", peer=peer)
+
+    def net_disconnect(self, peer: str) -> dict:
+        return self.call("net_disconnect", peer=peer)
+
     def iter_events(self) -> Iterator[dict]:
         """Server-sent events as dicts, until the node goes away."""
         conn = http.client.HTTPConnection(self.host, self.port, timeout=None)

@@ -25,7 +25,8 @@ class RunningNode:
 
     def __init__(self, datadir: str | Path, mining: str = "manual", traffic: float = 0.0, rpc_port: int = 0,
                  workers: int | None = None, rpc_host: str = "127.0.0.1",
-                 block_time: float | None = None) -> None:
+                 block_time: float | None = None, listen: str | None = None, peers: list[str] | None = None,
+                 validators: str | None = None) -> None:
         self.datadir = Path(datadir).expanduser()
         # every option is checked before the data dir is opened (and a lock taken, a miner started)
         check_mining_mode(mining)
@@ -37,9 +38,22 @@ class RunningNode:
         if not 0 <= rpc_port <= 65535:
             raise UsageError("bad-rpc-port",
                              f"--rpc-port {rpc_port}: a port is 1 to 65535 (0 = any free port)")
-        self.node = Node.open(self.datadir, workers=workers)
+        # On a network (--listen, --peer) the node keeps the plain wall clock: peers must agree on slots and
+        # block times, so the pause-while-closed clock of a node alone (node/clock.py) would split them.
+        self.networked = listen is not None or bool(peers)
+        share = parse_validator_share(validators) if validators is not None else None
+        if self.networked:
+            from node.p2p.service import parse_address
+
+            parse_address(listen or "127.0.0.1:0", "--listen", allow_zero=True)
+            for p in peers or []:
+                parse_address(p)
+        self.node = Node.open(self.datadir, clock=time.time if self.networked else None, workers=workers)
+        self.network = None
         self.stopped = threading.Event()
         try:
+            if share is not None and self.node.validator is not None:
+                self.node.validator.share = share
             self.service = NodeService(self.node, mining, traffic, on_stop=self.stopped.set,
                                        block_time=block_time)
             cookie = secrets.token_hex(32)
@@ -50,6 +64,10 @@ class RunningNode:
             except OSError as e:
                 raise StoreError("rpc-bind-failed", f"cannot listen on {rpc_host}:{rpc_port}: {e.strerror}; "
                                                     "pick another --rpc-port (0 = any free port)") from None
+            if self.networked:
+                from node.p2p.service import P2PService
+
+                self.network = P2PService(self.node, self.datadir, listen, peers)
             rpc.write_cookie(self.datadir, cookie)  # only once the port is ours: no stale cookie on failure
         except BaseException:
             self.node.close()
@@ -59,6 +77,8 @@ class RunningNode:
 
     def start(self) -> RunningNode:
         self.server.start()
+        if self.network is not None:
+            self.network.start()
         self.service.start()
         rpc.write_node_info(self.datadir, self.server.url, self.node.params.network)
         return self
@@ -87,6 +107,8 @@ class RunningNode:
         self._closed = True
         self.stopped.set()
         self.service.stop()
+        if self.network is not None:
+            self.network.stop()  # Goodbye to every peer
         self.server.stop()
         rpc.remove_runtime_files(self.datadir)
         self.node.close()
@@ -96,6 +118,21 @@ class RunningNode:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def parse_validator_share(text: str) -> tuple[int, int] | None:
+    """--validators all | none | K/N: which of the validators this node holds keys for it runs (K of N
+    nodes each run those whose index is K modulo N), so nodes of one network never sign twice for one."""
+    text = text.strip().lower()
+    if text == "all":
+        return None
+    if text == "none":
+        return (0, 0)
+    k, sep, n = text.partition("/")
+    if sep and k.isdigit() and n.isdigit() and 0 <= int(k) < int(n):
+        return int(k), int(n)
+    raise UsageError("bad-validators", f"--validators {text!r}: give all, none, or K/N with 0 <= K < N "
+                                       "(this node runs validators whose index is K modulo N)")
 
 
 def wait_for_node_info(datadir: Path, timeout: float = 5.0) -> dict | None:

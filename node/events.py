@@ -212,3 +212,43 @@ class MiningFailed(Event):
     reason: str
     message: str
     retry_in: float
+
+
+# -- the network (node/p2p) ------------------------------------------------------------------
+@dataclass(frozen=True)
+class PeerJoined(Event):
+    """A peer finished the Status handshake: it is on our chain (same chain id and genesis)."""
+
+    node_id: str
+    address: str
+    direction: str  # outbound (we dialled it) or inbound
+    head_height: int
+
+
+@dataclass(frozen=True)
+class PeerLeft(Event):
+    node_id: str
+    address: str
+    reason: str  # timeout, goodbye:<reason>, banned, disconnect-requested, shutdown
+
+
+@dataclass(frozen=True)
+class PeerBanned(Event):
+    """A peer sent something invalid (a block, too many bad transactions or votes): banned `seconds`."""
+
+    node_id: str
+    address: str
+    reason: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class BlockReceived(Event):
+    """A block arrived by gossip from `peer`, `delay_ms` after its origin published it; `status` is what
+    accepting it did (connected, reorg, side) or why it was not (duplicate, ignored:<code>)."""
+
+    height: int
+    hash: str
+    peer: str
+    delay_ms: float
+    status: str

@@ -13,7 +13,7 @@ from chain import crypto
 from chain.block import Block
 from chain.chainstate import AcceptResult, ChainState
 from chain.consensus import schedule
-from chain.errors import InvalidAddress, StoreError
+from chain.errors import InvalidAddress, StoreError, UsageError
 from chain.genesis import initialize, load_params
 from chain.mempool import Mempool, PoolPolicy
 from chain.params import Params, get_preset, with_overrides
@@ -22,10 +22,12 @@ from node import accept, explorer, keys, mining, pos_api, sigcheck, submit, time
 from node import events as ev
 from node.clock import PausingClock, uses_paused_clock
 from node.miner import Miner, ProgressFn
+from node.p2p import chainview
 from node.validator import ValidatorClient
 from storage.store import ChainStore
 
 if TYPE_CHECKING:
+    from node.p2p.service import P2PService
     from node.service import NodeService
 
 Clock = Callable[[], float]
@@ -69,6 +71,7 @@ class Node:
         self._workers = workers
         self._miner: Miner | None = None
         self.service: NodeService | None = None  # the service running this node's threads attaches itself
+        self.network: P2PService | None = None  # the p2p service (node/p2p), when the node is on a network
         self._dev_keys = [crypto.dev_keypair(i) for i in range(self.params.dev_accounts)]
         self.validator = ValidatorClient(self) if schedule.uses_validators(self.params) else None
         if self.validator is not None:
@@ -325,6 +328,64 @@ class Node:
     def reorg_to(self, tip) -> AcceptResult:
         """Fork choice moved the head to a stored block."""
         return accept.reorg_to(self, tip)
+
+    # -- the network (node/p2p): peers, and what the p2p service asks of the node, in wire bytes ------
+    def _get_network(self) -> P2PService:
+        if self.network is None:
+            raise UsageError("no-network", "this node is not on a network: start it with `chaintop node "
+                                           "--peer HOST:PORT` or `--listen HOST:PORT` (or use `chaintop "
+                                           "devnet up`)")
+        return self.network
+
+    def peers(self) -> dict:
+        """This node's id and listen address, its peers (head, score, latency), bans with reasons."""
+        return self._get_network().peers_view()
+
+    def net_connect(self, peer: str) -> dict:
+        """Dial a peer (HOST:PORT) and keep it in the address book; lifts a `net disconnect` of it."""
+        return self._get_network().connect(peer)
+
+    def net_disconnect(self, peer: str) -> dict:
+        """Say Goodbye to a peer (address or node id) and refuse it until `net connect`."""
+        return self._get_network().disconnect(peer)
+
+    @locked
+    def chain_summary(self) -> dict:
+        return chainview.chain_summary(self)
+
+    @locked
+    def blocks_by_range_raw(self, start: int, count: int) -> list[bytes]:
+        return chainview.blocks_by_range(self, start, count)
+
+    @locked
+    def blocks_by_root_raw(self, roots: list[bytes]) -> list[bytes]:
+        return chainview.blocks_by_root(self, roots)
+
+    @locked
+    def block_raw(self, block_hash: bytes) -> bytes | None:
+        return chainview.block_raw(self, block_hash)
+
+    @locked
+    def is_known_block(self, block_hash: bytes) -> bool:
+        return chainview.is_known_block(self, block_hash)
+
+    @locked
+    def pending_txs_raw(self, limit: int) -> list[bytes]:
+        return chainview.pending_txs(self, limit)
+
+    @locked
+    def pending_tx_raw(self, txid: bytes) -> bytes | None:
+        return chainview.pending_tx(self, txid)
+
+    @locked
+    def accept_vote(self, attestation) -> bool:
+        """A gossiped vote: checked against the head and pooled (False: ignored); InvalidBlock if forged."""
+        return chainview.accept_vote(self, attestation)
+
+    @locked
+    def accept_evidence(self, evidence) -> bool:
+        """Gossiped slashing evidence: checked and kept for the next block (False: known already)."""
+        return chainview.accept_evidence(self, evidence)
 
     # -- maintenance -----------------------------------------------------------------------
     @locked

@@ -28,6 +28,10 @@ MAX_TIME = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 
 def _clock(node: Node) -> PausingClock:
+    if node.network is not None:
+        raise UsageError("networked-clock", "this node is on a network, where every node keeps the wall "
+                                            "clock (peers must agree on slots and block times): chaintop "
+                                            "cannot move it")
     if not isinstance(node.clock, PausingClock):
         raise UsageError("clock-injected", "this node runs on a clock its owner passed in (a test's or an "
                                            "embedding program's): chaintop cannot move it")
@@ -49,7 +53,7 @@ def time_view(node: Node) -> dict:
     out = {"time": round(now, 3), "utc": _utc(now), "head_time": head_time,
            "head_age": round(now - head_time, 3), "slot_clock": _on_slot_clock(node)}
     view = getattr(node.clock, "view", None)
-    out |= view() if view is not None else {"clock": "injected"}
+    out |= view() if view is not None else {"clock": "wall (networked)" if node.network else "injected"}
     if node.validator is not None:
         out["slot"] = node.chain.current_slot()
     return out

@@ -55,6 +55,10 @@ class ValidatorClient:
         # validator -> (target epoch, head) of its newest vote
         self.latest_votes: dict[int, tuple[int, bytes]] = {}
         self.lock = threading.RLock()
+        # (k, n): this node runs only validators i with i % n == k, its share on a network (n = 0: none);
+        # None: every validator it holds a key for (a node alone)
+        self.share: tuple[int, int] | None = None
+        self.gossip_listeners: list = []  # told each vote newly pooled and new evidence (the network gossips)
 
     # -- keys ------------------------------------------------------------------------------
     @property
@@ -68,6 +72,8 @@ class ValidatorClient:
         cs = pos.get_consensus(view)
         out = {}
         for i in range(cs.validator_count):
+            if self.share is not None and (self.share[1] == 0 or i % self.share[1] != self.share[0]):
+                continue
             key = self.keys.get(pos.get_validator(view, i).pubkey)
             if key is not None:
                 out[i] = key
@@ -201,6 +207,7 @@ class ValidatorClient:
             return
         self.pool[att.id] = att
         self._watch_vote(att)
+        self._tell(att)
         d = att.data
         self.node.events.emit(ev.AttestationSeen(d.slot, att.validator_index, d.head.hex(), d.source.epoch,
                                                  d.target.epoch))
@@ -213,7 +220,13 @@ class ValidatorClient:
         first = self._votes.setdefault(key, att)
         if (first is not att and first.data != att.data
                 and is_slashable_attestation_data(first.data, att.data)):
-            self.evidence.setdefault(("attester", att.validator_index), AttesterSlashing(first, att))
+            if ("attester", att.validator_index) not in self.evidence:
+                self.evidence[("attester", att.validator_index)] = AttesterSlashing(first, att)
+                self._tell(self.evidence[("attester", att.validator_index)])
+
+    def _tell(self, item) -> None:
+        for listener in self.gossip_listeners:
+            listener(item)
 
     def on_block(self, block: Block, connected: bool) -> None:
         """Every accepted block: drop its votes from the pool, watch its votes and its header for
@@ -233,6 +246,7 @@ class ValidatorClient:
             if first != h.encode() and ("proposer", h.seal.proposer_index) not in self.evidence:
                 self.evidence[("proposer", h.seal.proposer_index)] = ProposerSlashing(SignedHeader(first),
                                                                                        SignedHeader(h.encode()))
+                self._tell(self.evidence[("proposer", h.seal.proposer_index)])
         self._prune(block_slot(h))
 
     def _prune(self, slot: int) -> None:

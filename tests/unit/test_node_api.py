@@ -16,7 +16,10 @@ API = sorted(name for name, fn in vars(NodeAPI).items()
 # Public Node methods that are not part of the API: lifecycle, and what the node's own parts (service,
 # validator duties, maintenance, the miner loop) call in process.
 NODE_ONLY = {"open", "create", "close", "dev_label", "resolve_address", "resolve_key", "on_slot",
-             "build_template", "mine_block", "accept_block", "reorg_to", "expected_hashes"}
+             "build_template", "mine_block", "accept_block", "reorg_to", "expected_hashes",
+             # what the p2p service (node/p2p) asks of the node, in wire bytes
+             "chain_summary", "blocks_by_range_raw", "blocks_by_root_raw", "block_raw", "is_known_block",
+             "pending_txs_raw", "pending_tx_raw", "accept_vote", "accept_evidence"}
 # Public RpcClient methods that are not part of the API: its own plumbing (stream_call: a long call whose
 # progress streams back) and the server-sent event stream (GET /events, not a JSON-RPC method).
 CLIENT_ONLY = {"for_datadir", "close", "raw_call", "call", "stream_call", "iter_events"}
@@ -29,6 +32,7 @@ SAMPLES = {
     "sender": "dev0", "to": "dev1", "amount": 100, "fee": 2000, "nonce": 4, "tx": "00", "blocks": 2,
     "file": "/tmp/chain.blocks", "end": 8, "epoch": 1, "validator_key": "11" * 32, "index": 0, "mode": "auto",
     "rate": 2.5, "workers": 3, "seconds": 30, "timestamp": 1_800_000_000, "replace": False,
+    "peer": "127.0.0.1:20001",
 }
 CALLBACKS = {"progress", "on_block", "should_stop"}  # never sent as params (over RPC progress streams back)
 

@@ -1,0 +1,86 @@
+"""devnet up|status|down: N node processes on loopback, peered, each with its own data dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli import output
+from cli.common import default_datadir, handle_errors, settings
+from cli.options import BlockTimeOpt, JsonOpt, MiningModeOpt
+
+DirOpt = Annotated[str | None, typer.Option(
+    "--dir", metavar="DIR", help="The devnet's root (default: the user data dir's devnets/<network>).")]
+
+
+def devnet_root(directory: str | None) -> Path:
+    if directory:
+        return Path(directory).expanduser()
+    if settings.datadir:
+        return Path(settings.datadir).expanduser()
+    return default_datadir(settings.network).parent / "devnets" / settings.network
+
+
+def register(app: typer.Typer) -> None:
+    devnet = typer.Typer(help="A local network of node processes on loopback: up, status, down.",
+                         no_args_is_help=True)
+    app.add_typer(devnet, name="devnet")
+
+    @devnet.command("up")
+    @handle_errors
+    def up(
+        nodes: Annotated[int, typer.Option("--nodes", metavar="N", help="How many nodes (1-16).")] = 4,
+        directory: DirOpt = None,
+        mining: MiningModeOpt = "interval",
+        block_time: BlockTimeOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Start N nodes (creating their chains the first time), all peered; again with a larger N adds
+        nodes, which sync from the others. --network picks the chain (default devnet)."""
+        from node import devnet as dn
+
+        data = dn.up(devnet_root(directory), nodes, settings.network, mining, block_time)
+        output.emit(data, as_json, _render)
+
+    @devnet.command("status")
+    @handle_errors
+    def status(directory: DirOpt = None, as_json: JsonOpt = False) -> None:
+        """Each node of the devnet: running, height, head, peers, data dir."""
+        from node import devnet as dn
+
+        output.emit(dn.status(devnet_root(directory)), as_json, _render)
+
+    @devnet.command("down")
+    @handle_errors
+    def down(
+        directory: DirOpt = None,
+        purge: Annotated[bool, typer.Option("--purge", help="Also delete the devnet's data dirs.")] = False,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Stop every node of the devnet cleanly (SIGTERM; SIGKILL after 30 s); --purge removes its data."""
+        import shutil
+
+        from node import devnet as dn
+
+        root = devnet_root(directory)
+        data = dn.down(root)
+        if purge:
+            shutil.rmtree(root, ignore_errors=True)
+        data["purged"] = purge
+        output.emit(data, as_json, lambda d: f"stopped {', '.join(d['stopped']) or 'nothing (none ran)'}"
+                    + (f"; killed {', '.join(d['killed'])} (no clean stop in 30 s)" if d["killed"] else "")
+                    + ("; data removed" if purge else f"; data kept in {d['root']}"))
+
+
+def _render(d: dict):
+    rows = [(n["name"], "yes" if n["running"] else "no", n["height"] if n["height"] is not None else "-",
+             output.short(n["head"], 12) if n["head"] else "-", n["peers"] if n["peers"] is not None else "-",
+             n["p2p"], n["validators"], n["datadir"]) for n in d["nodes"]]
+    title = f"devnet {d['network']} in {d['root']} (mining {d['mining']})"
+    if d.get("started"):
+        title += f": started {', '.join(d['started'])}"
+    return output.list_table(["node", "running", "height", "head", "peers", "p2p", "validators", "data dir"],
+                             rows, title=title + " — `chaintop --datadir <data dir> peers` for one node",
+                             keep=("data dir",))

@@ -1,0 +1,188 @@
+"""A local multi-node network in one command: N `chaintop node` processes on loopback, each with its own data
+dir, its own miner and its share of the validators, all peered with each other.
+
+The devnet's root holds devnet.json (network, nodes, their p2p ports and validator shares) and node1..nodeN.
+Ports are picked below the kernel's ephemeral range (32768-60999) and kept in devnet.json, so a restarted
+node comes back on its port and its peers' DEALERs reconnect by themselves. `up` is idempotent: it starts
+the nodes that are not running and adds nodes up to --nodes (a later node syncs from the others; it runs no
+validators, since the first nodes split them all).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from chain.errors import StoreError, UsageError
+from chain.genesis import load_params
+from chain.params import get_preset
+from node.client import RpcClient, _pid_alive
+from node.node import Node
+from node.p2p.service import read_p2p_info
+from node.rpc import read_node_info
+from storage.store import ChainStore
+
+DEVNET_FILE = "devnet.json"
+PORT_RANGE = (20_000, 32_767)  # below the ephemeral range: a restarted node never finds its port taken
+MAX_NODES = 16
+START_TIMEOUT = 60.0
+
+
+def load(root: Path) -> dict | None:
+    try:
+        return json.loads((root / DEVNET_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def save(root: Path, data: dict) -> None:
+    tmp = root / (DEVNET_FILE + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(root / DEVNET_FILE)
+
+
+def _free_port(taken: set[int]) -> int:
+    import random
+
+    for _ in range(200):
+        port = random.randint(*PORT_RANGE)
+        if port in taken:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise StoreError("no-free-port", f"no free port in {PORT_RANGE[0]}-{PORT_RANGE[1]} on 127.0.0.1")
+
+
+def node_pid(datadir: Path) -> int | None:
+    """The pid of the node running on `datadir`, if one is alive."""
+    info = read_node_info(datadir)
+    if info is None or not _pid_alive(int(info["pid"])):
+        return None
+    return int(info["pid"])
+
+
+def _create_chain(datadir: Path, network: str, genesis_time: int | None) -> None:
+    """A new chain; every node after the first takes the first one's genesis time (a PoS genesis is stamped
+    when it is made), so all of them have the same genesis block."""
+    Node.create(datadir, network, **({"genesis_time": genesis_time} if genesis_time else {})).close()
+
+
+def _genesis_time(datadir: Path) -> int:
+    store = ChainStore.open(datadir)
+    try:
+        return load_params(store).genesis_time
+    finally:
+        store.close()
+
+
+def up(root: Path, nodes: int, network: str, mining: str = "interval", block_time: float | None = None,
+       chaintop: list[str] | None = None) -> dict:
+    """Create what is missing, start what is not running, wait until every node answers RPC."""
+    if not 1 <= nodes <= MAX_NODES:
+        raise UsageError("bad-nodes", f"--nodes is 1 to {MAX_NODES}")
+    get_preset(network)  # unknown-network before anything is made
+    root.mkdir(parents=True, exist_ok=True)
+    data = load(root) or {"network": network, "nodes": [], "mining": mining, "block_time": block_time}
+    if data["network"] != network:
+        raise UsageError("network-mismatch", f"{root} holds a {data['network']} devnet; `devnet down "
+                                             "--purge` it first or pick another --dir")
+    first = len(data["nodes"]) == 0
+    taken = {n["port"] for n in data["nodes"]}
+    genesis_time = None
+    for i in range(len(data["nodes"]), nodes):
+        datadir = root / f"node{i + 1}"
+        if genesis_time is None and data["nodes"]:
+            genesis_time = _genesis_time(Path(data["nodes"][0]["datadir"]))
+        if not (datadir / "chain").exists():
+            _create_chain(datadir, network, genesis_time)
+        if genesis_time is None:
+            genesis_time = _genesis_time(datadir)
+        port = _free_port(taken)
+        taken.add(port)
+        share = f"{i}/{nodes}" if first else "none"
+        data["nodes"].append({"name": f"node{i + 1}", "datadir": str(datadir), "port": port,
+                              "validators": share})
+    save(root, data)
+    chaintop = chaintop or [sys.executable, "-m", "cli.main"]
+    started = []
+    for n in data["nodes"][:max(nodes, len(data["nodes"]))]:
+        datadir = Path(n["datadir"])
+        if node_pid(datadir) is not None:
+            continue
+        peers = [f"127.0.0.1:{o['port']}" for o in data["nodes"] if o is not n]
+        argv = [*chaintop, "--datadir", str(datadir), "node", "--listen", f"127.0.0.1:{n['port']}",
+                "--mining", data.get("mining") or mining, "--workers", "1", "--validators", n["validators"]]
+        if data.get("block_time"):
+            argv += ["--block-time", str(data["block_time"])]
+        for p in peers:
+            argv += ["--peer", p]
+        with open(datadir / "node.log", "ab") as log:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)  # the devnet outlives this command
+        started.append((n, proc))
+    deadline = time.monotonic() + START_TIMEOUT
+    for n, proc in started:
+        datadir = Path(n["datadir"])
+        while (read_node_info(datadir) or {}).get("pid") != proc.pid or read_p2p_info(datadir) is None:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                lines = (datadir / "node.log").read_text(errors="replace").strip().splitlines()
+                raise StoreError("devnet-node-failed", f"{n['name']} did not start (see {datadir}/node.log)"
+                                                       + (f": {lines[-1]}" if lines else ""))
+            time.sleep(0.1)
+    return status(root) | {"started": [n["name"] for n, _ in started]}
+
+
+def status(root: Path) -> dict:
+    data = load(root)
+    if data is None:
+        raise StoreError("no-devnet", f"no devnet in {root}; start one with `chaintop devnet up --nodes 4`")
+    out = []
+    for n in data["nodes"]:
+        datadir = Path(n["datadir"])
+        row = {"name": n["name"], "datadir": n["datadir"], "p2p": f"127.0.0.1:{n['port']}",
+               "validators": n["validators"], "running": False, "pid": None, "rpc_url": None,
+               "height": None, "head": None, "peers": None}
+        pid = node_pid(datadir)
+        client = RpcClient.for_datadir(datadir) if pid is not None else None
+        if client is not None:
+            row.update(running=True, pid=pid, rpc_url=client.url)
+            try:
+                s = client.status()
+                row.update(height=s["height"], head=s["head"], peers=len(client.peers()["peers"]))
+            except Exception:  # noqa: BLE001 — a node starting or stopping: shown as running, no numbers
+                pass
+        out.append(row)
+    return {"root": str(root), "network": data["network"], "mining": data.get("mining"), "nodes": out}
+
+
+def down(root: Path, timeout: float = 30.0) -> dict:
+    """SIGTERM every node (each stops cleanly: Goodbye to its peers, store closed), SIGKILL any still
+    running after `timeout`."""
+    data = load(root)
+    if data is None:
+        raise StoreError("no-devnet", f"no devnet in {root}")
+    pids = {}
+    for n in data["nodes"]:
+        pid = node_pid(Path(n["datadir"]))
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            pids[n["name"]] = pid
+    deadline = time.monotonic() + timeout
+    killed = []
+    for name, pid in pids.items():
+        while _pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+            killed.append(name)
+    return {"root": str(root), "stopped": sorted(pids), "killed": killed}
