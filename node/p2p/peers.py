@@ -16,6 +16,7 @@ from pathlib import Path
 from chain import crypto
 from node.p2p.messages import Status
 from node.p2p.transport import ConnId
+from storage.files import write_private
 
 NODE_KEY = "node.key"
 PEER_BOOK = "peers.json"
@@ -36,9 +37,7 @@ def load_node_key(datadir: Path) -> crypto.KeyPair:
     except (OSError, ValueError):
         pass
     key = crypto.KeyPair.generate()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(key.seed().hex() + "\n")
+    write_private(path, key.seed().hex() + "\n", sync=True)
     return key
 
 
