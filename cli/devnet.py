@@ -76,11 +76,11 @@ def register(app: typer.Typer) -> None:
 
 def _render(d: dict):
     rows = [(n["name"], "yes" if n["running"] else "no", n["height"] if n["height"] is not None else "-",
-             output.short(n["head"], 12) if n["head"] else "-", n["peers"] if n["peers"] is not None else "-",
+             n["head"][:8] if n["head"] else "-", n["peers"] if n["peers"] is not None else "-",
              n["p2p"], n["validators"], n["datadir"]) for n in d["nodes"]]
     title = f"devnet {d['network']} in {d['root']} (mining {d['mining']})"
     if d.get("started"):
         title += f": started {', '.join(d['started'])}"
     return output.list_table(["node", "running", "height", "head", "peers", "p2p", "validators", "data dir"],
                              rows, title=title + " — `chaintop --datadir <data dir> peers` for one node",
-                             keep=("data dir",))
+                             keep=("data dir", "p2p", "head"))

@@ -50,6 +50,8 @@ def register(app: typer.Typer) -> None:
         listen: ListenOpt = None,
         peer: PeerOpt = None,
         validators: ValidatorsOpt = None,
+        to: Annotated[str | None, typer.Option(
+            "--to", metavar="ADDRESS", help="Where this node's mined rewards go (default dev0).")] = None,
     ) -> None:
         """Run the node headless until Ctrl-C or SIGTERM; CLI commands reach it over RPC meanwhile.
 
@@ -61,7 +63,7 @@ def register(app: typer.Typer) -> None:
 
         datadir = datadir_for()
         running = RunningNode(datadir, mining, traffic, rpc_port, workers, block_time=block_time,
-                              listen=listen, peers=peer, validators=validators)
+                              listen=listen, peers=peer, validators=validators, beneficiary=to)
         # One signal stops it cleanly, a second at once; a hung shutdown ends after a bound (cli/signals.py).
         stop_on_signals(running.request_stop)
         try:
@@ -231,6 +233,14 @@ _DESCRIBE: dict[str, Callable[[dict], str]] = {
     "ClockMoved": lambda e: (f"[magenta]clock[/] moved {e['by']:+.0f} s to "
                              f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(e['time']))} "
                              f"({e['shift']:+.0f} s from the wall clock in all)"),
+    # the network (node/p2p)
+    "PeerJoined": lambda e: (f"[bold cyan]peer joined[/] {e['address']} ({e['direction']}, node "
+                             f"{e['node_id'][:12]}…, at height {e['head_height']})"),
+    "PeerLeft": lambda e: f"[cyan]peer left[/] {e['address']} (node {e['node_id'][:12]}…): {e['reason']}",
+    "PeerBanned": lambda e: (f"[bold red]peer banned[/] {e['address']} (node {e['node_id'][:12]}…) for "
+                             f"{e['seconds']:.0f} s: {e['reason']}"),
+    "BlockReceived": lambda e: (f"[green]block received[/] {e['height']} {e['hash'][:16]}… from {e['peer']} "
+                                f"{e['delay_ms']:.1f} ms after it was published: {e['status']}"),
 }
 
 

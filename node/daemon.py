@@ -26,7 +26,7 @@ class RunningNode:
     def __init__(self, datadir: str | Path, mining: str = "manual", traffic: float = 0.0, rpc_port: int = 0,
                  workers: int | None = None, rpc_host: str = "127.0.0.1",
                  block_time: float | None = None, listen: str | None = None, peers: list[str] | None = None,
-                 validators: str | None = None) -> None:
+                 validators: str | None = None, beneficiary: str | None = None) -> None:
         self.datadir = Path(datadir).expanduser()
         # every option is checked before the data dir is opened (and a lock taken, a miner started)
         check_mining_mode(mining)
@@ -54,8 +54,8 @@ class RunningNode:
         try:
             if share is not None and self.node.validator is not None:
                 self.node.validator.share = share
-            self.service = NodeService(self.node, mining, traffic, on_stop=self.stopped.set,
-                                       block_time=block_time)
+            self.service = NodeService(self.node, mining, traffic, beneficiary=beneficiary,
+                                       on_stop=self.stopped.set, block_time=block_time)
             cookie = secrets.token_hex(32)
             try:
                 dispatcher = rpc.Dispatcher(self, self.service, self.node)

@@ -92,6 +92,8 @@ def up(root: Path, nodes: int, network: str, mining: str = "interval", block_tim
         raise UsageError("bad-nodes", f"--nodes is 1 to {MAX_NODES}")
     get_preset(network)  # unknown-network before anything is made
     root.mkdir(parents=True, exist_ok=True)
+    # each node's interval miner waits N times the chain's spacing on average: one block per spacing in all
+    block_time = block_time or get_preset(network).target_spacing * nodes
     data = load(root) or {"network": network, "nodes": [], "mining": mining, "block_time": block_time}
     if data["network"] != network:
         raise UsageError("network-mismatch", f"{root} holds a {data['network']} devnet; `devnet down "
@@ -114,6 +116,7 @@ def up(root: Path, nodes: int, network: str, mining: str = "interval", block_tim
                               "validators": share})
     save(root, data)
     chaintop = chaintop or [sys.executable, "-m", "cli.main"]
+    accounts = get_preset(network).dev_accounts
     started = []
     for n in data["nodes"][:max(nodes, len(data["nodes"]))]:
         datadir = Path(n["datadir"])
@@ -121,7 +124,8 @@ def up(root: Path, nodes: int, network: str, mining: str = "interval", block_tim
             continue
         peers = [f"127.0.0.1:{o['port']}" for o in data["nodes"] if o is not n]
         argv = [*chaintop, "--datadir", str(datadir), "node", "--listen", f"127.0.0.1:{n['port']}",
-                "--mining", data.get("mining") or mining, "--workers", "1", "--validators", n["validators"]]
+                "--mining", data.get("mining") or mining, "--workers", "1", "--validators", n["validators"],
+                "--to", f"dev{(int(n['name'][4:]) - 1) % accounts}"]  # each miner its own dev account
         if data.get("block_time"):
             argv += ["--block-time", str(data["block_time"])]
         for p in peers:

@@ -71,6 +71,7 @@ class NodeService:
         self._stopping = threading.Event()
         self._generation = 0  # bumped on every mode change so a running search stops
         self._last_block = time.monotonic()
+        self._round: float | None = None  # on a network: this round's drawn wait (see round_interval)
         self._mining_active = False  # the mode's own search
         self._mine_calls = 0  # `mine` calls searching now (RPC, the TUI): a search as much as the mode's
         self._calls_lock = threading.Lock()
@@ -193,7 +194,20 @@ class NodeService:
         self._emit_state()
         return self.mining_state()
 
+    def round_interval(self) -> float:
+        """Seconds this round of interval mining waits. Alone: the block time. On a network: drawn afresh
+        after every new head, from an exponential distribution with the block time as its mean, because
+        finding a proof of work is memoryless; so N miners with one block time each do not all fire at once,
+        and two finding blocks within the propagation delay of each other fork, as real miners do."""
+        if self.node.network is None:
+            return self.interval()
+        if self._round is None:
+            self._round = random.expovariate(1.0 / self.interval())
+        return self._round
+
     def _on_event(self, event: ev.Event) -> None:
+        if isinstance(event, ev.BlockConnected) and self.node.network is not None:
+            self._last_block, self._round = time.monotonic(), None  # a peer's block starts a new round too
         if isinstance(event, ev.TxAdded | ev.BlockConnected):
             self._wake.set()
 
@@ -204,7 +218,7 @@ class NodeService:
             with self.node.lock:
                 return any(True for _ in self.node.mempool.iter_by_fee_rate())
         if self.mode == "interval":
-            return time.monotonic() - self._last_block >= self.interval()
+            return time.monotonic() - self._last_block >= self.round_interval()
         return False
 
     def _mining_loop(self) -> None:
@@ -214,7 +228,7 @@ class NodeService:
                 timeout = 1.0
                 if self.mode == "interval":
                     since = time.monotonic() - self._last_block
-                    timeout = max(0.05, self.interval() - since)
+                    timeout = max(0.05, self.round_interval() - since)
                 self._wake.wait(timeout)
                 self._wake.clear()
             generation = self._generation

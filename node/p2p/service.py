@@ -144,7 +144,7 @@ class P2PService:
                     "connecting": sorted(p.address for p in net.peers.values()
                                          if p.direction == "outbound" and p.status is None),
                     "banned": [b.view() for b in self.book.bans.values() if b.until > time.time()],
-                    "disconnected": sorted(a for a in net.blocked if ":" in a),
+                    "disconnected": sorted(net.blocked_addresses),
                     "syncing_from": net.sync.syncing_from, "synced_blocks": net.sync.synced_blocks,
                     **net.stats}
 
@@ -158,15 +158,10 @@ class P2PService:
 
         async def dial() -> dict:
             net = self.net
-            unblocked = [b for b in net.blocked if b == address or
-                         any(p.address == address and p.node_id.hex() == b for p in net.peers.values())]
-            net.blocked.discard(address)
-            for key in unblocked:
-                net.blocked.discard(key)
-            for key in list(net.blocked):  # the node ids we cut off at that address
-                if key.endswith("@" + address):
-                    net.blocked.discard(key)
-                    net.blocked.discard(key.split("@")[0])
+            net.blocked_addresses.discard(address)
+            for node_id, where in list(net.blocked_ids.items()):  # the nodes we cut off at that address
+                if where == address:
+                    del net.blocked_ids[node_id]
             self.book.add(address)
             net.dial(address)
             return {"connecting": address}
@@ -192,10 +187,9 @@ class P2PService:
             for p in matches:
                 if p.status is not None:
                     await net.send(p, m.Goodbye(m.GOODBYE_REQUESTED, "disconnected by request"), wait=0.2)
-                net.blocked.add(p.address)
+                net.blocked_addresses.add(p.address)
                 if p.node_id:
-                    net.blocked.add(p.node_id.hex())
-                    net.blocked.add(f"{p.node_id.hex()}@{p.address}")
+                    net.blocked_ids[p.node_id.hex()] = p.address
                 self.book.remove(p.address)
                 net.drop(p, "disconnect-requested", hangup=True)
                 out.append({"node_id": p.node_id.hex() or None, "address": p.address})

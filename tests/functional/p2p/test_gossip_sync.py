@@ -18,18 +18,9 @@ from chain.errors import NotFound
 from node.p2p import gossip
 from node.p2p import messages as m
 from node.p2p.transport import ZmqTransport
-from tests.functional.p2p_helpers import NodeProc, chaintop, init, peer_count, wait_for
+from tests.functional.p2p.helpers import NodeProc, chaintop, init, peer_count, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def procs():
-    started: list[NodeProc] = []
-    yield started
-    for p in reversed(started):
-        if p.proc.poll() is None:
-            p.stop()
 
 
 def test_a_tx_sent_to_one_node_is_mined_by_another(tmp_path, procs):
