@@ -108,14 +108,14 @@ class Mempool:
         """Every entry rule; returns the pending tx this one would replace (same sender and nonce), if any."""
         return self._check(tx)[0]
 
-    def _check(self, tx: Tx) -> tuple[Tx | None, Account]:
+    def _check(self, tx: Tx, signature_ok: bool | None = None) -> tuple[Tx | None, Account]:
         if tx.txid in self.entries:
             raise InvalidTx("txn-already-in-mempool", "this transaction is already pending")
         if self._is_confirmed(tx.txid):
             raise InvalidTx("txn-already-known", "this transaction is already in the chain")
         if tx.kind != TRANSFER and not self.policy.staking:
             raise InvalidTx("unknown-kind", "this network has no validators: only transfers")
-        check_tx(tx, self.policy.chain_id)
+        check_tx(tx, self.policy.chain_id, signature_ok=signature_ok)
         if tx.kind != TRANSFER and self.check_state is not None:
             self.check_state(tx)
         needed_fee = self.min_fee_for(tx)
@@ -150,11 +150,11 @@ class Mempool:
                             + f"), the account holds {format_coins(acct.balance)} coins")
         return replaced, acct
 
-    def add(self, tx: Tx, now: float = 0.0) -> AddResult:
+    def add(self, tx: Tx, now: float = 0.0, signature_ok: bool | None = None) -> AddResult:
         """Admit `tx` or raise InvalidTx (nothing changed). Over the byte bound, lower fee rates leave, but
         only for a newcomer paying strictly more per byte than each one it pushes out (as Bitcoin Core
-        requires)."""
-        replaced, acct = self._check(tx)
+        requires). signature_ok: the signature was checked already (see check_tx)."""
+        replaced, acct = self._check(tx, signature_ok)
         replaced_entry = self.entries.get(replaced.txid) if replaced is not None else None
         if replaced is not None:
             self._remove(replaced.txid)

@@ -160,13 +160,14 @@ def get_amount(tx: Tx) -> int:
     return kind.amount(tx) if kind is not None else 0
 
 
-def check_tx(tx: Tx, chain_id: int, verify_signature: bool = True) -> None:
-    """Stateless rules, in order: chain, kind, payload, amounts, signature (every kind in chain.kinds)."""
+def check_tx(tx: Tx, chain_id: int, verify_signature: bool = True, signature_ok: bool | None = None) -> None:
+    """Stateless rules, in order: chain, kind, payload, amounts, signature (every kind in chain.kinds).
+    signature_ok: the signature's check done already (a batch verified on every core), None: check it here."""
     if tx.chain_id != chain_id:
         raise InvalidTx("wrong-chain-id", f"transaction is for chain {tx.chain_id:#x}, this is {chain_id:#x}")
     kind = KINDS.get(tx.kind)
     if kind is None:
         raise InvalidTx("unknown-kind", f"kind {tx.kind} is not enabled on this network")
     kind.check(tx)
-    if verify_signature and not tx.has_valid_signature():
+    if verify_signature and not (tx.has_valid_signature() if signature_ok is None else signature_ok):
         raise InvalidTx("bad-signature", "the signature does not verify against the sender's key")

@@ -31,6 +31,7 @@ class NodeAPI(Protocol):
     def send(self, sender: str, to: str, amount: int, fee: int | None = None,
              nonce: int | None = None) -> dict: ...
     def submit_tx(self, tx: str | bytes, replace: bool = True) -> dict: ...
+    def submit_txs(self, txs: list[str | bytes]) -> list[dict]: ...
     def drop_tx(self, txid: str) -> dict: ...
 
     # -- mining; over RPC the node streams progress and blocks to the callbacks (rpc.LONG_CALLS)
@@ -101,6 +102,7 @@ METHODS: dict[str, tuple[str, tuple[Param, ...]]] = {
     "send": ("send", (Param("from", str, arg="sender"), Param("to", str), Param("amount", int),
                       Param("fee", int, False), Param("nonce", int, False))),
     "submit_tx": ("submit_tx", (Param("tx", str), Param("replace", bool, False, True))),
+    "submit_txs": ("submit_txs", (Param("txs", list),)),
     "mempool_drop": ("drop_tx", (Param("txid", str),)),
     "mine": ("mine", (Param("blocks", int, False, 1), Param("to", str, False))),
     "export": ("export_blocks", (Param("file", str), Param("from", int, False, 1, "start"),

@@ -135,6 +135,9 @@ class RpcClient:
         return self.call("submit_tx", tx=tx.hex() if isinstance(tx, bytes | bytearray) else str(tx),
                          replace=None if replace else False)
 
+    def submit_txs(self, txs: list[str | bytes]) -> list[dict]:
+        return self.call("submit_txs", txs=[t.hex() if isinstance(t, bytes | bytearray) else t for t in txs])
+
     def drop_tx(self, txid: str) -> dict:
         return self.call("mempool_drop", txid=txid)
 

@@ -225,11 +225,19 @@ class Node:
         return self.validator.on_slot(slot) if self.validator is not None else None
 
     # -- writes ----------------------------------------------------------------------------
-    @locked
     def submit_tx(self, tx: Tx | bytes | str, replace: bool = True) -> dict:
         """Admit a transaction (object, raw bytes or hex) to the mempool; says what it replaced or evicted.
         replace=False refuses one whose sender and nonce are pending already (nonce-taken)."""
-        return submit.submit_tx(self, tx, replace)
+        tx = submit.decode_tx(tx)
+        # The signature is verified before the lock is taken: OpenSSL releases the GIL, so submissions on
+        # other threads (RPC clients) verify on other cores while one of them holds the node.
+        signature_ok = tx.has_valid_signature()
+        with self.lock:
+            return submit.submit_tx(self, tx, replace, signature_ok)
+
+    def submit_txs(self, txs: list[str | bytes]) -> list[dict]:
+        """Admit many transactions (raw bytes or hex), signatures verified on every core; one answer each."""
+        return submit.submit_txs(self, txs)
 
     @locked
     def drop_tx(self, txid: str) -> dict:

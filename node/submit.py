@@ -15,7 +15,7 @@ from chain.errors import ChaintopError, InvalidTx, NotFound, UsageError
 from chain.mempool import AddResult, decode_pool_record, encode_pool_record
 from chain.tx import STAKE, Tx, make_transfer
 from node import events as ev
-from node import keys, pos_api
+from node import keys, pos_api, sigcheck
 from storage.files import write_private
 
 if TYPE_CHECKING:
@@ -79,12 +79,11 @@ class RemovedTxs:
         return self._items.get(txid)
 
 
-def submit_tx(node: Node, tx: Tx | bytes | str, replace: bool = True) -> dict:
-    """Admit a transaction (object, raw bytes or hex) to the mempool; tells what it replaced or evicted.
+MAX_SUBMIT_BATCH = 10_000  # transactions in one submit_txs call
 
-    replace=False is for a signer that picked the nonce itself (the CLI's send): a pending transaction of the
-    same sender and nonce means another process won the race for it, not that this one should replace it.
-    """
+
+def decode_tx(tx: Tx | bytes | str) -> Tx:
+    """A transaction object from itself, raw bytes or hex (bad-hex, or the decoder's typed error)."""
     if isinstance(tx, str):
         try:
             tx = bytes.fromhex(tx)
@@ -92,9 +91,51 @@ def submit_tx(node: Node, tx: Tx | bytes | str, replace: bool = True) -> dict:
             raise UsageError("bad-hex", "the transaction is not hex") from None
     if isinstance(tx, bytes | bytearray):
         tx = Tx.decode(bytes(tx))
+    return tx
+
+
+def submit_txs(node: Node, txs: list) -> list[dict]:
+    """Admit many transactions: decoded and their signatures verified on every core (node/sigcheck.py) before
+    the node lock is taken once for all of them; each gets its own answer, in order: what submit_tx returns,
+    or {"txid", "error": {"reason", "message"}} for one that was refused (the others still go in)."""
+    if not isinstance(txs, list) or len(txs) > MAX_SUBMIT_BATCH:
+        raise UsageError("bad-batch", f"submit_txs takes a list of at most {MAX_SUBMIT_BATCH} transactions")
+    decoded: list[Tx | ChaintopError] = []
+    for raw in txs:
+        try:
+            if not isinstance(raw, str | bytes | bytearray):
+                raise UsageError("bad-hex", "the transaction is not hex")
+            decoded.append(decode_tx(raw))
+        except ChaintopError as e:
+            decoded.append(e)
+    good = [tx for tx in decoded if isinstance(tx, Tx)]
+    verified = iter(sigcheck.verify_many_parallel([(tx.sender, tx.signature, tx.txid) for tx in good]))
+    out = []
+    with node.lock:
+        for tx in decoded:
+            if isinstance(tx, ChaintopError):
+                out.append({"txid": None, "error": {"reason": tx.code, "message": tx.message}})
+                continue
+            ok = next(verified)
+            try:
+                out.append(submit_tx(node, tx, signature_ok=ok))
+            except ChaintopError as e:
+                out.append({"txid": tx.txid.hex(), "error": {"reason": e.code, "message": e.message}})
+    return out
+
+
+def submit_tx(node: Node, tx: Tx | bytes | str, replace: bool = True,
+              signature_ok: bool | None = None) -> dict:
+    """Admit a transaction (object, raw bytes or hex) to the mempool; tells what it replaced or evicted.
+
+    replace=False is for a signer that picked the nonce itself (the CLI's send): a pending transaction of the
+    same sender and nonce means another process won the race for it, not that this one should replace it.
+    signature_ok: its signature was verified already (outside the node lock); None: verify it here.
+    """
+    tx = decode_tx(tx)
     if not replace and tx.nonce in node.mempool.lanes.get(tx.sender_address, {}):
         raise InvalidTx("nonce-taken", f"a pending transaction of this sender already has nonce {tx.nonce}")
-    result = node.mempool.add(tx, node.clock())
+    result = node.mempool.add(tx, node.clock(), signature_ok)
     persist_added(node, result)
     out = {"txid": tx.txid.hex(), "ready": result.ready}
     if result.replaced is not None:

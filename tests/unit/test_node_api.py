@@ -29,7 +29,8 @@ RPC_ONLY: dict[str, str] = {}
 # A value for every parameter name the API uses, to drive the client without a server.
 SAMPLES = {
     "last": 5, "start": 3, "ident": "7", "verbose": True, "address": "dev0", "limit": 9, "txid": "ab" * 32,
-    "sender": "dev0", "to": "dev1", "amount": 100, "fee": 2000, "nonce": 4, "tx": "00", "blocks": 2,
+    "sender": "dev0", "to": "dev1", "amount": 100, "fee": 2000, "nonce": 4, "tx": "00", "txs": ["00"],
+    "blocks": 2,
     "file": "/tmp/chain.blocks", "end": 8, "epoch": 1, "validator_key": "11" * 32, "index": 0, "mode": "auto",
     "rate": 2.5, "workers": 3, "seconds": 30, "timestamp": 1_800_000_000, "replace": False,
     "peer": "127.0.0.1:20001",
