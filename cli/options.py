@@ -47,7 +47,8 @@ NewLabelArg = Annotated[str, typer.Argument(metavar="LABEL", help="A name for th
 # -- running a node (`node`, `tui`) and changing a running one (`mining`) ---------------------
 MiningModeOpt = Annotated[str, typer.Option(
     "--mining", metavar="MODE",
-    help="auto (when txs wait), interval (a block per target spacing), manual or off.")]
+    help="continuous (always searching, as real miners do), auto (when txs wait), interval (a block per "
+         "target spacing), manual or off.")]
 TrafficOpt = Annotated[float | None, typer.Option(
     "--traffic", metavar="TX/S", help="Generated transfers per second (0: none).")]
 WorkersOpt = Annotated[int | None, typer.Option(

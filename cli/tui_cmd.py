@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import signal
 import sys
+from typing import Annotated
 
 import typer
 
 from chain.errors import UsageError
 from cli import output
 from cli.common import datadir_for, handle_errors, settings
-from cli.options import MiningModeOpt, RpcPortOpt, TrafficOpt, WorkersOpt
+from cli.options import RpcPortOpt, TrafficOpt, WorkersOpt
 
 
 def cli_prefix() -> str:
@@ -40,7 +41,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
     def tui(
-        mining: MiningModeOpt = "interval",
+        mining: Annotated[str | None, typer.Option(
+            "--mining", metavar="MODE",
+            help="continuous (always searching: the default where the difficulty retargets), auto, interval "
+                 "(the default on regtest and PoS), manual or off.")] = None,
         traffic: TrafficOpt = 2.0,
         workers: WorkersOpt = None,
         rpc_port: RpcPortOpt = 0,

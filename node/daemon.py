@@ -17,19 +17,21 @@ from node.service import (
     check_mining_mode,
     check_traffic_rate,
     check_workers,
+    default_mining_mode,
 )
 
 
 class RunningNode:
     """What `chaintop node` and the TUI start: the node, its background threads and its RPC endpoint."""
 
-    def __init__(self, datadir: str | Path, mining: str = "manual", traffic: float = 0.0, rpc_port: int = 0,
-                 workers: int | None = None, rpc_host: str = "127.0.0.1",
+    def __init__(self, datadir: str | Path, mining: str | None = "manual", traffic: float = 0.0,
+                 rpc_port: int = 0, workers: int | None = None, rpc_host: str = "127.0.0.1",
                  block_time: float | None = None, listen: str | None = None, peers: list[str] | None = None,
                  validators: str | None = None, beneficiary: str | None = None) -> None:
         self.datadir = Path(datadir).expanduser()
         # every option is checked before the data dir is opened (and a lock taken, a miner started)
-        check_mining_mode(mining)
+        if mining is not None:  # None: the chain's default (service.default_mining_mode)
+            check_mining_mode(mining)
         check_traffic_rate(traffic)
         if workers is not None:
             check_workers(workers)
@@ -54,6 +56,7 @@ class RunningNode:
         try:
             if share is not None and self.node.validator is not None:
                 self.node.validator.share = share
+            mining = mining or default_mining_mode(self.node.params)
             self.service = NodeService(self.node, mining, traffic, beneficiary=beneficiary,
                                        on_stop=self.stopped.set, block_time=block_time)
             cookie = secrets.token_hex(32)

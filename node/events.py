@@ -62,6 +62,7 @@ class MiningProgress(Event):
     expected_hashes: float
     eta: float
     workers: int
+    worker_rates: tuple[float, ...] = ()  # hashes/s of each worker process in this search
     coalesce = True
 
 

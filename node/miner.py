@@ -20,6 +20,8 @@ from chain.errors import ChaintopError
 _NONCE = struct.Struct(">Q")
 CHUNK = 20_000  # hashes between progress reports and stop checks (~20-40 ms per worker)
 INLINE_BELOW = 50_000  # expected hashes under which spawning workers costs more than it saves
+# Workers run at a lower priority: the search takes every idle cycle, the node and the UI still get theirs.
+WORKER_NICENESS = 10
 
 
 def search(prefix: bytes, target: bytes, start: int, stride: int,
@@ -56,6 +58,7 @@ class MiningProgress:
     best_hash: bytes
     target: int
     workers: int
+    worker_rates: tuple[float, ...] = ()  # hashes/s of each worker process in this search
 
     @property
     def hash_rate(self) -> float:
@@ -88,8 +91,12 @@ def _die_with_parent() -> None:
 
 
 def _worker_main(jobs, results, current_job, parent_pid: int) -> None:
-    """Worker process: take a job, search in chunks until found, stopped, or superseded."""
+    """Worker process: take a job, search in chunks until found, stopped, or superseded. Each report carries
+    this process's CPU seconds so far, as the OS counts them (the energy ledger's PoW figure)."""
     _die_with_parent()
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(WORKER_NICENESS)  # all workers busy must not starve the node and the TUI of their share
+    pid = os.getpid()
     while True:
         if os.getppid() != parent_pid:
             return  # orphaned: the node is gone
@@ -103,7 +110,7 @@ def _worker_main(jobs, results, current_job, parent_pid: int) -> None:
         nonce = start
         while current_job.value == job_id and os.getppid() == parent_pid:
             found, tried, best = search(prefix, target, nonce, stride, CHUNK)
-            results.put((job_id, found, tried, best))
+            results.put((job_id, found, tried, best, pid, time.process_time()))
             if found is not None:
                 break
             nonce += stride * CHUNK
@@ -153,6 +160,11 @@ class Miner:
         self._results = None
         self._current = None
         self._job_id = 0
+        # CPU seconds the nonce search has cost since this pool started (workers' process time as the OS
+        # counts it, plus the calling thread's for inline searches): what the energy ledger reads
+        self.cpu_seconds = 0.0
+        self._cpu_taken = 0.0
+        self._worker_cpu: dict[int, float] = {}  # worker pid -> its process time at its last report
 
     def _ensure_started(self) -> None:
         if self._procs:
@@ -221,29 +233,44 @@ class Miner:
         for i in range(self.workers):
             self._jobs.put((job_id, prefix, target, i, self.workers))
         hashes, best, last_report = 0, b"\xff" * 32, 0.0
+        per_worker: dict[int, int] = {}
         try:
             while True:
                 if should_stop is not None and should_stop():
                     return None
                 try:
-                    rid, found, tried, wbest = self._results.get(timeout=0.05)
+                    rid, found, tried, wbest, pid, cpu = self._results.get(timeout=0.05)
                 except queue.Empty:
                     self._check_workers()  # a dead worker would otherwise leave us waiting forever
                     continue
+                self._count_cpu(pid, cpu)  # a straggler's chunk cost energy too
                 if rid != job_id:
                     continue  # a straggler from an earlier job
                 hashes += tried
+                per_worker[pid] = per_worker.get(pid, 0) + tried
                 best = min(best, wbest)
                 now = time.monotonic()
                 if progress is not None and (found is not None or now - last_report >= report_every):
                     last_report = now
-                    progress(MiningProgress(header.height, hashes, now - start_time, best, target_int,
-                                            self.workers))
+                    elapsed = now - start_time
+                    rates = tuple(n / elapsed for n in per_worker.values()) if elapsed > 0 else ()
+                    progress(MiningProgress(header.height, hashes, elapsed, best, target_int,
+                                            self.workers, rates))
                 if found is not None:
                     return header.with_nonce(found)
         finally:
             if self._current is not None:
                 self._current.value = 0  # tells every worker to drop this job
+
+    def take_cpu(self) -> float:
+        """CPU seconds of the search since the last take (the energy ledger's PoW figure)."""
+        spent = self.cpu_seconds - self._cpu_taken
+        self._cpu_taken = self.cpu_seconds
+        return spent
+
+    def _count_cpu(self, pid: int, cpu: float) -> None:
+        self.cpu_seconds += max(0.0, cpu - self._worker_cpu.get(pid, 0.0))
+        self._worker_cpu[pid] = cpu
 
     def _mine_inline(self, header, prefix, target, target_int, start_time, progress,
                      should_stop) -> Header | None:
@@ -251,13 +278,17 @@ class Miner:
         while True:
             if should_stop is not None and should_stop():
                 return None
+            cpu = time.thread_time()
             found, tried, best = search(prefix, target, nonce, 1, CHUNK)
+            self.cpu_seconds += time.thread_time() - cpu
             hashes += tried
             best_all = min(best_all, best)
             now = time.monotonic()
             if progress is not None and (found is not None or now - last >= 0.25):
                 last = now
-                progress(MiningProgress(header.height, hashes, now - start_time, best_all, target_int, 1))
+                elapsed = now - start_time
+                progress(MiningProgress(header.height, hashes, elapsed, best_all, target_int, 1,
+                                        (hashes / elapsed,) if elapsed > 0 else ()))
             if found is not None:
                 return header.with_nonce(found)
             nonce += CHUNK

@@ -1,4 +1,5 @@
-"""The running node: mining modes (auto, interval, manual, off) and the traffic generator, on threads."""
+"""The running node: mining modes (continuous, auto, interval, manual, off) and the traffic generator, on
+threads."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from chain.params import COIN
 from node import events as ev
 from node.node import Node
 
-MINING_MODES = ("auto", "interval", "manual", "off")
+# continuous: always searching, as real miners do (the retarget sets the pace); the others are for scripting
+MINING_MODES = ("continuous", "auto", "interval", "manual", "off")
 MAX_WORKERS = 64
 
 
@@ -70,6 +72,7 @@ class NodeService:
         self._wake = threading.Event()  # an Event, not a Condition: event listeners run under the node lock
         self._stopping = threading.Event()
         self._generation = 0  # bumped on every mode change so a running search stops
+        self._resizing = 0  # set_workers is replacing the pool: the mode starts no search meanwhile
         self._last_block = time.monotonic()
         self._round: float | None = None  # on a network: this round's drawn wait (see round_interval)
         self._mining_active = False  # the mode's own search
@@ -212,6 +215,8 @@ class NodeService:
             self._wake.set()
 
     def _should_mine(self) -> bool:
+        if self._resizing:
+            return False
         if schedule.is_pos_height(self.node.params, self.node.chain.head.height + 1):
             return False  # validators propose from here on
         if self.mode == "auto":
@@ -219,7 +224,7 @@ class NodeService:
                 return any(True for _ in self.node.mempool.iter_by_fee_rate())
         if self.mode == "interval":
             return time.monotonic() - self._last_block >= self.round_interval()
-        return False
+        return self.mode == "continuous"
 
     def _mining_loop(self) -> None:
         failures = 0
@@ -266,11 +271,19 @@ class NodeService:
     def set_workers(self, workers: int) -> dict:
         """Change the number of mining worker processes (the next search starts with the new pool)."""
         check_workers(workers)
-        with self.node.mining_lock:
-            if self.node._miner is not None:
-                self.node._miner.close()
-                self.node._miner = None
-            self.node._workers = workers
+        # Live: the mode's running search (continuous mining always has one) ends now rather than at its
+        # block, and no new one takes the mining lock until the pool is replaced.
+        self._resizing += 1
+        self._generation += 1
+        try:
+            with self.node.mining_lock:
+                if self.node._miner is not None:
+                    self.node._miner.close()
+                    self.node._miner = None
+                self.node._workers = workers
+        finally:
+            self._resizing -= 1
+            self._wake.set()
         self._emit_state()
         return self.mining_state()
 
@@ -303,6 +316,13 @@ class NodeService:
                 self.node.send(f"dev{a}", f"dev{b}", rng.randint(1, 100) * COIN // 100, fee)
             except ChaintopError:
                 pass  # a full pool or a lane at its nonce gap limit: skip this one
+
+
+def default_mining_mode(params) -> str:
+    """What `chaintop tui` runs when no --mining is given: continuous on a chain whose difficulty follows the
+    hash rate (the retarget climbs to real work), interval on regtest (no retarget: blocks would be instant
+    and endless) and on proof of stake (slots make the blocks; mining only matters before a merge)."""
+    return "interval" if params.pow_no_retarget or params.consensus == "pos" else "continuous"
 
 
 def _cpus() -> int:

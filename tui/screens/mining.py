@@ -47,7 +47,9 @@ class MiningScreen(ChainScreen):
     BINDINGS = [
         Binding("space", "mine(1)", "Mine 1", id="mining.mine_one"),
         Binding("ctrl+t", "mine(10)", "Mine 10", id="mining.mine_ten", show=False),
-        Binding("a", "mode('auto')", "Auto", id="mining.auto"),
+        Binding("c", "mode('continuous')", "Continuous", id="mining.continuous"),
+        # auto stays a key (in help and the palette); the footer has no room for every mode at 120 columns
+        Binding("a", "mode('auto')", "Auto", id="mining.auto", show=False),
         Binding("i", "mode('interval')", "Interval", id="mining.interval"),
         Binding("m", "mode('manual')", "Manual", id="mining.manual"),
         Binding("o", "mode('off')", "Off", id="mining.off"),

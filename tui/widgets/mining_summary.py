@@ -9,6 +9,7 @@ from tui import draw, fmt
 from tui.widgets.panel import ViewPanel
 
 MODES = {
+    "continuous": "always searching, as real miners do: the retarget sets the pace",
     "auto": "mines whenever transactions wait",
     "interval": "mines one block per target spacing",
     "manual": "mines only when asked (space on Mining)",

@@ -19,7 +19,8 @@ def render_search_progress(view: dict) -> Table | Text:
                else f"{view.get('mode', '?')} mining")
         return Text(f"searching: {who}; the first progress report is on its way", style="yellow")
     if not p:
-        idle = {"off": "mining is off", "manual": "idle: press space to mine one block",
+        idle = {"off": "mining is off", "continuous": "starting the next search",
+                "manual": "idle: press space to mine one block",
                 "auto": "idle: waiting for transactions", "interval": "idle: waiting for the next interval"}
         return Text(idle.get(view.get("mode", ""), "idle"), style="dim")
     width = view.get("width", 30)
