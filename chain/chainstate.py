@@ -24,10 +24,14 @@ from chain.muhash import MuHash3072
 from chain.notes import Note
 from chain.params import Params
 from chain.state import TAG_CONSENSUS, Account, StateView, Undo, account_key, decode_record, undo_block
+from chain.supply import SupplyRecord, compute_block_supply, get_supply_at
 from chain.transition import apply_block
 from chain.tx import check_tx
 
 Clock = Callable[[], float]  # seconds since the epoch; the node passes time.time, tests a fake clock
+# Called with each head move's batch and the blocks it connects, before the commit: what the node records
+# beside the chain in the same atomic write (the energy ledger's measurements).
+BatchHook = Callable[[ChainBatch, list[BlockIndex]], None]
 INDEX_CACHE_SIZE = 50_000
 HEIGHT_CACHE_SIZE = 500_000
 RECORD_CACHE_SIZE = 200_000
@@ -67,6 +71,7 @@ class ChainState:
         self.params = params
         self.clock = clock
         self.verify_batch = verify_batch
+        self.verify_votes = verify_batch  # the votes' signatures in block processing (the node times them)
         self._index = BoundedCache(INDEX_CACHE_SIZE)  # hash -> BlockIndex
         self._heights = BoundedCache(HEIGHT_CACHE_SIZE)  # main-chain height -> hash
         self._records = BoundedCache(RECORD_CACHE_SIZE)  # state key -> decoded record (None: absent)
@@ -80,6 +85,7 @@ class ChainState:
             raise StoreError("corrupt-datadir", f"the head block {head_hash.hex()} is missing from the index")
         self.head: BlockIndex = head
         self.muhash = MuHash3072.from_bytes(raw_acc)
+        self.batch_hooks: list[BatchHook] = []
 
     # -- reads -----------------------------------------------------------------------------
     def get_index(self, block_hash: bytes) -> BlockIndex | None:
@@ -350,18 +356,24 @@ class ChainState:
             undo_block(view, Undo.decode(raw_undo))
             disconnected.append((cur, block))
             cur = self.get_index(cur.parent)
-        connected: list[tuple[BlockIndex, Block, Undo]] = []
+        connected: list[tuple[BlockIndex, Block, Undo, SupplyRecord]] = []
+        supply = self.get_supply(fork, view) if path else None
         for idx in path:
             is_new = new_block is not None and idx.hash == new_block.hash
             block = new_block if is_new else self.get_block(idx.hash)
             child = view.fork()
             try:
-                undo = apply_block(child, block, self.params, self.verify_batch)
+                undo = apply_block(child, block, self.params, self.verify_votes)
+                supply = compute_block_supply(supply, idx.height, child)  # the supply invariant, per block
             except InvalidBlock as e:
                 raise _BranchInvalid(idx, e) from None
             view.merge(child)
-            connected.append((idx, block, undo))
+            connected.append((idx, block, undo, supply))
         return view, disconnected, connected
+
+    def get_supply(self, idx: BlockIndex, view: StateView | None = None) -> SupplyRecord:
+        """The supply ledger at a block (chain/supply.py)."""
+        return get_supply_at(self.db, idx, view)
 
     def justified_epoch_of(self, tip: BlockIndex, new_block: Block | None) -> int:
         """The justified epoch the branch ending at `tip` reaches (validating it on a scratch view); persists
@@ -391,10 +403,11 @@ class ChainState:
         batch = ChainBatch(sync=sync)
         for idx, block in disconnected_pairs:
             indexes.record_disconnected(batch, idx, block)
-        for idx, block, undo in connected_triples:
+        for idx, block, undo, supply in connected_triples:
             indexes.record_connected(batch, idx, block, undo)
+            batch.supply[idx.hash] = supply.encode()
         disconnected = [b for _, b in disconnected_pairs]
-        connected = [b for _, b, _ in connected_triples]
+        connected = [b for _, b, _, _ in connected_triples]
         if new_block is not None:
             batch.blocks[new_block.hash] = new_block.encode()
             batch.index[new_block.hash] = tip
@@ -402,6 +415,8 @@ class ChainState:
         batch.meta["head"] = tip.hash
         batch.meta["muhash"] = view.muhash.to_bytes()
         indexes.record_pool_changes(batch, connected, disconnected, self.clock())
+        for hook in self.batch_hooks:
+            hook(batch, [idx for idx, _, _, _ in connected_triples])
         self.db.commit(batch)
         for key, record in batch.state.items():
             self._records.put(key, record)

@@ -131,3 +131,20 @@ def check_u64(value: int, what: str) -> int:
     if value < 0 or value > U64_MAX:
         raise ValueError(f"{what} {value} is outside [0, 2^64)")
     return value
+
+
+def encode_u64_fields(version: int, values) -> bytes:
+    """A version byte, then each value as a u64: the ledgers' per-block records."""
+    w = Writer().u8(version)
+    for v in values:
+        w.u64(v)
+    return w.getvalue()
+
+
+def decode_u64_fields(data: bytes, version: int, count: int, what: str) -> list[int]:
+    r = Reader(data)
+    if (found := r.u8()) != version:
+        raise DecodeError("bad-version", f"{what} record version {found}")
+    out = [r.u64() for _ in range(count)]
+    r.finish()
+    return out

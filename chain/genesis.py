@@ -21,6 +21,7 @@ from chain.errors import StoreError
 from chain.muhash import MuHash3072
 from chain.params import Params
 from chain.state import Account, account_key, compute_state_muhash
+from chain.supply import compute_genesis_supply
 
 
 def genesis_records(params: Params) -> dict[bytes, object]:
@@ -69,6 +70,7 @@ def compute_genesis_batch(params: Params) -> ChainBatch:
     batch.index[genesis.hash] = index
     batch.heights[0] = genesis.hash
     batch.state.update(genesis_records(params))
+    batch.supply[genesis.hash] = compute_genesis_supply(batch.state).encode()
     batch.meta.update(
         head=genesis.hash, muhash=acc.to_bytes(), genesis=genesis.hash,
         params=json.dumps(params.to_dict(), sort_keys=True).encode(),

@@ -89,3 +89,34 @@ class Withdrawn(Note):
 
 NOTE_TYPES: tuple[type[Note], ...] = (Justified, Finalized, Slashed, Leak, Activating, Exiting, Ejected,
                                       Staked, Withdrawn)
+
+
+# -- the supply ledger's notes (chain/supply.py): where coins come from and go, amounts in base units -----
+# Not turned into events (a block pays several): the ledger sums them into its per-block record.
+
+@dataclass(frozen=True, slots=True)
+class Minted(Note):
+    """New coins: `part` is subsidy (a PoW block's reward), attestation_rewards (an epoch's rewards for
+    votes), proposer_rewards (for including votes) or whistleblower (for including slashing evidence)."""
+
+    part: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class Burned(Note):
+    """Coins gone: `part` is penalties (missed votes) or leak (the inactivity leak); slashing burns are
+    in Slashed.penalty."""
+
+    part: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeesPaid(Note):
+    """A block's fees: moved from senders to the fee recipient, neither minted nor burned."""
+
+    amount: int
+
+
+LEDGER_NOTE_TYPES: tuple[type[Note], ...] = (Minted, Burned, FeesPaid)

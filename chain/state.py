@@ -3,7 +3,7 @@ root."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,6 +151,11 @@ class StateView:
     def put(self, key: bytes, value: Any) -> None:
         self._remember(key)
         self.changes[key] = value
+
+    def touched(self) -> Iterator[tuple[bytes, bytes | None, Any]]:
+        """(key, prior bytes or None, current record or None) of every record this view wrote."""
+        for key, prior in self._priors.items():
+            yield key, prior, self.changes.get(key)
 
     # -- accounts --------------------------------------------------------------------------
     def account(self, address: bytes) -> Account:

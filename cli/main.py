@@ -8,7 +8,22 @@ import typer
 from typer._click.core import ParameterSource
 
 import cli.helpfmt  # noqa: F401 — for its effect: --help names values (ADDRESS, COINS, N), never <str>
-from cli import account, block, chain, db, mempool, mine, net, node, stake, time_cmd, tui_cmd, tx, wallet
+from cli import (
+    account,
+    block,
+    chain,
+    db,
+    ledgers,
+    mempool,
+    mine,
+    net,
+    node,
+    stake,
+    time_cmd,
+    tui_cmd,
+    tx,
+    wallet,
+)
 from cli.common import settings
 from cli.options import DatadirOpt, NetworkOpt
 from cli.usage import HouseGroup, use_house_commands
@@ -52,7 +67,8 @@ def main(
     settings.network_given = ctx.get_parameter_source("network") not in (None, ParameterSource.DEFAULT)
 
 
-for module in (chain, block, tx, account, wallet, mine, mempool, db, node, net, stake, time_cmd, tui_cmd):
+for module in (chain, block, tx, account, wallet, mine, mempool, db, node, net, stake, time_cmd, tui_cmd,
+               ledgers):
     module.register(app)
 use_house_commands(app)
 

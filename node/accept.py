@@ -28,8 +28,9 @@ def accept_block(node: Node, block: Block | None, result: AcceptResult | None = 
     caller syncs the store (node.store.sync) before it reports the block."""
     result = result if result is not None else node.chain.accept_block(block, sync)
     if node.validator is not None and result.status != "duplicate":
-        for b in result.connected or ([block] if block is not None else []):
-            node.validator.on_block(b, result.status != "side")
+        with node.energy_meter.duty():  # watching votes and evidence: a validator duty
+            for b in result.connected or ([block] if block is not None else []):
+                node.validator.on_block(b, result.status != "side")
     if result.status not in ("connected", "reorg"):
         return result
     mempool = node.mempool
@@ -58,7 +59,8 @@ def accept_block(node: Node, block: Block | None, result: AcceptResult | None = 
         node.removed_txs.record(tx, "expired")
     _emit_events(node, result, included, returned, dropped, expired)
     if node.validator is not None:
-        node.validator.on_block_connected(node.chain.head.height)
+        with node.energy_meter.duty():  # the committee's votes on the new block (hybrid)
+            node.validator.on_block_connected(node.chain.head.height)
     return result
 
 

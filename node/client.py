@@ -202,6 +202,12 @@ class RpcClient:
     def verify(self) -> dict:
         return self.call("db_verify")
 
+    def supply(self, at: int | None = None) -> dict:
+        return self.call("supply", at=at)
+
+    def energy(self, watts: float | None = None) -> dict:
+        return self.call("energy", watts=watts)
+
     def params_view(self) -> dict:
         return self.call("params")
 

@@ -10,7 +10,7 @@ from chain.block import Block
 from chain.consensus import pos, schedule
 from chain.errors import NotFound, UsageError
 from chain.tx import Tx
-from node import keys, pos_api, views
+from node import keys, ledgers, pos_api, views
 
 if TYPE_CHECKING:
     from node.node import Node
@@ -79,6 +79,8 @@ def block(node: Node, ident: str | int, verbose: bool = False) -> dict:
     view = views.block_view(found, idx, node.params, chain.get_confirmations(found.hash))
     view["main_chain"] = chain.is_on_main_chain(idx)
     view["status"] = "invalid" if idx.status == STATUS_INVALID else "valid"
+    view["issuance"] = ledgers.block_supply(node, idx)  # what the block minted, burned and moved
+    view["energy"] = ledgers.block_energy(node, idx)  # what this node spent on it (None: not measured here)
     if verbose:
         view["tx_views"] = with_validator_indices(node, [views.tx_view(tx, node.params) for tx in found.txs])
     return view

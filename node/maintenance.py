@@ -16,6 +16,7 @@ from chain.errors import ChaintopError, DecodeError, InvalidBlock, StoreError, U
 from chain.genesis import make_genesis
 from chain.params import PRESETS
 from chain.state import TAG_ACCOUNT, Undo, compute_state_muhash, validator_key
+from node.ledgers import verify_supply
 
 EXPORT_MAGIC = b"CHAINTOP-BLOCKS\x01"
 MAX_EXPORT_BLOCK = 8_000_000
@@ -224,6 +225,7 @@ def verify_db(node, check_signatures: bool = True) -> dict:
         errors.append("state root: the stored accounts do not hash to the head's state root")
     if chain.muhash.digest() != chain.head.header.state_root:
         errors.append("state root: the stored accumulator does not match the head's state root")
+    errors += verify_supply(node)  # genesis + minted - burned == the balances, at every height
     return {
         "ok": not errors,
         "height": chain.head.height,

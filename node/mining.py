@@ -69,14 +69,18 @@ def mine_block(node: Node, beneficiary: bytes, progress: ProgressFn | None = Non
             tried["hashes"] = p.hashes
             node.events.emit(ev.MiningProgress(p.height, p.hashes, round(p.hash_rate, 1), p.best_hash.hex(),
                                                f"{p.target:064x}", p.expected_hashes, round(p.eta, 2),
-                                               p.workers))
+                                               p.workers, tuple(round(r, 1) for r in p.worker_rates)))
             if progress is not None:
                 progress(p)
 
         def stop() -> bool:
             return node.chain.head.hash != parent or (should_stop is not None and should_stop())
 
-        header = get_miner(node).mine(template.header, on_progress, stop)
+        miner = get_miner(node)
+        try:
+            header = miner.mine(template.header, on_progress, stop)
+        finally:
+            node.energy_meter.take_miner_cpu(miner)  # found or not, the search cost this much
         if header is None:
             return None
         with node.lock:

@@ -18,9 +18,10 @@ from chain.genesis import initialize, load_params
 from chain.mempool import Mempool, PoolPolicy
 from chain.params import Params, get_preset, with_overrides
 from chain.tx import Tx
-from node import accept, explorer, keys, mining, pos_api, sigcheck, submit, timectl
+from node import accept, explorer, keys, ledgers, mining, pos_api, sigcheck, submit, timectl
 from node import events as ev
 from node.clock import PausingClock, uses_paused_clock
+from node.energy import EnergyMeter
 from node.miner import Miner, ProgressFn
 from node.p2p import chainview
 from node.validator import ValidatorClient
@@ -59,6 +60,9 @@ class Node:
         self.clock = clock
         # Block and vote signatures are checked on every core (the pure core's default is sequential).
         self.chain = ChainState(store, self.params, clock, verify_batch=sigcheck.verify_many_parallel)
+        self.energy_meter = EnergyMeter(store.get_energy)  # the energy ledger (node/energy.py)
+        self.chain.verify_votes = self.energy_meter.metered_votes(sigcheck.verify_many_parallel)
+        self.chain.batch_hooks.append(self.energy_meter.record)
         p = self.params
         policy = PoolPolicy(p.chain_id, p.min_fee, p.min_fee_rate, p.mempool_max_bytes, p.mempool_expiry,
                             schedule.uses_validators(p))
@@ -182,6 +186,17 @@ class Node:
         """The chain's parameters (network preset and any overrides chosen at init)."""
         return self.params.to_dict()
 
+    # -- the ledgers (node/ledgers.py) ------------------------------------------------------------
+    @locked
+    def supply(self, at: int | None = None) -> dict:
+        """Total supply at a height (default the head) and its parts: genesis, minted, burned, moved, held."""
+        return ledgers.supply_view(self, at)
+
+    @locked
+    def energy(self, watts: float | None = None) -> dict:
+        """CPU seconds and joules this node spent per block: the PoW search against the PoS duties."""
+        return ledgers.energy_view(self, watts)
+
     # -- proof of stake ----------------------------------------------------------------------
     @locked
     def validators(self) -> list[dict]:
@@ -222,7 +237,10 @@ class Node:
     @locked
     def on_slot(self, slot: int):
         """PoS duties for `slot` (the service's slot ticker calls this; tests call it with a fake clock)."""
-        return self.validator.on_slot(slot) if self.validator is not None else None
+        if self.validator is None:
+            return None
+        with self.energy_meter.duty():  # proposing and voting: the energy ledger's PoS figure
+            return self.validator.on_slot(slot)
 
     # -- writes ----------------------------------------------------------------------------
     def submit_tx(self, tx: Tx | bytes | str, replace: bool = True) -> dict:

@@ -27,6 +27,7 @@ def note_to_event(note: nt.Note) -> ev.Event:
 
 
 def emit_notes(events: ev.EventBus, notes: Iterable[nt.Note]) -> None:
-    """What the state transition reported, as events."""
+    """What the state transition reported, as events (the supply ledger's notes go to its record instead)."""
     for note in notes:
-        events.emit(note_to_event(note))
+        if not isinstance(note, nt.LEDGER_NOTE_TYPES):
+            events.emit(note_to_event(note))

@@ -278,6 +278,7 @@ class NodeService:
         try:
             with self.node.mining_lock:
                 if self.node._miner is not None:
+                    self.node.energy_meter.take_miner_cpu(self.node._miner)  # the old pool's spending
                     self.node._miner.close()
                     self.node._miner = None
                 self.node._workers = workers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,6 +14,11 @@ PARALLEL_FROM = 64  # below this, handing work to threads costs more than it sav
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+_pool_cpu = [0.0]  # CPU seconds the pool's threads spent verifying (the energy ledger reads it)
+
+
+def pool_cpu_seconds() -> float:
+    return _pool_cpu[0]
 
 
 def _get_pool(workers: int) -> ThreadPoolExecutor:
@@ -27,6 +33,15 @@ def _verify_chunk(chunk: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]:
     return [verify(*it) for it in chunk]
 
 
+def _verify_chunk_timed(chunk: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]:
+    start = time.thread_time()
+    out = _verify_chunk(chunk)
+    spent = time.thread_time() - start
+    with _pool_lock:
+        _pool_cpu[0] += spent
+    return out
+
+
 def verify_many_parallel(items: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]:
     """Verify (pubkey, signature, message) triples; large batches use every core.
 
@@ -39,6 +54,6 @@ def verify_many_parallel(items: Sequence[tuple[bytes, bytes, bytes]]) -> list[bo
     step = -(-len(items) // workers)
     chunks = [items[i : i + step] for i in range(0, len(items), step)]
     out: list[bool] = []
-    for part in _get_pool(workers).map(_verify_chunk, chunks):
+    for part in _get_pool(workers).map(_verify_chunk_timed, chunks):
         out.extend(part)
     return out

@@ -13,6 +13,8 @@ UNDO = b"u"  # u + block hash             -> Undo
 POOL = b"p"  # p + txid                   -> pending transaction bytes
 META = b"m"  # m + name                   -> head hash, root accumulator, params, schema version
 ADDRESS = b"x"  # x + address + height (u64 BE) + position (u32 BE) -> txid: an account's history
+SUPPLY = b"l"  # l + block hash           -> SupplyRecord (chain/supply.py): the supply ledger at that block
+ENERGY = b"e"  # e + block hash           -> EnergyRecord (node/energy.py): CPU this node spent on it
 
 SCHEMA_VERSION = 1
 
@@ -53,6 +55,14 @@ def pool_key(txid: bytes) -> bytes:
 
 def address_key(address: bytes, height: int, position: int) -> bytes:
     return ADDRESS + address + _HEIGHT.pack(height) + position.to_bytes(4, "big")
+
+
+def supply_key(h: bytes) -> bytes:
+    return SUPPLY + h
+
+
+def energy_key(h: bytes) -> bytes:
+    return ENERGY + h
 
 
 def meta_key(name: str) -> bytes:

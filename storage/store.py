@@ -85,6 +85,12 @@ class ChainStore:
     def get_meta(self, name: str) -> bytes | None:
         return self._db.get(schema.meta_key(name))
 
+    def get_supply(self, block_hash: bytes) -> bytes | None:
+        return self._db.get(schema.supply_key(block_hash))
+
+    def get_energy(self, block_hash: bytes) -> bytes | None:
+        return self._db.get(schema.energy_key(block_hash))
+
     def _iter(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         with self._db.iterator(prefix=prefix) as it:
             for key, value in it:
@@ -138,6 +144,10 @@ class ChainStore:
                 _put_or_delete(wb, schema.meta_key(name), raw)
             for (address, height, position), txid in batch.address_index.items():
                 _put_or_delete(wb, schema.address_key(address, height, position), txid)
+            for h, raw in batch.supply.items():
+                _put_or_delete(wb, schema.supply_key(h), raw)
+            for h, raw in batch.energy.items():
+                _put_or_delete(wb, schema.energy_key(h), raw)
 
     def sync(self) -> None:
         """Make every write so far durable, as a sync commit would have: LevelDB has handed each write to

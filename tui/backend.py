@@ -109,6 +109,12 @@ class Backend:
     def verify(self) -> dict:
         return self.node.verify()
 
+    def energy(self) -> dict:
+        return self.node.energy()
+
+    def supply(self, at: int | None = None) -> dict:
+        return self.node.supply(at)
+
     # -- proof of stake ----------------------------------------------------------------------
     def _pos(self, name: str, *args, **kwargs):
         fn = getattr(self.node, name, None)

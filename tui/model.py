@@ -155,7 +155,8 @@ class LiveModel:
             return  # a stale report for a block already found
         self.progress = {"height": e.height, "hashes": e.hashes, "hash_rate": e.hash_rate,
                          "best_hash": e.best_hash, "target": e.target, "expected_hashes": e.expected_hashes,
-                         "eta": e.eta, "workers": e.workers, "at": self.clock()}
+                         "eta": e.eta, "workers": e.workers, "at": self.clock(),
+                         "worker_rates": list(getattr(e, "worker_rates", ()))}
         self.hash_rates.append(e.hash_rate)
         self.dirty.add(MINING)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chain.consensus import pos
 from chain.consensus.beacon import FAR_FUTURE_EPOCH, FLAG_HEAD, FLAG_TARGET, ConsensusState
 from chain.consensus.finality import weigh_justification_and_finalization
-from chain.notes import Activating, Ejected, Leak, Withdrawn
+from chain.notes import Activating, Burned, Ejected, Leak, Minted, Withdrawn
 from chain.params import Params
 from chain.state import StateView, validator_key
 
@@ -79,13 +79,14 @@ def process_rewards_and_penalties(view, cs, params, validators, current) -> None
     unslashed = {flag: sum(v.effective_balance for i, v in enumerate(validators)
                            if v.is_active(previous) and not v.slashed and cs.previous_participation[i] & flag)
                  for flag, _ in pos.FLAG_WEIGHTS}
+    minted = burned = leaked = 0  # for the supply ledger: what the balances actually gained and lost
     for i, v in enumerate(validators):
         eligible = v.is_active(previous) or (v.slashed and previous + 1 < v.withdrawable_epoch)
         if not eligible:
             continue
         base = pos.get_base_reward(v, total, params)
         flags = cs.previous_participation[i] if not v.slashed else 0
-        reward = penalty = 0
+        reward = penalty = leak = 0
         for flag, weight in pos.FLAG_WEIGHTS:
             if flags & flag:
                 if not leaking:
@@ -94,10 +95,18 @@ def process_rewards_and_penalties(view, cs, params, validators, current) -> None
             elif flag != FLAG_HEAD:
                 penalty += base * weight // pos.WEIGHT_DENOMINATOR
         if leaking and not flags & FLAG_TARGET:
-            penalty += v.effective_balance * delay // params.inactivity_penalty_quotient
-        if reward or penalty:
+            leak = v.effective_balance * delay // params.inactivity_penalty_quotient
+        if reward or penalty or leak:
             m = pos.get_validator_mut(view, i)
-            m.balance = max(0, m.balance + reward - penalty)
+            # a balance never goes below zero: the penalties take what there is, the leak's share last
+            taken = min(m.balance + reward, penalty + leak)
+            m.balance = m.balance + reward - taken
+            minted += reward
+            burned += min(taken, penalty)
+            leaked += taken - min(taken, penalty)
+    for note in (Minted("attestation_rewards", minted), Burned("penalties", burned), Burned("leak", leaked)):
+        if note.amount:
+            view.notes.append(note)
 
 
 def process_registry_updates(view, cs, params, current) -> None:

@@ -12,7 +12,7 @@ from chain.consensus.epoch import process_slots
 from chain.consensus.schedule import compute_epoch, uses_validators
 from chain.consensus.slashing import check_attester_slashing, check_proposer_slashing, slash_validator
 from chain.errors import InvalidBlock, InvalidTx
-from chain.notes import Slashed
+from chain.notes import FeesPaid, Minted, Slashed
 from chain.params import Params
 from chain.state import StateView
 
@@ -95,17 +95,22 @@ def process_operations(view: StateView, params: Params, ops: BlockOps, strict: b
         penalty, whistle = slash_validator(v, index, params)
         out.producer_reward += whistle
         v.notes.append(Slashed(index, "double-proposal", penalty, proposer))
+        v.notes.append(Minted("whistleblower", whistle))
 
     def attester_slashing(v: StateView, ev: AttesterSlashing) -> None:
         index, offence = check_attester_slashing(v, ev, params)
         penalty, whistle = slash_validator(v, index, params)
         out.producer_reward += whistle
         v.notes.append(Slashed(index, offence, penalty, proposer))
+        v.notes.append(Minted("whistleblower", whistle))
 
     ctx = None
 
     def attestation(v: StateView, att: Attestation) -> None:
-        out.producer_reward += pos.process_attestation(v, att, params, ctx)
+        reward = pos.process_attestation(v, att, params, ctx)
+        out.producer_reward += reward
+        if reward:
+            v.notes.append(Minted("proposer_rewards", reward))
 
     for ev in ops.proposer_slashings:
         attempt(proposer_slashing, ev, out.proposer_slashings)
@@ -124,8 +129,13 @@ def pay_out(view: StateView, params: Params, block: Block | Header, fees: int, p
     """PoW: subsidy + fees + vote-inclusion rewards to the beneficiary. PoS: fees to the beneficiary (the fee
     recipient), the vote-inclusion and whistleblower rewards to the proposer's validator balance."""
     header = block.header if isinstance(block, Block) else block
+    if fees:
+        view.notes.append(FeesPaid(fees))
     if proposer is None:
-        payout = params.block_reward(header.height) + fees + producer_reward
+        subsidy = params.block_reward(header.height)
+        if subsidy:
+            view.notes.append(Minted("subsidy", subsidy))
+        payout = subsidy + fees + producer_reward
         if payout:
             view.credit(header.beneficiary, payout)
         return

@@ -94,10 +94,31 @@ def build_hybrid_chain(path: Path) -> dict:
     return facts
 
 
+def pin_energy(path: Path, duties: float = 0.0) -> None:
+    """The energy ledger measures CPU time, which differs on every run: give each block the same figures
+    (0.25 CPU s of search per PoW block, `duties` CPU s of validator duties) so screenshots stay put."""
+    from chain.abc import ChainBatch
+    from node.energy import compute_energy_record
+    from storage.store import ChainStore
+
+    store = ChainStore.open(path)
+    try:
+        batch, parent, height = ChainBatch(), None, 1
+        while (h := store.get_hash_at(height)) is not None:
+            idx = store.get_index(h)
+            parent = compute_energy_record(parent, idx, 0.0 if idx.header.is_pos else 0.25, duties, True)
+            batch.energy[h] = parent.encode()
+            height += 1
+        store.commit(batch)
+    finally:
+        store.close()
+
+
 @pytest.fixture(scope="session")
 def hybrid_prebuilt(tmp_path_factory) -> tuple[Path, dict]:
     path = tmp_path_factory.mktemp("tui-hybrid") / "hybrid"
     facts = build_hybrid_chain(path)
+    pin_energy(path, duties=0.002)
     return path, facts
 
 
@@ -128,6 +149,7 @@ def hybrid_app(hybrid_running):
 def prebuilt(tmp_path_factory) -> tuple[Path, dict]:
     path = tmp_path_factory.mktemp("tui-chain") / "regtest"
     facts = build_chain(path)
+    pin_energy(path)
     return path, facts
 
 

@@ -77,7 +77,30 @@ def reward_rows(block: dict, params=None) -> list[tuple]:
         ("fees", f"{fmt.coins(fees)} coins", "what its transactions paid"),
         ("total", Text(f"{fmt.coins(reward + fees)} coins", style="bold"),
          f"to {block.get('beneficiary', '?')}"),
-    ]
+    ] + ledger_rows(block)
+
+
+ISSUED = (("subsidy", "subsidy"), ("attestation_rewards", "vote rewards"), ("proposer_rewards", "inclusion"),
+          ("whistleblower", "whistleblower"), ("penalties", "penalties"), ("leak", "leak"),
+          ("slashing", "slashing"))
+
+
+def ledger_rows(block: dict) -> list[tuple]:
+    """The two ledgers' figures for one block: what it added to the supply, what it cost this node."""
+    rows = []
+    issued = block.get("issuance")
+    if issued:
+        parts = ", ".join(f"{word} {fmt.coins(issued[k])}" for k, word in ISSUED if issued.get(k))
+        rows.append(("issued", f"{fmt.coins(issued['net'])} coins net" + (f" ({parts})" if parts else ""),
+                     "what this block added to the supply: minted - burned (`chaintop supply`: the total)"))
+    energy = block.get("energy")
+    if energy:
+        value = (f"{energy['pow_cpu_seconds']:.4g} CPU s search + {energy['pos_cpu_seconds']:.4g} CPU s "
+                 f"validator duties = {energy['joules']:.4g} J")
+        rows.append(("energy", value if energy["measured"] else "not measured (connected in a reorg)",
+                     f"what this node spent on it: OS-counted CPU seconds × {energy['watts_per_core']:g} W "
+                     "per busy core (`chaintop energy`)"))
+    return rows
 
 
 EVIDENCE = {

@@ -13,8 +13,10 @@ from tui.screens.base import ChainScreen
 from tui.screens.dashboard import difficulty_view, stake_produces
 from tui.widgets.column_chart import ColumnChart
 from tui.widgets.difficulty_panel import DifficultyPanel
+from tui.widgets.energy_panel import EnergyPanel
 from tui.widgets.mining_summary import MiningSummary
 from tui.widgets.search_progress import SearchProgress
+from tui.widgets.supply_panel import SupplyPanel
 
 CHART_BLOCKS = 40
 TRAFFIC_STEPS = (0.0, 10.0, 200.0)
@@ -69,12 +71,24 @@ class MiningScreen(ChainScreen):
             yield ColumnChart("block times", id="chart-times")
         with Vertical(classes="row-auto"):
             yield DifficultyPanel("retarget", id="mining-difficulty")
+        with Horizontal(classes="row"):
+            yield EnergyPanel("energy per block: PoW vs PoS (chaintop energy)", id="mining-energy")
+            yield SupplyPanel("supply (chaintop supply)", id="mining-supply")
 
     def reload(self) -> None:
         self._headers: list[dict] = []
         self.call(self.backend.mining_state, done=self._got_state, group="mining-state")
         self._load_headers()
+        self._load_ledgers()
         self.update_live(frozenset({"mining", "head"}))
+
+    def _load_ledgers(self) -> None:
+        self.call(self.backend.energy, done=self._got_energy, group="mining-energy")
+        self.call(self.backend.supply, done=self.query_one(SupplyPanel).show, group="mining-supply")
+
+    def _got_energy(self, view: dict) -> None:
+        panel = self.query_one(EnergyPanel)
+        panel.show({**view, "width": max(6, panel.size.width - 40)})
 
     def _got_state(self, state: dict) -> None:
         self.model.load_mining(state)
@@ -120,6 +134,8 @@ class MiningScreen(ChainScreen):
                                                                  self.backend.params))
             if self.due("mining-headers", 1.0):
                 self._load_headers()
+            if self.due("mining-ledgers", 2.0):
+                self._load_ledgers()
 
     def action_mine(self, blocks: int) -> None:
         self.app.actions.mine(blocks)

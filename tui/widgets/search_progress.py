@@ -32,8 +32,12 @@ def render_search_progress(view: dict) -> Table | Text:
     frac = p["hashes"] / expected
     t.add_row("hashes", Text(draw.bar(frac, width), style="yellow") +
               f" {fmt.big(p['hashes'])} of ~{fmt.big(expected)} expected ({frac:.0%})")
-    t.add_row("rate", f"{fmt.hash_rate(p.get('hash_rate'))}; expected time per block "
-                      f"{fmt.seconds(p.get('eta'))}")
+    t.add_row("rate", f"{fmt.hash_rate(p.get('hash_rate'))} in all; expected time per block "
+                      f"{fmt.seconds(p.get('eta'))} (expected hashes / rate)")
+    rates = p.get("worker_rates") or []
+    if len(rates) > 1:
+        t.add_row("per worker", Text(" · ".join(fmt.hash_rate(r) for r in rates))
+                  + Text("  (one process each, on its own core)", style="dim"))
     best_bits, target_bits = fmt.leading_zero_bits(p.get("best_hash")), fmt.leading_zero_bits(p.get("target"))
     t.add_row("best", f"{fmt.short(p.get('best_hash'), 20)}  {best_bits} leading zero bits")
     t.add_row("target", f"{fmt.short(p.get('target'), 20)}  {target_bits} leading zero bits needed")
