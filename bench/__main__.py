@@ -24,10 +24,12 @@ def main() -> None:
         "tui": lambda m: m.run(sizes=(1_000, 5_000) if q else (1_000, 100_000), presses=30 if q else 70),
         "peer": lambda m: m.run(runs=3 if q else 5, seconds=1.0 if q else 2.0,
                                 transfers=1_000 if q else 2_000),
+        "ledgers": lambda m: m.run(quick=q, settle=not q),
     }
     modules = {"import": "bench.import_blocks", "mine": "bench.mine", "store": "bench.store",
                "crash": "bench.crash", "mempool": "bench.mempool", "rpc": "bench.rpc",
-               "shuffle": "bench.shuffle", "attest": "bench.attest", "tui": "bench.tui", "peer": "bench.peer"}
+               "shuffle": "bench.shuffle", "attest": "bench.attest", "tui": "bench.tui", "peer": "bench.peer",
+               "ledgers": "bench.ledgers"}
     chosen = a.only.split(",") if a.only else list(plan)
     for name in chosen:
         plan[name](importlib.import_module(modules[name]))
