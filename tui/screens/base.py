@@ -81,7 +81,10 @@ class ChainScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.refresh_chrome()
-        self._live(frozenset({"head", "mempool", "mining", "pos", "log", "alert", "clock"}))
+        # The screen shows as it was left at once; catching up with what happened meanwhile (the events
+        # screen may have a burst of lines to typeset) waits for that first frame.
+        self.call_after_refresh(self._live, frozenset({"head", "mempool", "mining", "pos", "log", "alert",
+                                                       "clock"}))
 
     def on_resize(self) -> None:
         self.refresh_chrome()

@@ -23,4 +23,13 @@ class ViewPanel(Static):
         if view == self._view:
             return
         self._view = view
-        self.update(type(self).render_view(view))
+        # A panel whose size the stylesheet fixes (cells or fr, both ways) cannot move anything by changing
+        # its text: repaint it alone instead of laying the whole screen out again (the layout pass was a
+        # third of the TUI's time under load).
+        self.update(type(self).render_view(view), layout=not self._is_fixed_size())
+
+    def _is_fixed_size(self) -> bool:
+        height, width = self.styles.height, self.styles.width
+        return (height is not None and width is not None and not height.is_auto and not width.is_auto
+                and not self.styles.max_height and not self.styles.min_height
+                and self.styles.overflow_y == "hidden")  # (a scrolling one's scrollbars follow its text)
