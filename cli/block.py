@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from chain.params import format_coins
 from cli import output
 from cli.common import handle_errors, open_node
 from cli.options import JsonOpt
@@ -34,6 +35,23 @@ def render_blocks(rows: list[dict]):
     )
 
 
+def ledger_rows(b: dict) -> list[tuple[str, str]]:
+    """The two ledgers' figures for one block: what it added to the supply, what it cost this node."""
+    rows = []
+    issued = b.get("issuance")
+    if issued:
+        rows.append(("issued", f"{format_coins(issued['minted'])} minted - {format_coins(issued['burned'])} "
+                               "burned coins (`chaintop supply` has the parts)"))
+    energy = b.get("energy")
+    if energy:
+        rows.append(("energy", (f"{energy['pow_cpu_seconds']:.4g} CPU s search + "
+                                f"{energy['pos_cpu_seconds']:.4g} CPU s validator duties = "
+                                f"{energy['joules']:.4g} J at "
+                                f"{energy['watts_per_core']:g} W per busy core") if energy["measured"]
+                     else "not measured here (connected in a reorg)"))
+    return rows
+
+
 def render_block(b: dict):
     rows = [
         ("height", b["height"]),
@@ -51,6 +69,9 @@ def render_block(b: dict):
         ("tx root", b["tx_root"]),
         ("state root", b["state_root"]),
         ("reward + fees", f"{b['reward_coins']} + {b['fees_coins']} coins"),
+    ]
+    rows += ledger_rows(b)
+    rows += [
         ("size", f"{b['size']} bytes"),
         ("confirmations", b["confirmations"]),
         ("main chain", output.yes_no(b["main_chain"])),

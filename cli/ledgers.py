@@ -12,6 +12,7 @@ from cli import output
 from cli.common import handle_errors, open_node
 from cli.options import JsonOpt
 from node.energy import format_joules as _j
+from node.energy import get_watts_per_core
 
 PART_WORDS = {
     "subsidy": "block subsidies (PoW rewards)",
@@ -111,6 +112,7 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """CPU seconds and joules this node spent per block: the PoW nonce search against PoS duties."""
+        watts = get_watts_per_core(watts)  # this shell's $CHAINTOP_WATTS_PER_CORE, not the node's
         with open_node() as api:
             data = api.energy(watts)
         output.emit(data, as_json, render_energy)

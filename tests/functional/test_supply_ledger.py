@@ -5,6 +5,7 @@ on a hybrid chain through the CLI; db verify catches a planted imbalance."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -94,9 +95,10 @@ def test_merge_supply_balances_across_the_merge(tmp_path):
     check_head_against_state(node, head)
 
 
-def run_cli(datadir, *args: str) -> subprocess.CompletedProcess:
+def run_cli(datadir, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "cli.main", "--datadir", str(datadir), *args],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **env} if env else None)
 
 
 def test_hybrid_supply_json_balances_and_db_verify_catches_a_planted_imbalance(tmp_path):
@@ -117,6 +119,13 @@ def test_hybrid_supply_json_balances_and_db_verify_catches_a_planted_imbalance(t
     assert at["height"] == 5 and at["minted"]["subsidy"] == 5 * 50 * COIN and at["balanced"]
     bad = run_cli(datadir, "supply", "--at", "13")
     assert bad.returncode != 0 and "bad-height" in bad.stderr and "Traceback" not in bad.stderr
+    assert "issued" in run_cli(datadir, "block", "5").stdout  # the block's own issuance, in words
+
+    # the energy model's watts come from the shell running the command (it may be an RPC client)
+    energy = run_cli(datadir, "energy", "--json", env={"CHAINTOP_WATTS_PER_CORE": "30"})
+    assert json.loads(energy.stdout)["model"]["watts_per_core"] == 30
+    bad = run_cli(datadir, "energy", env={"CHAINTOP_WATTS_PER_CORE": "lots"})
+    assert bad.returncode == 1 and "bad-watts" in bad.stderr and "Traceback" not in bad.stderr
 
     # Plant one base unit that no block minted: db verify must say so, in the supply ledger's words.
     from node.node import Node
