@@ -45,6 +45,18 @@ class StoreError(ChaintopError):
     code = "store-error"
 
 
+class DatabaseCorrupt(StoreError):
+    """Records LevelDB cannot read back intact (a checksum mismatch, a truncated table): `db repair`."""
+
+    code = "db-corrupt"
+
+
+class DiskFull(StoreError):
+    """A write the disk had no room for: nothing more is written until there is room again."""
+
+    code = "disk-full"
+
+
 class NotFound(ChaintopError):
     """A block, transaction, account or key that does not exist."""
 

@@ -13,7 +13,7 @@ import typer
 
 from chain.errors import UsageError
 from cli import output
-from cli.common import handle_errors, open_node
+from cli.common import datadir_for, handle_errors, open_node
 from cli.options import FileArg, JsonOpt
 
 db_app = typer.Typer(help="Check the data dir.", no_args_is_help=True)
@@ -37,6 +37,38 @@ def verify(as_json: JsonOpt = False) -> None:
     output.emit(data, as_json, render)
     if not data["ok"]:
         raise typer.Exit(1)
+
+
+@db_app.command("repair")
+@handle_errors
+def repair(as_json: JsonOpt = False) -> None:
+    """Rebuild the chain from the blocks that survive damage: indexes, state, undo and the pending pool are
+    made again by connecting each block with full validation. Says what was lost; keeps the old database
+    beside the new one (chain.damaged-TIME). Stop the node first."""
+    from node.client import RpcClient
+    from node.repair import repair_datadir
+
+    datadir = datadir_for()
+    if RpcClient.for_datadir(datadir) is not None:
+        raise UsageError("node-running",
+                         f"a node is running on {datadir}; stop it first (`chaintop rpc stop`)")
+    data = repair_datadir(datadir)
+
+    def render(d):
+        lost = d["heights_lost"]
+        rows = [("head", f"{d['height']}  {d['head']}"),
+                ("head before", f"{d['height_before']} ({d['height_before_from']})"
+                 if d["height_before"] is not None else "unknown (no head record survived)"),
+                ("lost", "nothing: every block came back" if lost == 0 else
+                 f"{lost} block(s) at the top of the chain" if lost else "unknown"),
+                ("blocks", f"{d['blocks_found']} found, {d['blocks_connected']} connected, "
+                           f"{d['blocks_side']} side branch, {d['blocks_orphaned']} without a parent, "
+                           f"{d['blocks_invalid']} invalid, {d['blocks_unreadable']} unreadable"),
+                ("pending txs", f"{d['pending_kept']} kept, {d['pending_lost']} no longer valid"),
+                ("old database", f"{d['damaged_copy']} (delete it once you are satisfied)")]
+        return output.kv_table(rows, title="db repair")
+
+    output.emit(data, as_json, render)
 
 
 def register(app: typer.Typer) -> None:

@@ -430,10 +430,11 @@ class Node:
 
     @locked
     def verify(self) -> dict:
-        """Check the store: every block, index and state record, and the supply ledger."""
-        from node.maintenance import verify_db
+        """Check the store: every record read back with checksums, then every block, index and state record,
+        and the supply ledger."""
+        from node.dbcheck import verify
 
-        return verify_db(self)
+        return verify(self)
 
 
 __all__ = ["Node", "InvalidAddress"]

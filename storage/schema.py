@@ -67,3 +67,19 @@ def energy_key(h: bytes) -> bytes:
 
 def meta_key(name: str) -> bytes:
     return META + name.encode()
+
+
+TABLES = {BLOCK: "block", INDEX: "block index", HEIGHT: "height index", TXLOC: "tx index", STATE: "state",
+          UNDO: "undo", POOL: "pending tx", META: "meta", ADDRESS: "address index", SUPPLY: "supply ledger",
+          ENERGY: "energy ledger"}
+
+
+def describe_key(key: bytes) -> str:
+    """A key in words for error messages: its table and what it names (never a bytes repr)."""
+    table, rest = key[:1], key[1:]
+    name = TABLES.get(table, f"unknown table {table.hex()}")
+    if table == HEIGHT and len(rest) == 8:
+        return f"{name} {height_from_key(key)}"
+    if table == META:
+        return f"{name} {rest.decode('ascii', 'replace')}"
+    return f"{name} {rest.hex()[:16]}…" if rest else name
