@@ -13,6 +13,7 @@ import asyncio
 import base64
 import collections
 import hmac
+import os
 import socket
 import sys
 import threading
@@ -30,7 +31,9 @@ IDLE_TIMEOUT = 5.0  # seconds a connection may wait without a whole request (Nod
 BODY_TIMEOUT = 10.0  # seconds for a request body to arrive once its headers have
 MAX_CONNECTIONS = 512  # open at once; one more is answered 503 and closed
 BACKLOG = 1024  # connections the kernel queues before we accept them
-CALL_THREADS = 4  # node calls run one at a time under the node lock; a few threads keep the queue short
+# Node calls run one at a time under the node lock; what runs beside it (a submission's signature check,
+# OpenSSL without the GIL) gains from one thread per core, and more threads only queue for the GIL.
+CALL_THREADS = max(2, os.cpu_count() or 1)
 # Reads whose work is small and bounded (a few microseconds: no block decoding, no scans) are answered on
 # the loop itself when the node lock is free at once: handing them to a thread and back cost more than the
 # call (3,400 vs 4,600 calls/s on one connection). Anything else, or a lock someone holds, goes to the pool.
@@ -49,6 +52,7 @@ class RpcServer:
         self.idle_timeout, self.body_timeout = idle_timeout, body_timeout
         self.max_connections = max_connections
         self._node_lock = node_lock  # the lock the node's methods take (INLINE_CALLS); None: never inline
+        self._good_auth = b"Basic " + base64.b64encode(f"{rpc.COOKIE_USER}:{cookie}".encode())
         # bound here, so a busy port is an OSError to the caller (rpc-bind-failed) before any thread starts
         self._sock = socket.create_server((host, port), backlog=BACKLOG)
         self.server_address = self._sock.getsockname()
@@ -147,6 +151,8 @@ class RpcServer:
     # -- HTTP --------------------------------------------------------------------------------
     def _authorized(self, request: web.BaseRequest) -> bool:
         header = request.headers.get("Authorization", "")
+        if hmac.compare_digest(header.encode("utf-8", "surrogateescape"), self._good_auth):
+            return True  # the client's usual spelling, without decoding it every call
         if not header.startswith("Basic "):
             return False
         try:
