@@ -50,6 +50,10 @@ def _coins(units: int) -> str:
 def supply_view(node: Node, at: int | None = None) -> dict:
     """Total supply at a main-chain height (default the head) and where it came from."""
     idx = _main_block(node, at)
+    if idx.hash != node.chain.head.hash and node.store.get_supply(idx.hash) is None:
+        since = node.chain.get_supply(node.chain.head).since
+        raise UsageError("not-in-ledger", f"height {idx.height} is before this data dir's supply ledger, "
+                                          f"which starts at height {since} (the data dir is older than it)")
     rec = node.chain.get_supply(idx)
     minted = {p: getattr(rec, p) for p in MINTED_PARTS}
     burned = {p: getattr(rec, p) for p in BURNED_PARTS}

@@ -9,8 +9,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from chain import crypto
 from chain.abc import ChainBatch
+from chain.errors import UsageError
 from chain.params import COIN
 from chain.state import Account, account_key
 from chain.supply import SupplyRecord
@@ -150,3 +153,17 @@ def test_hybrid_supply_json_balances_and_db_verify_catches_a_planted_imbalance(t
         assert all("height 6" in e for e in errors if e.startswith("supply:")), errors
     finally:
         planted.close()
+
+
+def test_a_data_dir_older_than_the_ledger_starts_it_at_its_head(tmp_path):
+    node = pow_node(tmp_path, "old", "hybrid-devnet")
+    mine(node, 4)
+    # as a data dir written before the ledger: no supply records at all
+    node.store.commit(ChainBatch(supply={node.chain.get_hash_at(h): None for h in range(5)}))
+    mine(node, 3)
+    view = node.supply()
+    assert view["since"] == 4 and view["balanced"] and view["minted"]["subsidy"] == 3 * 50 * COIN
+    assert node.verify()["ok"], node.verify()["errors"]
+    with pytest.raises(UsageError) as info:
+        node.supply(2)
+    assert info.value.code == "not-in-ledger" and "starts at height 4" in info.value.message
