@@ -76,6 +76,7 @@ class ChainState:
         self._heights = BoundedCache(HEIGHT_CACHE_SIZE)  # main-chain height -> hash
         self._records = BoundedCache(RECORD_CACHE_SIZE)  # state key -> decoded record (None: absent)
         self._children: dict[bytes, set[bytes]] = {}  # blocks stored this session, for LMD-GHOST
+        self._mtp = BoundedCache(1024)  # block hash -> median time past
         head_hash = db.get_meta("head")
         raw_acc = db.get_meta("muhash")
         if head_hash is None or raw_acc is None:
@@ -165,7 +166,12 @@ class ChainState:
 
     # -- header rules (chain/headers.py) and the slot clock (consensus/schedule.py) --------------
     def get_median_time_past(self, idx: BlockIndex) -> int:
-        return pow_rules.get_median_time_past(self.get_parent, idx, self.params)
+        """Remembered per block (its ancestors never change): mining asks for the head's twice a block."""
+        mtp = self._mtp.get(idx.hash)
+        if mtp is None:
+            mtp = pow_rules.get_median_time_past(self.get_parent, idx, self.params)
+            self._mtp.put(idx.hash, mtp)
+        return mtp
 
     def get_next_bits(self, parent: BlockIndex) -> int:
         """The bits a PoW child of `parent` must carry."""

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from chain.crypto import verify
 
+_CPUS = os.cpu_count() or 1
 PARALLEL_FROM = 64  # below this, handing work to threads costs more than it saves
 
 _pool: ThreadPoolExecutor | None = None
@@ -48,7 +49,7 @@ def verify_many_parallel(items: Sequence[tuple[bytes, bytes, bytes]]) -> list[bo
     OpenSSL's Ed25519 verify releases the GIL inside cryptography, so plain threads scale across cores
     without the pickling cost of processes. Same answers as chain.crypto.verify_many, in the same order.
     """
-    workers = os.cpu_count() or 1
+    workers = _CPUS
     if len(items) < PARALLEL_FROM or workers < 2:
         return _verify_chunk(items)
     step = -(-len(items) // workers)
