@@ -25,11 +25,13 @@ def main() -> None:
         "peer": lambda m: m.run(runs=3 if q else 5, seconds=1.0 if q else 2.0,
                                 transfers=1_000 if q else 2_000),
         "ledgers": lambda m: m.run(quick=q, settle=not q),
+        "p2p": lambda m: m.run(rounds=10 if q else 30, sync_blocks=100 if q else 300,
+                               gossip_txs=1_000 if q else 5_000),
     }
     modules = {"import": "bench.import_blocks", "mine": "bench.mine", "store": "bench.store",
                "crash": "bench.crash", "mempool": "bench.mempool", "rpc": "bench.rpc",
                "shuffle": "bench.shuffle", "attest": "bench.attest", "tui": "bench.tui", "peer": "bench.peer",
-               "ledgers": "bench.ledgers"}
+               "ledgers": "bench.ledgers", "p2p": "bench.p2p"}
     chosen = a.only.split(",") if a.only else list(plan)
     for name in chosen:
         plan[name](importlib.import_module(modules[name]))

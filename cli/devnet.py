@@ -75,12 +75,16 @@ def register(app: typer.Typer) -> None:
 
 
 def _render(d: dict):
+    from rich.console import Group
+
     rows = [(n["name"], "yes" if n["running"] else "no", n["height"] if n["height"] is not None else "-",
              n["head"][:8] if n["head"] else "-", n["peers"] if n["peers"] is not None else "-",
-             n["p2p"], n["validators"], n["datadir"]) for n in d["nodes"]]
+             n["p2p"], n["validators"]) for n in d["nodes"]]
     title = f"devnet {d['network']} in {d['root']} (mining {d['mining']})"
     if d.get("started"):
         title += f": started {', '.join(d['started'])}"
-    return output.list_table(["node", "running", "height", "head", "peers", "p2p", "validators", "data dir"],
-                             rows, title=title + " — `chaintop --datadir <data dir> peers` for one node",
-                             keep=("data dir", "p2p", "head"))
+    table = output.list_table(["node", "running", "height", "head", "peers", "p2p", "validators"], rows,
+                              title=title, keep=("p2p", "head"))
+    first = d["nodes"][0]["datadir"] if d["nodes"] else "DIR"
+    return Group(table, f"each node's data dir is {d['root']}/<node>: e.g. `chaintop --datadir {first} "
+                        "peers`, `... watch`, `... tui`")

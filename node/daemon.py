@@ -123,19 +123,21 @@ class RunningNode:
         self.close()
 
 
-def parse_validator_share(text: str) -> tuple[int, int] | None:
-    """--validators all | none | K/N: which of the validators this node holds keys for it runs (K of N
-    nodes each run those whose index is K modulo N), so nodes of one network never sign twice for one."""
+def parse_validator_share(text: str) -> tuple[frozenset[int], int] | None:
+    """--validators all | none | K/N | K,K2.../N: which of the validators this node holds keys for it runs
+    (those whose index is K modulo N), so the nodes of one network never sign for the same validator."""
     text = text.strip().lower()
     if text == "all":
         return None
     if text == "none":
-        return (0, 0)
-    k, sep, n = text.partition("/")
-    if sep and k.isdigit() and n.isdigit() and 0 <= int(k) < int(n):
-        return int(k), int(n)
+        return frozenset(), 1
+    ks, sep, n = text.partition("/")
+    parts = ks.split(",")
+    if sep and n.isdigit() and all(k.isdigit() for k in parts) and all(int(k) < int(n) for k in parts):
+        return frozenset(int(k) for k in parts), int(n)
     raise UsageError("bad-validators", f"--validators {text!r}: give all, none, or K/N with 0 <= K < N "
-                                       "(this node runs validators whose index is K modulo N)")
+                                       "(this node runs validators whose index is K modulo N; K,K2/N: "
+                                       "several)")
 
 
 def wait_for_node_info(datadir: Path, timeout: float = 5.0) -> dict | None:

@@ -63,10 +63,19 @@ def _free_port(taken: set[int]) -> int:
     raise StoreError("no-free-port", f"no free port in {PORT_RANGE[0]}-{PORT_RANGE[1]} on 127.0.0.1")
 
 
+def _alive(pid: int) -> bool:
+    """Whether `pid` still runs; reaps it first if it is our own exited child (a zombie looks alive)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass  # not our child: `devnet up` ran in another process, which is the usual case
+    return _pid_alive(pid)
+
+
 def node_pid(datadir: Path) -> int | None:
     """The pid of the node running on `datadir`, if one is alive."""
     info = read_node_info(datadir)
-    if info is None or not _pid_alive(int(info["pid"])):
+    if info is None or not _alive(int(info["pid"])):
         return None
     return int(info["pid"])
 
@@ -184,9 +193,9 @@ def down(root: Path, timeout: float = 30.0) -> dict:
     deadline = time.monotonic() + timeout
     killed = []
     for name, pid in pids.items():
-        while _pid_alive(pid) and time.monotonic() < deadline:
+        while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if _pid_alive(pid):
+        if _alive(pid):
             os.kill(pid, signal.SIGKILL)
             killed.append(name)
     return {"root": str(root), "stopped": sorted(pids), "killed": killed}

@@ -55,9 +55,9 @@ class ValidatorClient:
         # validator -> (target epoch, head) of its newest vote
         self.latest_votes: dict[int, tuple[int, bytes]] = {}
         self.lock = threading.RLock()
-        # (k, n): this node runs only validators i with i % n == k, its share on a network (n = 0: none);
-        # None: every validator it holds a key for (a node alone)
-        self.share: tuple[int, int] | None = None
+        # (ks, n): this node runs only validators i with i % n in ks, its share on a network (ks empty:
+        # none); None: every validator it holds a key for (a node alone)
+        self.share: tuple[frozenset[int], int] | None = None
         self.gossip_listeners: list = []  # told each vote newly pooled and new evidence (the network gossips)
 
     # -- keys ------------------------------------------------------------------------------
@@ -72,7 +72,7 @@ class ValidatorClient:
         cs = pos.get_consensus(view)
         out = {}
         for i in range(cs.validator_count):
-            if self.share is not None and (self.share[1] == 0 or i % self.share[1] != self.share[0]):
+            if self.share is not None and i % self.share[1] not in self.share[0]:
                 continue
             key = self.keys.get(pos.get_validator(view, i).pubkey)
             if key is not None:

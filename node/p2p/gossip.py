@@ -72,5 +72,8 @@ class SeenCache:
             self._ids.popitem(last=False)
         return True
 
+    def forget(self, mid: bytes) -> None:
+        self._ids.pop(mid, None)
+
     def __contains__(self, mid: bytes) -> bool:
         return mid in self._ids

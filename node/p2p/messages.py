@@ -112,7 +112,7 @@ class Goodbye:
 
 @dataclass(frozen=True, slots=True)
 class Gossip:
-    """An object published on a topic; `sent_at` (ms) is when its origin first published it, so each hop can
+    """An object published on a topic; `sent_at` (µs) is when its origin first published it, so each hop can
     tell its propagation delay (meaningful where the clocks agree: one machine, or NTP)."""
 
     KIND = 5

@@ -27,6 +27,7 @@ from node.p2p.transport import ConnId, Transport
 GOSSIP_QUEUE = 2_000  # gossiped objects waiting for validation; past it new ones are dropped and counted
 STATUS_EVERY = 2.0  # seconds between Status refreshes to every connection (also our keepalive)
 PING_EVERY = 2.0
+TX_BATCH = 256  # gossiped transactions handed to the node at once
 
 
 class Network:
@@ -257,7 +258,7 @@ class Network:
     # -- gossip ----------------------------------------------------------------------------
     async def publish(self, kind: str, data: bytes, sent_at: int | None = None,
                       exclude: Peer | None = None) -> None:
-        msg = m.Gossip(self.topic(kind), sent_at or handlers.now_ms(), data)
+        msg = m.Gossip(self.topic(kind), sent_at or handlers.now_us(), data)
         self.seen.add(gossip.message_id(msg.topic, data))
         await self._relay(msg, exclude)
 
@@ -267,24 +268,53 @@ class Network:
             if peer is not exclude and await self.transport.send(peer.conn, frame):
                 peer.messages_out += 1
 
+    def _next_gossip(self, item) -> str | None:
+        """The kind of a queued object worth handling (ours, not seen yet), or None."""
+        peer, msg = item
+        if peer.conn not in self.peers:
+            return None  # banned or gone meanwhile
+        kind = gossip.topic_kind(msg.topic, self.summary["chain_id"], self.genesis)
+        if kind is None or not self.seen.add(gossip.message_id(msg.topic, msg.data)):
+            self.stats["ignored"] += 1
+            return None
+        return kind
+
     async def _gossip_worker(self) -> None:
+        carry = None
         while True:
-            peer, msg = await self.gossip_queue.get()
-            if peer.conn not in self.peers:
-                continue  # banned or gone meanwhile
-            kind = gossip.topic_kind(msg.topic, self.summary["chain_id"], self.genesis)
-            if kind is None or not self.seen.add(gossip.message_id(msg.topic, msg.data)):
-                self.stats["ignored"] += 1
+            item = carry or await self.gossip_queue.get()
+            carry = None
+            kind = self._next_gossip(item)
+            if kind is None:
                 continue
-            result, reason = await handlers.HANDLERS[kind](self, peer, msg)
-            if result == gossip.ACCEPT:
-                self.stats["relayed"] += 1
-                await self._relay(msg, peer)
-            elif result == gossip.REJECT:
-                await self.penalize(peer, {gossip.TXS: "tx", gossip.VOTES: "vote",
-                                           gossip.EVIDENCE: "evidence"}.get(kind, "block"), reason)
-            else:
-                self.stats["ignored"] += 1
+            if kind != gossip.TXS:
+                results = [await handlers.HANDLERS[kind](self, *item)]
+                batch = [item]
+            else:  # transactions waiting in a row are accepted in one hand-off to the node
+                batch = [item]
+                while len(batch) < TX_BATCH and not self.gossip_queue.empty():
+                    nxt = self.gossip_queue.get_nowait()
+                    nxt_kind = self._next_gossip(nxt)
+                    if nxt_kind == gossip.TXS:
+                        batch.append(nxt)
+                    elif nxt_kind is not None:
+                        carry = nxt
+                        self.seen_forget(nxt)
+                        break
+                results = await handlers.on_txs(self, batch)
+            for (peer, msg), (result, reason) in zip(batch, results, strict=True):
+                if result == gossip.ACCEPT:
+                    self.stats["relayed"] += 1
+                    await self._relay(msg, peer)
+                elif result == gossip.REJECT:
+                    await self.penalize(peer, {gossip.TXS: "tx", gossip.VOTES: "vote",
+                                               gossip.EVIDENCE: "evidence"}.get(kind, "block"), reason)
+                else:
+                    self.stats["ignored"] += 1
+
+    def seen_forget(self, item) -> None:
+        """Undo _next_gossip's mark for an object put back to be handled next."""
+        self.seen.forget(gossip.message_id(item[1].topic, item[1].data))
 
     # -- what the node did itself ----------------------------------------------------------
     def on_node_event(self, event) -> None:

@@ -1,10 +1,11 @@
 """Request/response and sync: BlocksByRange, BlocksByRoot, pending transactions; catching up to a peer.
 
-A peer whose Status shows more chain work than ours is synced from: find the last block we share (probing
-back from the lower head by doubling steps, never below our finalized checkpoint: that block is never
-reverted), then fetch ranges of blocks, the next range in flight while the current one is validated. A
-gossiped block with an unknown parent fetches its ancestors by root (a few), or falls back to a range sync.
-A peer that joins is asked for its pending transactions (a restarted node refills its mempool).
+A peer whose Status shows a newer finalized checkpoint, or as new a one and more chain work, is synced from:
+find the last block we share (probing back from the lower head by doubling steps, never below our finalized
+checkpoint: that block is never reverted), then fetch ranges of blocks, the next range in flight while the
+current one is validated. A gossiped block with an unknown parent fetches its ancestors by root (a few), or
+falls back to a range sync. A peer that joins is asked for its pending transactions (a restarted node
+refills its mempool).
 """
 
 from __future__ import annotations
@@ -128,8 +129,12 @@ class Syncer:
             self.maybe_sync(peer)
 
     def is_ahead(self, peer: Peer) -> bool:
-        s = peer.status
-        return s is not None and s.chain_work > self.net.summary["chain_work"]
+        """A newer finalized checkpoint first (a branch that finalized more is never given up for work),
+        then more work: PoW's heaviest chain, and with validators the EIP-1011 order, near enough."""
+        s, ours = peer.status, self.net.summary
+        if s is None:
+            return False
+        return (s.finalized_epoch, s.chain_work) > (ours["finalized_epoch"], ours["chain_work"])
 
     def maybe_sync(self, peer: Peer, force: bool = False) -> None:
         if self._task is not None and not self._task.done():

@@ -91,7 +91,8 @@ async def _attack(address: str, status: m.Status, block: Block) -> list[m.Messag
             msg = m.decode(data)
             heard.append(msg)
             if isinstance(msg, m.Status) and not sent:
-                sent = await t.send(conn, m.encode(m.Gossip(topic, int(time.time() * 1000), block.encode())))
+                gossiped = m.Gossip(topic, int(time.time() * 1_000_000), block.encode())
+                sent = await t.send(conn, m.encode(gossiped))
             if isinstance(msg, m.Goodbye):
                 break
     finally:
