@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from chain import crypto
-from chain.errors import ChaintopError, DecodeError, InvalidBlock, InvalidTx
+from chain.errors import ChaintopError, DecodeError, InvalidBlock
 
 BLOCKS, TXS, VOTES, EVIDENCE = "blocks", "transactions", "votes", "evidence"
 TOPIC_KINDS = (BLOCKS, TXS, VOTES, EVIDENCE)
@@ -44,12 +44,6 @@ def classify_block_error(e: ChaintopError) -> str:
     if isinstance(e, DecodeError):
         return REJECT
     return IGNORE if isinstance(e, InvalidBlock) and e.code in IGNORE_BLOCK_CODES else REJECT
-
-
-def classify_tx_error(e: ChaintopError) -> str:
-    if isinstance(e, DecodeError):
-        return REJECT
-    return REJECT if isinstance(e, InvalidTx) and e.code in REJECT_TX_CODES else IGNORE
 
 
 def message_id(topic: str, data: bytes) -> bytes:

@@ -88,7 +88,8 @@ def _block_received(net: Network, block: Block, peer: Peer, delay: float, status
                                            status))
 
 async def on_txs(net: Network, batch: list[tuple[Peer, m.Gossip]]) -> list[tuple[str, str]]:
-    """Gossiped transactions, accepted in one hand-off to the node (each through Node.submit_tx)."""
+    """Gossiped transactions, accepted in one hand-off to the node (Node.submit_txs: signatures checked on
+    every core outside the node lock, then each admitted with its own answer)."""
     results: list[tuple[str, str]] = [(gossip.IGNORE, "")] * len(batch)
     decoded = []
     for i, (peer, msg) in enumerate(batch):
@@ -100,21 +101,15 @@ async def on_txs(net: Network, batch: list[tuple[Peer, m.Gossip]]) -> list[tuple
         net.seen_objects.add(tx.txid)
         decoded.append((i, tx))
 
-    def submit_all() -> list[tuple[int, ChaintopError | None]]:
-        out = []
-        for i, tx in decoded:
-            try:
-                net.node.submit_tx(tx)
-                out.append((i, None))
-            except ChaintopError as e:
-                out.append((i, e))
-        return out
-
-    for (i, err), (_, tx) in zip(await net.write(submit_all), decoded, strict=True):
-        if err is None:
+    if not decoded:
+        return results
+    answers = await net.write(net.node.submit_txs, [tx.encode() for _, tx in decoded])
+    for answer, (i, tx) in zip(answers, decoded, strict=True):
+        code = (answer.get("error") or {}).get("reason")
+        if code is None:
             results[i] = (gossip.ACCEPT, "")
-        elif gossip.classify_tx_error(err) == gossip.REJECT:
-            results[i] = (gossip.REJECT, f"sent invalid transaction {tx.txid.hex()[:16]}… ({err.code})")
+        elif code in gossip.REJECT_TX_CODES:
+            results[i] = (gossip.REJECT, f"sent invalid transaction {tx.txid.hex()[:16]}… ({code})")
     return results
 
 async def on_vote(net: Network, peer: Peer, msg: m.Gossip) -> tuple[str, str]:

@@ -11,7 +11,6 @@ refills its mempool).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 from typing import TYPE_CHECKING
 
@@ -148,15 +147,15 @@ class Syncer:
             items = await self.request(peer, m.PENDING_TXS, m.encode_limit(PENDING_LIMIT))
         except RequestFailed:
             return
-        for raw in items:
-            try:
-                tx = Tx.decode(raw)
-            except DecodeError:
-                await self.net.penalize(peer, "malformed", "answered pending transactions that do not decode")
-                return
+        try:
+            txs = [Tx.decode(raw) for raw in items]
+        except DecodeError:
+            await self.net.penalize(peer, "malformed", "answered pending transactions that do not decode")
+            return
+        for tx in txs:
             self.net.seen_objects.add(tx.txid)
-            with contextlib.suppress(ChaintopError):
-                await self.net.write(self.net.node.submit_tx, tx)
+        for start in range(0, len(items), 1_000):  # refused ones (known, spent since) are simply not added
+            await self.net.write(self.net.node.submit_txs, items[start:start + 1_000])
 
     # -- catching up -----------------------------------------------------------------------
     async def _sync_from(self, peer: Peer) -> None:
