@@ -9,7 +9,7 @@ import typer
 
 from cli import output
 from cli.common import default_datadir, handle_errors, settings
-from cli.options import BlockTimeOpt, JsonOpt, MiningModeOpt
+from cli.options import BlockTimeOpt, JsonOpt
 
 DirOpt = Annotated[str | None, typer.Option(
     "--dir", metavar="DIR", help="The devnet's root (default: the user data dir's devnets/<network>).")]
@@ -33,7 +33,11 @@ def register(app: typer.Typer) -> None:
     def up(
         nodes: Annotated[int, typer.Option("--nodes", metavar="N", help="How many nodes (1-16).")] = 4,
         directory: DirOpt = None,
-        mining: MiningModeOpt = "interval",
+        mining: Annotated[str | None, typer.Option(
+            "--mining", metavar="MODE",
+            help="Every node's mining mode (default interval: each node's wait is drawn at random with N x "
+                 "the chain's spacing as its mean, so one block per spacing in all; continuous from the "
+                 "easiest target outpaces propagation for minutes and splits the devnet).")] = None,
         block_time: BlockTimeOpt = None,
         as_json: JsonOpt = False,
     ) -> None:

@@ -26,6 +26,7 @@ from node.client import RpcClient, _pid_alive
 from node.node import Node
 from node.p2p.service import read_p2p_info
 from node.rpc import read_node_info
+from node.service import check_mining_mode
 from storage.store import ChainStore
 
 DEVNET_FILE = "devnet.json"
@@ -94,15 +95,22 @@ def _genesis_time(datadir: Path) -> int:
         store.close()
 
 
-def up(root: Path, nodes: int, network: str, mining: str = "interval", block_time: float | None = None,
+def up(root: Path, nodes: int, network: str, mining: str | None = None, block_time: float | None = None,
        chaintop: list[str] | None = None) -> dict:
     """Create what is missing, start what is not running, wait until every node answers RPC."""
     if not 1 <= nodes <= MAX_NODES:
         raise UsageError("bad-nodes", f"--nodes is 1 to {MAX_NODES}")
-    get_preset(network)  # unknown-network before anything is made
+    params = get_preset(network)  # unknown-network, bad-mining-mode before anything is made
+    # Interval by default, not continuous: continuous miners start at the easiest target, where blocks come
+    # every few milliseconds, faster than they propagate, until the retarget catches up (minutes); four
+    # such miners each keep their own branch, and with validators the inactivity leak then finalizes each
+    # branch on its own (tried: a permanent four-way split). Interval rounds are drawn per node (service.py
+    # round_interval), so blocks come one per spacing in all and fork only now and then.
+    mining = check_mining_mode(mining or "interval")
+    # an interval miner waits N times the chain's spacing on average: one block per spacing in all
+    if mining == "interval":
+        block_time = block_time or params.target_spacing * nodes
     root.mkdir(parents=True, exist_ok=True)
-    # each node's interval miner waits N times the chain's spacing on average: one block per spacing in all
-    block_time = block_time or get_preset(network).target_spacing * nodes
     data = load(root) or {"network": network, "nodes": [], "mining": mining, "block_time": block_time}
     if data["network"] != network:
         raise UsageError("network-mismatch", f"{root} holds a {data['network']} devnet; `devnet down "
@@ -125,7 +133,7 @@ def up(root: Path, nodes: int, network: str, mining: str = "interval", block_tim
                               "validators": share})
     save(root, data)
     chaintop = chaintop or [sys.executable, "-m", "cli.main"]
-    accounts = get_preset(network).dev_accounts
+    accounts = params.dev_accounts
     started = []
     for n in data["nodes"][:max(nodes, len(data["nodes"]))]:
         datadir = Path(n["datadir"])
@@ -133,7 +141,7 @@ def up(root: Path, nodes: int, network: str, mining: str = "interval", block_tim
             continue
         peers = [f"127.0.0.1:{o['port']}" for o in data["nodes"] if o is not n]
         argv = [*chaintop, "--datadir", str(datadir), "node", "--listen", f"127.0.0.1:{n['port']}",
-                "--mining", data.get("mining") or mining, "--workers", "1", "--validators", n["validators"],
+                "--mining", "manual", "--workers", "1", "--validators", n["validators"],
                 "--to", f"dev{(int(n['name'][4:]) - 1) % accounts}"]  # each miner its own dev account
         if data.get("block_time"):
             argv += ["--block-time", str(data["block_time"])]
@@ -152,7 +160,30 @@ def up(root: Path, nodes: int, network: str, mining: str = "interval", block_tim
                 raise StoreError("devnet-node-failed", f"{n['name']} did not start (see {datadir}/node.log)"
                                                        + (f": {lines[-1]}" if lines else ""))
             time.sleep(0.1)
+    _start_mining(data, [n for n, _ in started], data.get("mining") or mining, deadline)
     return status(root) | {"started": [n["name"] for n, _ in started]}
+
+
+def _start_mining(data: dict, started: list[dict], mining: str, deadline: float) -> None:
+    """Nodes start with mining manual and are switched to `mining` once peered (and, for a node joining a
+    running devnet, caught up). A node that mined alone first would run for epochs on its own branch: with
+    the others' validators missing there, the inactivity leak ejects them and each branch finalizes alone,
+    a split no sync can heal (finalized blocks never revert)."""
+    running = [n for n in data["nodes"] if node_pid(Path(n["datadir"])) is not None]
+    clients = {n["name"]: RpcClient.for_datadir(Path(n["datadir"])) for n in running}
+    names = {n["name"] for n in started}
+    old = [clients[n["name"]] for n in running if n["name"] not in names and clients[n["name"]]]
+    target = max((c.status()["height"] for c in old), default=0)
+    for n in started:
+        client = clients[n["name"]]
+        want = len(running) - 1
+        while len(client.peers()["peers"]) < want or client.status()["height"] < target:
+            if time.monotonic() > deadline:
+                raise StoreError("devnet-not-peered", f"{n['name']} did not peer with the others and catch "
+                                                      f"up in time (see {n['datadir']}/node.log)")
+            time.sleep(0.1)
+    for n in started:
+        clients[n["name"]].set_mining(mining)
 
 
 def status(root: Path) -> dict:

@@ -58,6 +58,7 @@ class ValidatorClient:
         # (ks, n): this node runs only validators i with i % n in ks, its share on a network (ks empty:
         # none); None: every validator it holds a key for (a node alone)
         self.share: tuple[frozenset[int], int] | None = None
+        self._signed: dict[int, tuple[int, int]] = {}  # validator -> (source, target) epochs of its last vote
         self.gossip_listeners: list = []  # told each vote newly pooled and new evidence (the network gossips)
 
     # -- keys ------------------------------------------------------------------------------
@@ -189,12 +190,25 @@ class ValidatorClient:
             if i not in local or i in self.offline:
                 continue
             data = AttestationData(slot, head, source, target)
+            if not self._is_safe_to_sign(i, data):
+                continue
             out.append(self._sign_vote(i, local[i], data))
             if i in self.equivocating:
                 self.equivocating.discard(i)
                 parent = chain.head.header.parent
                 out.append(self._sign_vote(i, local[i], AttestationData(slot, parent, source, target)))
         return out
+
+    def _is_safe_to_sign(self, index: int, data: AttestationData) -> bool:
+        """Slashing protection (Ethereum's minimal rule): a validator signs a vote only for a newer target
+        than any it signed, from a source no older. Without it a reorg back to a height already voted on
+        (competing miners on a network) signed a second vote for the same target: a double vote, and with
+        enough of them two branches could each finalize. Kept in memory (a restart forgets it)."""
+        last = self._signed.get(index)
+        if last is not None and (data.target.epoch <= last[1] or data.source.epoch < last[0]):
+            return False
+        self._signed[index] = (data.source.epoch, data.target.epoch)
+        return True
 
     def _sign_vote(self, index: int, key: crypto.KeyPair, data: AttestationData) -> Attestation:
         att = Attestation(data, index, key.sign(pos.attestation_message(self.params.chain_id, data)))
