@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from node.client import RpcClient
 from node.node import Node
 from tests.functional.test_rpc import ROOT, _env
 
@@ -37,6 +38,24 @@ def _node_with_closed_pipe(datadir: Path, *args: str) -> subprocess.Popen:
             pytest.fail(f"the node exited at startup ({p.wait()})")
     p.stdout.close()
     return p
+
+
+def _wait_for_a_block(datadir: Path, bound: float = 60.0) -> None:
+    """Until the running node has mined: a fixed sleep is not enough on a loaded machine, where spawning four
+    worker processes can take longer than the whole sleep."""
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        client = RpcClient.for_datadir(datadir)
+        if client is not None:
+            try:
+                if client.status()["height"] > 0:
+                    return
+            except Exception:  # the node is still starting its RPC server
+                pass
+            finally:
+                client.close()
+        time.sleep(0.2)
+    pytest.fail(f"the node mined nothing in {bound} s")
 
 
 def _stop(p: subprocess.Popen, *signals: int) -> tuple[int, float]:
@@ -70,9 +89,11 @@ def test_a_node_whose_output_pipe_closed_stops_cleanly_every_time(tmp_path, sig)
 def test_a_mining_node_with_workers_and_a_closed_pipe_stops_cleanly(tmp_path):
     d = tmp_path / "chain"
     Node.create(d, "pow-devnet", genesis_bits=HARD_BITS).close()
-    for _ in range(2):
+    for run in range(2):
         p = _node_with_closed_pipe(d, "--workers", "4", "--mining", "auto", "--traffic", "10")
-        time.sleep(3)  # transactions arrive, the miner spawns its worker processes and searches
+        if run == 0:
+            _wait_for_a_block(d)  # the workers have searched and found (stopped mid-search on the second run)
+        time.sleep(1)  # transactions arrive, the miner's worker processes search
         rc, _ = _stop(p, signal.SIGTERM)
         assert rc == 0
     with Node.open(d) as node:
