@@ -36,6 +36,11 @@ def render_status(s: dict):
                  ("finality", f"justified epoch {s['justified_epoch']}, "
                               f"finalized epoch {s['finalized_epoch']}")]
     rows += [("mempool", f"{s['mempool_size']} pending"), ("data dir", s["datadir"])]
+    health = s.get("health") or {}
+    if health.get("writable") is False:
+        rows.append(("[red]writes[/]", f"stopped ({health['reason']}): {health['message']}"))
+    for name, failure in health.get("workers", {}).items():
+        rows.append((f"[red]{name} thread[/]", f"failed ({failure['reason']}): {failure['message']}"))
     return output.kv_table(rows, title="chaintop status")
 
 

@@ -207,6 +207,10 @@ _DESCRIBE: dict[str, Callable[[dict], str]] = {
                              f"{e['seconds']} s"),
     "MiningFailed": lambda e: (f"[bold red]miner failed[/] {e['reason']}: {e['message']} "
                                f"(retrying in {e['retry_in']} s)"),
+    "StorageFailed": lambda e: f"[bold red]stopped writing[/] {e['reason']}: {e['message']}",
+    "StorageRecovered": lambda e: "[green]writing again[/]: there is room on the disk",
+    "WorkerFailed": lambda e: (f"[bold red]{e['worker']} thread failed[/] {e['reason']}: {e['message']} "
+                               f"(going on in {e['retry_in']} s)"),
     "MiningStateChanged": lambda e: (f"[magenta]mining[/] mode {e['mode']}, {e['workers']} worker(s), "
                                      f"{'searching' if e['active'] else 'idle'}"),
     "SlotStarted": lambda e: (f"[blue]slot[/] {e['slot']} ({_epoch(e)}), proposer "

@@ -215,6 +215,34 @@ class MiningFailed(Event):
     retry_in: float
 
 
+@dataclass(frozen=True)
+class StorageFailed(Event):
+    """A write failed (reason disk-full, db-io-error): the node stopped producing and accepting; reads go on
+    until it resumes (StorageRecovered) when `needed_bytes` are free, or a restart."""
+
+    reason: str
+    message: str
+    free_bytes: int
+    needed_bytes: int
+
+
+@dataclass(frozen=True)
+class StorageRecovered(Event):
+    """There is room again and the store reopened cleanly: blocks and transactions are accepted again."""
+
+    free_bytes: int
+
+
+@dataclass(frozen=True)
+class WorkerFailed(Event):
+    """A background thread (slots, traffic) met an unexpected error; it goes on after `retry_in` seconds."""
+
+    worker: str
+    reason: str
+    message: str
+    retry_in: float
+
+
 # -- the network (node/p2p) ------------------------------------------------------------------
 @dataclass(frozen=True)
 class PeerJoined(Event):

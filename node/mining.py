@@ -59,6 +59,7 @@ def mine_block(node: Node, beneficiary: bytes, progress: ProgressFn | None = Non
 
     The node lock is not held during the search, so reads, submissions and other blocks go on meanwhile.
     """
+    node.health.check_writable()  # a full disk: no search for a block that could not be stored
     with node.mining_lock:
         template = node.build_template(beneficiary)
         parent = template.header.parent
@@ -96,6 +97,7 @@ def mine(node: Node, blocks: int = 1, to: str | None = None, progress: ProgressF
          on_block: Callable[[dict], None] | None = None, should_stop=None) -> dict:
     if blocks < 1:
         raise UsageError("bad-count", "--blocks must be at least 1")
+    node.health.check_writable()
     beneficiary = keys.resolve_address(node, to) if to else node._dev_keys[0].address
     # A running service says a search is on while this call lasts (the TUI follows the CLI's `mine`), and
     # ends it on `mining off` or when the node stops; should_stop adds the caller's own reasons (an RPC

@@ -22,6 +22,7 @@ from node import accept, explorer, keys, ledgers, mining, pos_api, sigcheck, sub
 from node import events as ev
 from node.clock import PausingClock, uses_paused_clock
 from node.energy import EnergyMeter
+from node.health import Health
 from node.miner import Miner, ProgressFn
 from node.p2p import chainview
 from node.validator import ValidatorClient
@@ -75,6 +76,7 @@ class Node:
         self._workers = workers
         self._miner: Miner | None = None
         self.service: NodeService | None = None  # the service running this node's threads attaches itself
+        self.health = Health(self)  # failed writes (a full disk) and failed threads, as events and state
         self.network: P2PService | None = None  # the p2p service (node/p2p), when the node is on a network
         self._dev_keys = [crypto.dev_keypair(i) for i in range(self.params.dev_accounts)]
         self.validator = ValidatorClient(self) if schedule.uses_validators(self.params) else None
@@ -144,8 +146,9 @@ class Node:
     # -- reads -----------------------------------------------------------------------------
     @locked
     def status(self) -> dict:
-        """The head (height, hash, time), difficulty, chain work, mempool size; epoch and finality (PoS)."""
-        return explorer.status(self)
+        """The head (height, hash, time), difficulty, chain work, mempool size; epoch and finality (PoS);
+        health: None, or what stopped (a full disk: no writes until there is room) and which thread failed."""
+        return {**explorer.status(self), "health": self.health.view()}
 
     @locked
     def block(self, ident: str | int, verbose: bool = False) -> dict:

@@ -92,6 +92,11 @@ class NodeService:
         t = threading.Thread(target=self._mining_loop, name="miner", daemon=True)
         t.start()
         self._threads.append(t)
+        # a store that stopped writing (a full disk) is told and watched until there is room again
+        t = threading.Thread(target=self.node.health.watch, args=(self._stopping,), name="storage",
+                             daemon=True)
+        t.start()
+        self._threads.append(t)
         if self.node.validator is not None:
             t = threading.Thread(target=self._slot_loop, name="slots", daemon=True)
             t.start()
@@ -106,10 +111,8 @@ class NodeService:
                 self._stopping.wait(0.2)  # still proof of work (hybrid, or merge before the merge height)
                 continue
             slot = chain.current_slot()
-            try:
+            with self.node.health.guard("slots", self._stopping):  # e.g. no active validator: the next slot
                 self.node.on_slot(slot)
-            except ChaintopError:
-                pass  # e.g. no active validator; the next slot tries again
             wait = chain.slot_start_time(slot + 1) - self.node.clock()
             self._stopping.wait(max(0.01, min(wait, self.node.params.slot_time)))
 
@@ -133,8 +136,15 @@ class NodeService:
     # -- mining ----------------------------------------------------------------------------
     def mining_state(self) -> dict:
         return {"mode": self.mode, "workers": self._workers(), "active": self._searching(),
-                "traffic": self.traffic_rate, "mine_calls": self._mine_calls, "error": self.mining_error,
+                "traffic": self.traffic_rate, "mine_calls": self._mine_calls,
+                "error": self.mining_error or self._write_error(),
                 "block_time": self.interval()}
+
+    def _write_error(self) -> dict | None:
+        """A store that stopped writing stops the mining too: said as mining's error while it lasts."""
+        err = self.node.store.get_write_error()
+        return None if err is None else {"reason": err.code, "message": err.message, "at": None,
+                                         "retry_in": None}
 
     def interval(self) -> float:
         """Seconds between blocks in interval mode: the live block time, else the chain's target spacing."""
@@ -209,12 +219,19 @@ class NodeService:
         return self._round
 
     def _on_event(self, event: ev.Event) -> None:
+        if isinstance(event, ev.StorageRecovered) and self.mining_error is not None:
+            self.mining_error = None  # the disk-full the last search met is over
+            self._wake.set()
+        if isinstance(event, ev.StorageFailed | ev.StorageRecovered):
+            self._emit_state()  # mining_get's error follows the store
         if isinstance(event, ev.BlockConnected) and self.node.network is not None:
             self._last_block, self._round = time.monotonic(), None  # a peer's block starts a new round too
         if isinstance(event, ev.TxAdded | ev.BlockConnected):
             self._wake.set()
 
     def _should_mine(self) -> bool:
+        if self.node.store.write_error is not None:
+            return False  # a full disk: nothing is produced until there is room (health.watch reopens)
         if self._resizing:
             return False
         if schedule.is_pos_height(self.node.params, self.node.chain.head.height + 1):
@@ -313,10 +330,10 @@ class NodeService:
             next_at = max(next_at + 1.0 / self.traffic_rate, now - 1.0)
             a, b = rng.sample(range(n), 2)
             fee = self.node.params.min_fee * rng.randint(1, 5) + rng.randint(0, 999)
-            try:
+            if self.node.store.write_error is not None:
+                continue  # a full disk: nothing is accepted until there is room
+            with self.node.health.guard("traffic", self._stopping):  # a full pool, a lane at its gap limit
                 self.node.send(f"dev{a}", f"dev{b}", rng.randint(1, 100) * COIN // 100, fee)
-            except ChaintopError:
-                pass  # a full pool or a lane at its nonce gap limit: skip this one
 
 
 def default_mining_mode(params) -> str:

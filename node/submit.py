@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from chain import crypto
 from chain.abc import ChainBatch
 from chain.consensus.staking import get_stake
-from chain.errors import ChaintopError, InvalidTx, NotFound, UsageError
+from chain.errors import ChaintopError, InvalidTx, NotFound, StoreError, UsageError
 from chain.mempool import AddResult, decode_pool_record, encode_pool_record
 from chain.tx import STAKE, Tx, make_transfer
 from node import events as ev
@@ -133,16 +133,31 @@ def submit_tx(node: Node, tx: Tx | bytes | str, replace: bool = True,
     signature_ok: its signature was verified already (outside the node lock); None: verify it here.
     """
     tx = decode_tx(tx)
+    node.health.check_writable()  # a full disk: refuse before pooling anything
     if not replace and tx.nonce in node.mempool.lanes.get(tx.sender_address, {}):
         raise InvalidTx("nonce-taken", f"a pending transaction of this sender already has nonce {tx.nonce}")
     result = node.mempool.add(tx, node.clock(), signature_ok)
-    persist_added(node, result)
+    try:
+        persist_added(node, result)
+    except StoreError:  # not saved, so not pooled: what the node reports is what it keeps
+        _undo_add(node, result)
+        node.health.report_write_error()
+        raise
     out = {"txid": tx.txid.hex(), "ready": result.ready}
     if result.replaced is not None:
         out["replaced"] = result.replaced.txid.hex()
     if result.evicted:
         out["evicted"] = [t.txid.hex() for t in result.evicted]
     return out
+
+
+def _undo_add(node: Node, result: AddResult) -> None:
+    node.mempool.remove([result.tx.txid])
+    for gone in ([result.replaced] if result.replaced else []) + result.evicted:
+        try:
+            node.mempool.add(gone, node.clock())  # still on disk: back in memory too
+        except ChaintopError:
+            pass
 
 
 def persist_added(node: Node, result: AddResult) -> None:
@@ -275,4 +290,7 @@ def load_pool(node: Node) -> None:
         except ChaintopError:
             stale.append(tx.txid)
     if stale:
-        node.store.commit(ChainBatch(pool=dict.fromkeys(stale), sync=False))
+        try:
+            node.store.commit(ChainBatch(pool=dict.fromkeys(stale), sync=False))
+        except StoreError:
+            pass  # a full disk: the stale records stay and are skipped again next time

@@ -29,11 +29,14 @@ class DataDirLock:
             holder = _describe(fd)
             os.close(fd)
             raise StoreError("datadir-locked", f"data dir {self.path.parent} is in use by {holder}") from None
-        os.ftruncate(fd, 0)
         info = {"pid": os.getpid(),
                 "command": " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv))}
-        os.write(fd, json.dumps(info).encode())
-        os.fsync(fd)
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, json.dumps(info).encode())
+            os.fsync(fd)
+        except OSError:
+            pass  # a full disk: the lock holds all the same, only the holder's name is not told
         self._fd = fd
 
     def release(self) -> None:

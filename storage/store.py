@@ -115,6 +115,12 @@ class ChainStore:
         self._db = _open_db(self.dbpath, False)
         self.write_error = None
 
+    def get_write_error(self) -> StoreError | None:
+        """The error every write meets now; a full disk's says how much is free at this moment."""
+        if self.write_error is not None and self.write_error.code == "disk-full":
+            return guard.disk_full(self.dbpath)
+        return self.write_error
+
     def get_free_bytes(self) -> int:
         return guard.get_free_bytes(self.dbpath)
 
@@ -283,7 +289,7 @@ class ChainStore:
         """Around every write: refuse at once after a failed one; a failure is typed, and a full disk (or
         any I/O error: LevelDB stops writing after one) makes the store refuse writes until reopen()."""
         if self.write_error is not None:
-            raise guard.disk_full(self.dbpath) if self.write_error.code == "disk-full" else self.write_error
+            raise self.get_write_error()
         try:
             guard.raise_if_injected()
             yield

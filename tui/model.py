@@ -167,6 +167,21 @@ class LiveModel:
         self._log("MiningFailed", f"the miner failed ({e.reason}): {e.message}; retrying in {e.retry_in:g} s",
                   "error", "mining")
 
+    def _on_StorageFailed(self, e) -> None:
+        self.mining["error"] = {"reason": e.reason, "message": e.message, "retry_in": None}
+        self.dirty.add(MINING)
+        self._log("StorageFailed", f"the node stopped writing ({e.reason}): {e.message}", "error", "chain")
+
+    def _on_StorageRecovered(self, e) -> None:
+        self.mining.pop("error", None)
+        self.dirty.add(MINING)
+        self._log("StorageRecovered", f"there is room on the disk again ({e.free_bytes / 2**20:.1f} MiB "
+                  "free): blocks and transactions are accepted again", "good", "chain")
+
+    def _on_WorkerFailed(self, e) -> None:
+        self._log("WorkerFailed", f"the {e.worker} thread failed ({e.reason}): {e.message}; it goes on in "
+                  f"{e.retry_in:g} s", "error", "chain")
+
     def _on_BlockMined(self, e) -> None:
         self.mining.pop("error", None)
         if e.seconds > 0:
