@@ -16,6 +16,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -94,13 +95,18 @@ class Side:
             return json.loads(c.post(lean.rpc_body(method, params)))
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
+        """End the server and everything it started (npx runs node as a child, which outlives npx's end):
+        each side runs in its own process group."""
+        for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
             try:
-                self.proc.wait(20)
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.proc.wait(wait)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+                continue
+            time.sleep(0.2)  # (the group's other members get the same signal; give them a moment)
 
 
 class Chaintop(Side):
@@ -115,7 +121,8 @@ class Chaintop(Side):
             self.params = node.params
         started = time.perf_counter()
         cmd = [sys.executable, "-m", "cli.main", "--datadir", str(self.datadir), "node", "--mining", "manual"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
         while not (self.datadir / "node.json").exists() or not (self.datadir / ".cookie").exists():
             if time.perf_counter() - started > 60 or self.proc.poll() is not None:
                 raise RuntimeError("chaintop node did not start")
@@ -154,7 +161,7 @@ class Ganache(Side):
                                       "--server.port", str(self.port), "--logging.quiet",
                                       "--wallet.totalAccounts", str(SENDERS), "--wallet.defaultBalance",
                                       "1000000"], cwd=GANACHE_DIR, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
         self.cold_start = self.wait_ready(started)
         self.accounts = self.call("eth_accounts")["result"]
 

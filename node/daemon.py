@@ -10,7 +10,6 @@ from pathlib import Path
 from chain.errors import StoreError, UsageError
 from node import rpc
 from node.node import Node
-from node.rpcserver import RpcServer
 from node.service import (
     NodeService,
     check_block_time,
@@ -59,6 +58,8 @@ class RunningNode:
             mining = mining or default_mining_mode(self.node.params)
             self.service = NodeService(self.node, mining, traffic, beneficiary=beneficiary,
                                        on_stop=self.stopped.set, block_time=block_time)
+            from node.rpcserver import RpcServer  # here: CLI commands import this module, not aiohttp
+
             cookie = secrets.token_hex(32)
             try:
                 dispatcher = rpc.Dispatcher(self, self.service, self.node)
