@@ -38,8 +38,9 @@ def render_mining_summary(view: dict) -> Table:
               + Text("  (+ / - to change)" if view.get("workers_keys") else "", style="dim"))
     error = view.get("error")
     if error:
+        retry = error.get("retry_in")  # None: a full disk, which ends when there is room, not on a timer
         t.add_row("FAILED", Text(f"{error.get('reason')}: {error.get('message')}", style="bold red")
-                  + Text(f"  (retrying in {error.get('retry_in', 0):g} s)", style="dim"))
+                  + Text(f"  (retrying in {retry:g} s)" if retry is not None else "", style="dim"))
     t.add_row("hash rate", fmt.hash_rate(view.get("hash_rate")))
     spark = draw.sparkline(view.get("rates", []), max(10, view.get("width", 30)))
     t.add_row("", Text(spark or "(no search yet)", style="green" if spark else "dim"))
