@@ -247,6 +247,9 @@ class NodeService:
         failures = 0
         while not self._stopping.is_set():
             while not self._stopping.is_set() and not self._should_mine():
+                # Inactive only once there is nothing to search for: back-to-back blocks (auto mining a busy
+                # pool) are one search, not two state events per block for every screen to redraw.
+                self._set_active(False)
                 timeout = 1.0
                 if self.mode == "interval":
                     since = time.monotonic() - self._last_block
@@ -255,6 +258,7 @@ class NodeService:
                 self._wake.clear()
             generation = self._generation
             if self._stopping.is_set():
+                self._set_active(False)
                 return
             self._set_active(True)
             try:
@@ -276,9 +280,9 @@ class NodeService:
                 self.mining_error = {"reason": code, "message": message, "at": time.time(),
                                      "retry_in": retry_in}
                 self.node.events.emit(ev.MiningFailed(code, message, retry_in))
-                self._stopping.wait(retry_in)
-            finally:
                 self._set_active(False)
+                self._stopping.wait(retry_in)
+        self._set_active(False)
 
     def _set_active(self, active: bool) -> None:
         if active != self._mining_active:
