@@ -185,7 +185,7 @@ async def _gossip_txs(address: str, summary: dict, raws: list[bytes]) -> None:
     conn = t.dial(address)
     try:
         status = m.Status(m.PROTOCOL_VERSION, summary["chain_id"], summary["genesis"], summary["head"],
-                          summary["height"], summary["chain_work"], 0, bytes(32), b"B" * 32, 0)
+                          summary["height"], summary["chain_work"], 0, bytes(32), 0, b"B" * 32, 0)
         await t.send(conn, m.encode(status), wait=5)
         while not isinstance(m.decode((await asyncio.wait_for(t.recv(), 10))[1]), m.Status):
             pass

@@ -88,6 +88,9 @@ def _create_chain(datadir: Path, network: str, genesis_time: int | None) -> None
 
 
 def _genesis_time(datadir: Path) -> int:
+    client = RpcClient.for_datadir(datadir)
+    if client is not None:  # running: its node holds the store's lock
+        return int(client.params_view()["genesis_time"])
     store = ChainStore.open(datadir)
     try:
         return load_params(store).genesis_time

@@ -25,9 +25,11 @@ def chain_summary(node: Node) -> dict:
     chain = node.chain
     cs = chain.consensus_state()
     finalized_epoch, finalized_root = (cs.finalized.epoch, cs.finalized.root) if cs else (0, bytes(32))
+    justified_epoch = cs.current_justified.epoch if cs else 0
     return {"chain_id": node.params.chain_id, "genesis": chain.get_hash_at(0), "head": chain.head.hash,
             "height": chain.head.height, "chain_work": chain.head.chain_work,
             "finalized_epoch": finalized_epoch, "finalized_root": finalized_root,
+            "justified_epoch": justified_epoch,
             "finalized_height": _finalized_height(node)}
 
 

@@ -51,18 +51,20 @@ class Status:
     chain_work: int
     finalized_epoch: int
     finalized_root: bytes
+    justified_epoch: int  # beside the spec's fields: hybrid fork choice is the highest justified first
     node_id: bytes
     listen_port: int  # 0: not listening (a peer cannot dial us back)
 
     def write(self, w: Writer) -> None:
         w.u16(self.version).u32(self.chain_id).fixed(self.genesis, 32).fixed(self.head, 32)
         w.u64(self.head_height).fixed(self.chain_work.to_bytes(32, "big"), 32).u64(self.finalized_epoch)
-        w.fixed(self.finalized_root, 32).fixed(self.node_id, 32).u16(self.listen_port)
+        w.fixed(self.finalized_root, 32).u64(self.justified_epoch).fixed(self.node_id, 32)
+        w.u16(self.listen_port)
 
     @classmethod
     def read(cls, r: Reader) -> Status:
         return cls(r.u16(), r.u32(), r.fixed(32), r.fixed(32), r.u64(), int.from_bytes(r.fixed(32), "big"),
-                   r.u64(), r.fixed(32), r.fixed(32), r.u16())
+                   r.u64(), r.fixed(32), r.u64(), r.fixed(32), r.u16())
 
 
 @dataclass(frozen=True, slots=True)

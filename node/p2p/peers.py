@@ -68,6 +68,7 @@ class Peer:
                 "head_height": s.head_height if s else None, "head": s.head.hex() if s else None,
                 "chain_work": hex(s.chain_work) if s else None,
                 "finalized_epoch": s.finalized_epoch if s else None,
+                "justified_epoch": s.justified_epoch if s else None,
                 "score": self.score,
                 "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 2),
                 "connected_since": round(self.connected_at, 3), "messages_in": self.messages_in,

@@ -70,7 +70,8 @@ class Network:
     def our_status(self) -> m.Status:
         s = self.summary
         return m.Status(m.PROTOCOL_VERSION, s["chain_id"], s["genesis"], s["head"], s["height"],
-                        s["chain_work"], s["finalized_epoch"], s["finalized_root"], self.node_id,
+                        s["chain_work"], s["finalized_epoch"], s["finalized_root"], s["justified_epoch"],
+                        self.node_id,
                         self.listen_port)
 
     async def refresh_summary(self) -> None:

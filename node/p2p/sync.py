@@ -1,6 +1,6 @@
 """Request/response and sync: BlocksByRange, BlocksByRoot, pending transactions; catching up to a peer.
 
-A peer whose Status shows a newer finalized checkpoint, or as new a one and more chain work, is synced from:
+A peer whose Status shows a newer finalized checkpoint, then justified one, then more work, is synced from:
 find the last block we share (probing back from the lower head by doubling steps, never below our finalized
 checkpoint: that block is never reverted), then fetch ranges of blocks, the next range in flight while the
 current one is validated. A gossiped block with an unknown parent fetches its ancestors by root (a few), or
@@ -128,12 +128,15 @@ class Syncer:
             self.maybe_sync(peer)
 
     def is_ahead(self, peer: Peer) -> bool:
-        """A newer finalized checkpoint first (a branch that finalized more is never given up for work),
-        then more work: PoW's heaviest chain, and with validators the EIP-1011 order, near enough."""
+        """A newer finalized checkpoint first (a branch that finalized more is never given up for work), then
+        a newer justified one, then more work: PoW's heaviest chain, and with validators EIP-1011's order
+        (a node that mined a heavier branch alone during a partition still follows the side that justified
+        more)."""
         s, ours = peer.status, self.net.summary
         if s is None:
             return False
-        return (s.finalized_epoch, s.chain_work) > (ours["finalized_epoch"], ours["chain_work"])
+        return ((s.finalized_epoch, s.justified_epoch, s.chain_work)
+                > (ours["finalized_epoch"], ours["justified_epoch"], ours["chain_work"]))
 
     def maybe_sync(self, peer: Peer, force: bool = False) -> None:
         if self._task is not None and not self._task.done():

@@ -116,7 +116,7 @@ def test_an_invalid_gossiped_block_bans_its_sender_and_is_never_relayed(tmp_path
         good = spare.chain.get_block_at(1)
         s = spare.chain_summary()
     bad = _invalid_block(good)
-    status = m.Status(m.PROTOCOL_VERSION, s["chain_id"], s["genesis"], s["genesis"], 0, 2, 0, bytes(32),
+    status = m.Status(m.PROTOCOL_VERSION, s["chain_id"], s["genesis"], s["genesis"], 0, 2, 0, bytes(32), 0,
                       b"X" * 32, 0)
     heard = asyncio.run(_attack(a.address, status, bad))
     goodbyes = [x for x in heard if isinstance(x, m.Goodbye)]
