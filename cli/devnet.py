@@ -56,6 +56,8 @@ def register(app: typer.Typer) -> None:
 
         output.emit(dn.status(devnet_root(directory)), as_json, _render)
 
+    register_tui(devnet)
+
     @devnet.command("down")
     @handle_errors
     def down(
@@ -76,6 +78,24 @@ def register(app: typer.Typer) -> None:
         output.emit(data, as_json, lambda d: f"stopped {', '.join(d['stopped']) or 'nothing (none ran)'}"
                     + (f"; killed {', '.join(d['killed'])} (no clean stop in 30 s)" if d["killed"] else "")
                     + ("; data removed" if purge else f"; data kept in {d['root']}"))
+
+
+def register_tui(devnet: typer.Typer) -> None:
+    @devnet.command("tui")
+    @handle_errors
+    def tui(
+        name: Annotated[str, typer.Argument(metavar="NODE", help="node1, node2, ...")] = "node1",
+        directory: DirOpt = None,
+    ) -> None:
+        """Run one devnet node inside the TUI: its headless process stops and the TUI takes its place (same
+        data dir, port, peers, validators, miner); quitting the TUI stops that node (`devnet up` restarts
+        it headless)."""
+        import os
+
+        from node import devnet as dn
+
+        argv = dn.tui_argv(devnet_root(directory), name)
+        os.execvp(argv[0], argv)
 
 
 def _render(d: dict):

@@ -12,7 +12,7 @@ import typer
 from chain.errors import UsageError
 from cli import output
 from cli.common import datadir_for, handle_errors, settings
-from cli.options import RpcPortOpt, TrafficOpt, WorkersOpt
+from cli.options import BlockTimeOpt, ListenOpt, PeerOpt, RpcPortOpt, TrafficOpt, ValidatorsOpt, WorkersOpt
 
 
 def cli_prefix() -> str:
@@ -48,6 +48,10 @@ def register(app: typer.Typer) -> None:
         traffic: TrafficOpt = 2.0,
         workers: WorkersOpt = None,
         rpc_port: RpcPortOpt = 0,
+        block_time: BlockTimeOpt = None,
+        listen: ListenOpt = None,
+        peer: PeerOpt = None,
+        validators: ValidatorsOpt = None,
     ) -> None:
         ("Open the TUI on the data dir (creating the default devnet on first start); CLI commands reach it "
          "over RPC.")
@@ -59,7 +63,8 @@ def register(app: typer.Typer) -> None:
         if not (path / "chain").exists():
             Node.create(path, settings.network).close()
             output.err_console.print(f"initialised {settings.network} in {path}", highlight=False)
-        running = RunningNode(path, mining, traffic, rpc_port, workers)
+        running = RunningNode(path, mining, traffic, rpc_port, workers, block_time=block_time, listen=listen,
+                              peers=peer, validators=validators)  # --listen/--peer: a node of a network
         try:
             running.start()
             from tui.app import ChaintopApp

@@ -111,7 +111,7 @@ def up(root: Path, nodes: int, network: str, mining: str | None = None, block_ti
     # round_interval), so blocks come one per spacing in all and fork only now and then.
     mining = check_mining_mode(mining or "interval")
     # an interval miner waits N times the chain's spacing on average: one block per spacing in all
-    if mining == "interval":
+    if mining == "interval" and params.consensus != "pos":  # a PoS chain's block time is its slot time
         block_time = block_time or params.target_spacing * nodes
     root.mkdir(parents=True, exist_ok=True)
     data = load(root) or {"network": network, "nodes": [], "mining": mining, "block_time": block_time}
@@ -136,20 +136,12 @@ def up(root: Path, nodes: int, network: str, mining: str | None = None, block_ti
                               "validators": share})
     save(root, data)
     chaintop = chaintop or [sys.executable, "-m", "cli.main"]
-    accounts = params.dev_accounts
     started = []
     for n in data["nodes"][:max(nodes, len(data["nodes"]))]:
         datadir = Path(n["datadir"])
         if node_pid(datadir) is not None:
             continue
-        peers = [f"127.0.0.1:{o['port']}" for o in data["nodes"] if o is not n]
-        argv = [*chaintop, "--datadir", str(datadir), "node", "--listen", f"127.0.0.1:{n['port']}",
-                "--mining", "manual", "--workers", "1", "--validators", n["validators"],
-                "--to", f"dev{(int(n['name'][4:]) - 1) % accounts}"]  # each miner its own dev account
-        if data.get("block_time"):
-            argv += ["--block-time", str(data["block_time"])]
-        for p in peers:
-            argv += ["--peer", p]
+        argv = node_argv(data, n, chaintop, "manual")  # mining starts once it is peered (_start_mining)
         with open(datadir / "node.log", "ab") as log:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True)  # the devnet outlives this command
@@ -187,6 +179,41 @@ def _start_mining(data: dict, started: list[dict], mining: str, deadline: float)
             time.sleep(0.1)
     for n in started:
         clients[n["name"]].set_mining(mining)
+
+
+def node_argv(data: dict, n: dict, chaintop: list[str], mining: str) -> list[str]:
+    """The `node` arguments of one devnet node (its port, peers, validator share, beneficiary)."""
+    accounts = get_preset(data["network"]).dev_accounts
+    argv = [*chaintop, "--datadir", n["datadir"], "node", "--listen", f"127.0.0.1:{n['port']}",
+            "--mining", mining, "--workers", "1", "--validators", n["validators"],
+            "--to", f"dev{(int(n['name'][4:]) - 1) % accounts}"]  # each miner its own dev account
+    if data.get("block_time"):
+        argv += ["--block-time", str(data["block_time"])]
+    for o in data["nodes"]:
+        if o is not n:
+            argv += ["--peer", f"127.0.0.1:{o['port']}"]
+    return argv
+
+
+def tui_argv(root: Path, name: str, timeout: float = 30.0) -> list[str]:
+    """Stop devnet node `name` if it runs headless, and give the command that runs it in the TUI instead."""
+    data = load(root)
+    if data is None:
+        raise StoreError("no-devnet", f"no devnet in {root}; start one with `chaintop devnet up --nodes 4`")
+    n = next((n for n in data["nodes"] if n["name"] == name), None)
+    if n is None:
+        names = ", ".join(x["name"] for x in data["nodes"])
+        raise UsageError("unknown-node", f"no {name!r} in the devnet; it has {names}")
+    pid = node_pid(Path(n["datadir"]))
+    if pid is not None:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    argv = node_argv(data, n, [sys.executable, "-m", "cli.main"], data.get("mining") or "interval")
+    argv[argv.index("node")] = "tui"
+    i = argv.index("--to")
+    return argv[:i] + argv[i + 2:]  # the TUI's miner pays dev0
 
 
 def status(root: Path) -> dict:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from chain.codec import Reader, Writer
 from chain.errors import DecodeError
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: Status carries the justified epoch
 MAX_FRAME = 4 << 20  # one message; the transport also makes ZeroMQ drop a peer that sends a bigger one
 MAX_GOSSIP_DATA = 2 << 20  # a block (max_block_bytes is 1 MB on every preset) with room to spare
 MAX_TOPIC = 128
@@ -187,6 +187,11 @@ def encode(msg: Message) -> bytes:
     if len(data) > MAX_FRAME:
         raise ValueError(f"a {type(msg).__name__} of {len(data)} bytes exceeds the frame limit")
     return data
+
+
+def status_version(data: bytes) -> int | None:
+    """The protocol version a Status frame names, read before the rest (whose layout it decides)."""
+    return int.from_bytes(data[1:3], "big") if len(data) >= 3 and data[0] == Status.KIND else None
 
 
 def decode(data: bytes) -> Message:

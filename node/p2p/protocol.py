@@ -141,6 +141,12 @@ class Network:
         try:
             msg = m.decode(data)
         except DecodeError as e:
+            version = m.status_version(data)
+            if version is not None and version != m.PROTOCOL_VERSION:  # another release: no fault of its own
+                why = f"protocol version {version}; this node speaks {m.PROTOCOL_VERSION}"
+                await self.send(peer, m.Goodbye(m.GOODBYE_IRRELEVANT, why))
+                self.drop(peer, "irrelevant-network", hangup=True)
+                return
             await self.penalize(peer, "malformed", f"sent a malformed message ({e.code})")
             return
         if isinstance(msg, m.Status):

@@ -79,3 +79,13 @@ def test_addresses_and_validator_shares():
     for bad in ("4/4", "1/", "/4", "a/4", "-1/4"):
         with pytest.raises(UsageError, match="bad-validators"):
             parse_validator_share(bad)
+
+
+def test_a_status_names_its_version_before_its_layout():
+    frame = m.encode(SAMPLES[0])
+    assert m.status_version(frame) == m.PROTOCOL_VERSION
+    other = frame[:1] + (1).to_bytes(2, "big") + frame[3:-8]  # an older release's shorter Status
+    assert m.status_version(other) == 1
+    with pytest.raises(DecodeError):
+        m.decode(other)
+    assert m.status_version(m.encode(m.Ping(1))) is None
