@@ -264,6 +264,21 @@ class LiveModel:
                                     f"{e.finality_delay} epochs; offline validators are bleeding stake",
                   "error", "pos")
 
+    # -- the network (node/p2p); issue 13's Network screen builds on these ----------------------
+    def _on_PeerJoined(self, e) -> None:
+        self._log("PeerJoined", f"peer {e.address} joined ({e.direction}, node {e.node_id[:12]}…, at height "
+                                f"{e.head_height})", "good", "net")
+
+    def _on_PeerLeft(self, e) -> None:
+        self._log("PeerLeft", f"peer {e.address} left: {e.reason}", "warn", "net")
+
+    def _on_PeerBanned(self, e) -> None:
+        self._log("PeerBanned", f"BANNED peer {e.address} for {e.seconds:.0f} s: {e.reason}", "error", "net")
+
+    def _on_BlockReceived(self, e) -> None:
+        self._log("BlockReceived", f"block {e.height} {fmt.short(e.hash)} from {e.peer}, {e.delay_ms:.1f} ms "
+                                   f"after it was published: {e.status}", "info", "net")
+
     def name(self, address: str | None) -> str:
         """A dev label if the address has one, else the shortened address."""
         if not address:
