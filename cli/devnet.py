@@ -110,5 +110,7 @@ def _render(d: dict):
     table = output.list_table(["node", "running", "height", "head", "peers", "p2p", "validators"], rows,
                               title=title, keep=("p2p", "head"))
     first = d["nodes"][0]["datadir"] if d["nodes"] else "DIR"
+    name = d["nodes"][0]["name"] if d["nodes"] else "NODE"
+    # `tui` on a running node's data dir is refused (datadir-locked): the devnet's own command swaps it in
     return Group(table, f"each node's data dir is {d['root']}/<node>: e.g. `chaintop --datadir {first} "
-                        "peers`, `... watch`, `... tui`")
+                        f"peers`, `... watch`; the TUI on a node: `chaintop devnet tui {name}`")
