@@ -1,4 +1,4 @@
-"""Network commands: peers, net connect|disconnect PEER, devnet up|status|down."""
+"""Network commands: peers, net connect|disconnect PEER, net partition|heal, devnet up|status|down."""
 
 from __future__ import annotations
 
@@ -45,9 +45,37 @@ def register(app: typer.Typer) -> None:
             f"disconnected {p['address']}" + (f" (node {p['node_id'][:16]}…)" if p["node_id"] else "")
             for p in d["disconnected"]))
 
+    @net.command("partition")
+    @handle_errors
+    def partition(as_json: JsonOpt = False) -> None:
+        """Split this node off: Goodbye to every peer, refuse and dial none until `net heal` (mines alone)."""
+        with open_node(embedded_ok=False) as api:
+            data = api.net_partition()
+        output.emit(data, as_json, render_partition)
+
+    @net.command("heal")
+    @handle_errors
+    def heal(as_json: JsonOpt = False) -> None:
+        """End `net partition`: redial the dropped peers; the lighter branch reorgs onto the heavier."""
+        with open_node(embedded_ok=False) as api:
+            data = api.net_heal()
+        output.emit(data, as_json, render_heal)
+
     from cli import devnet
 
     devnet.register(app)
+
+
+def render_partition(d: dict) -> str:
+    lines = [f"partitioned: dropped {len(d['dropped'])} peer(s); refusing and not dialling any until "
+             "`chaintop net heal`"]
+    lines += [f"  dropped {p['address']} (node {p['node_id'][:16]}…)" for p in d["dropped"]]
+    return "\n".join(lines)
+
+
+def render_heal(d: dict) -> str:
+    where = ", ".join(d["reconnecting"]) or "nobody (no known peer: `chaintop net connect HOST:PORT`)"
+    return f"healed: redialling {where}; sync takes the heavier chain (see `chaintop peers`)"
 
 
 def render_peers(d: dict):
@@ -70,6 +98,8 @@ def render_peers(d: dict):
                      f"{b['reason']}")
     for address in d["disconnected"]:
         parts.append(f"cut off by `net disconnect`: {address} (`chaintop net connect {address}` heals)")
+    if d.get("partitioned"):
+        parts.append("partitioned by `net partition`: no peer is dialled or accepted (`chaintop net heal`)")
     if d["syncing_from"]:
         parts.append(f"syncing from {d['syncing_from']}")
     parts.append(f"synced {d['synced_blocks']} block(s); gossip: {d['relayed']} relayed, {d['ignored']} "

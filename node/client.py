@@ -273,6 +273,12 @@ class RpcClient:
     def net_disconnect(self, peer: str) -> dict:
         return self.call("net_disconnect", peer=peer)
 
+    def net_partition(self) -> dict:
+        return self.call("net_partition")
+
+    def net_heal(self) -> dict:
+        return self.call("net_heal")
+
     def iter_events(self) -> Iterator[dict]:
         """Server-sent events as dicts, until the node goes away."""
         conn = http.client.HTTPConnection(self.host, self.port, timeout=None)

@@ -378,6 +378,14 @@ class Node:
         """Say Goodbye to a peer (address or node id) and refuse it until `net connect`."""
         return self._get_network().disconnect(peer)
 
+    def net_partition(self) -> dict:
+        """Drop every peer and refuse or dial none until `net_heal` (split this node off the network)."""
+        return self._get_network().partition()
+
+    def net_heal(self) -> dict:
+        """End `net_partition`: redial the peers it dropped and the address book."""
+        return self._get_network().heal()
+
     @locked
     def chain_summary(self) -> dict:
         return chainview.chain_summary(self)

@@ -42,6 +42,9 @@ class Network:
         # what `net disconnect` cut off until `net connect`: addresses, and node ids with their address
         self.blocked_addresses: set[str] = set()
         self.blocked_ids: dict[str, str] = {}
+        # `net partition`: every peer dropped, none dialled or accepted until `net heal` (which redials these)
+        self.partitioned = False
+        self.partition_redial: list[str] = []
         self.seen = gossip.SeenCache()
         self.seen_objects = gossip.SeenCache()  # block hashes and txids that came from the network
         self.gossip_queue: asyncio.Queue = asyncio.Queue(GOSSIP_QUEUE)
@@ -85,7 +88,9 @@ class Network:
         for coro in (self._recv_loop(), self._gossip_worker(), self._local_worker(), self._tick_loop()):
             self._tasks.append(loop.create_task(coro))
 
-    def dial(self, address: str) -> Peer:
+    def dial(self, address: str) -> Peer | None:
+        if self.partitioned:
+            return None
         conn = self.transport.dial(address)
         peer = self.peers.get(conn)
         if peer is None:
@@ -133,6 +138,10 @@ class Network:
             claimed = ident[1:] if isinstance(ident, bytes) else b""
             if self.book.banned(claimed) or claimed.hex() in self.blocked_ids:
                 await self.transport.send(conn, m.encode(m.Goodbye(m.GOODBYE_BANNED, "banned")))
+                return
+            if self.partitioned:
+                why = m.Goodbye(m.GOODBYE_REQUESTED, "partitioned (`net partition`) until `net heal`")
+                await self.transport.send(conn, m.encode(why))
                 return
             host = self.transport.peer_hosts.get(ident, "?") if hasattr(self.transport, "peer_hosts") else "?"
             peer = self.peers[conn] = Peer(conn, f"{host}:?", "inbound")

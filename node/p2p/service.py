@@ -144,7 +144,7 @@ class P2PService:
                     "connecting": sorted(p.address for p in net.peers.values()
                                          if p.direction == "outbound" and p.status is None),
                     "banned": [b.view() for b in self.book.bans.values() if b.until > time.time()],
-                    "disconnected": sorted(net.blocked_addresses),
+                    "disconnected": sorted(net.blocked_addresses), "partitioned": net.partitioned,
                     "syncing_from": net.sync.syncing_from, "synced_blocks": net.sync.synced_blocks,
                     **net.stats}
 
@@ -158,6 +158,8 @@ class P2PService:
 
         async def dial() -> dict:
             net = self.net
+            if net.partitioned:
+                raise UsageError("partitioned", "this node is partitioned: `chaintop net heal` reconnects it")
             net.blocked_addresses.discard(address)
             for node_id, where in list(net.blocked_ids.items()):  # the nodes we cut off at that address
                 if where == address:
@@ -196,3 +198,47 @@ class P2PService:
             return {"disconnected": out}
 
         return self._call(cut())
+
+    def partition(self) -> dict:
+        """Goodbye to every peer, then refuse and dial none until `heal` (a network split at this node)."""
+
+        async def cut() -> dict:
+            net = self.net
+            if net.partitioned:
+                raise UsageError("already-partitioned",
+                                 "this node is already partitioned: `chaintop net heal` reconnects it")
+            net.partitioned = True
+            active = {p.conn for p in net.active_peers()}
+            dropped, redial = [], []
+            for p in list(net.peers.values()):
+                if p.direction == "outbound" and p.address not in redial:
+                    redial.append(p.address)
+                if p.status is not None:
+                    bye = m.Goodbye(m.GOODBYE_REQUESTED, "partitioned (`net partition`)")
+                    await net.send(p, bye, wait=0.2)
+                if p.conn in active:
+                    dropped.append({"node_id": p.node_id.hex(), "address": p.address})
+                net.drop(p, "partitioned", hangup=True)
+            net.partition_redial = redial
+            return {"partitioned": True, "dropped": dropped,
+                    "will_redial": sorted(set(redial + self.book.addresses) - net.blocked_addresses)}
+
+        return self._call(cut())
+
+    def heal(self) -> dict:
+        """Lift `partition`: dial the peers it dropped and the address book again (sync then catches up)."""
+
+        async def mend() -> dict:
+            net = self.net
+            if not net.partitioned:
+                raise UsageError("not-partitioned", "this node is not partitioned (`chaintop net partition` "
+                                                    "splits it off)")
+            net.partitioned = False
+            addresses = [a for a in dict.fromkeys(net.partition_redial + self.book.addresses)
+                         if a not in net.blocked_addresses and a != self.address]
+            net.partition_redial = []
+            for address in addresses:
+                net.dial(address)
+            return {"partitioned": False, "reconnecting": addresses}
+
+        return self._call(mend())
