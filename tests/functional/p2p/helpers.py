@@ -74,3 +74,17 @@ def init(datadir: Path, network: str = "regtest") -> Path:
 
 def peer_count(node: NodeProc) -> int:
     return len(node.client.peers()["peers"])
+
+
+def start_triangle(tmp_path: Path, procs: list) -> tuple[NodeProc, NodeProc, NodeProc]:
+    """Three regtest nodes A, B, C in a full mesh, all at height 2 (A mined it)."""
+    a = NodeProc(init(tmp_path / "a"), "--listen", "127.0.0.1:0")
+    procs.append(a)
+    b = NodeProc(init(tmp_path / "b"), "--peer", a.address)
+    procs.append(b)
+    c = NodeProc(init(tmp_path / "c"), "--peer", a.address, "--peer", b.address)
+    procs.append(c)
+    wait_for("a full mesh", lambda: all(peer_count(n) == 2 for n in (a, b, c)))
+    a.client.mine(2)
+    wait_for("everyone at height 2", lambda: all(n.client.status()["height"] == 2 for n in (a, b, c)))
+    return a, b, c

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.p2p.helpers import BOUND, NodeProc, chaintop, init, peer_count, wait_for
+from tests.functional.p2p.helpers import BOUND, NodeProc, chaintop, init, peer_count, start_triangle, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -39,15 +39,7 @@ def test_a_killed_node_restarts_catches_up_and_refills_its_mempool(tmp_path, pro
 
 
 def test_a_partition_heals_into_the_heaviest_chain(tmp_path, procs):
-    a = NodeProc(init(tmp_path / "a"), "--listen", "127.0.0.1:0")
-    procs.append(a)
-    b = NodeProc(init(tmp_path / "b"), "--peer", a.address)
-    procs.append(b)
-    c = NodeProc(init(tmp_path / "c"), "--peer", a.address, "--peer", b.address)
-    procs.append(c)
-    wait_for("a full mesh", lambda: all(peer_count(n) == 2 for n in (a, b, c)))
-    a.client.mine(2)
-    wait_for("everyone at height 2", lambda: all(n.client.status()["height"] == 2 for n in (a, b, c)))
+    a, b, c = start_triangle(tmp_path, procs)
     # split C off: it says Goodbye to both and refuses them until `net connect`
     for peer in (a, b):
         r = chaintop(tmp_path / "c", "net", "disconnect", peer.address, "--json")

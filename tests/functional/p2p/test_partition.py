@@ -11,21 +11,13 @@ import json
 
 import pytest
 
-from tests.functional.p2p.helpers import NodeProc, chaintop, init, peer_count, wait_for
+from tests.functional.p2p.helpers import chaintop, peer_count, start_triangle, wait_for
 
 pytestmark = pytest.mark.slow
 
 
 def test_a_partitioned_node_mines_alone_and_reorgs_onto_the_heavier_side_on_heal(tmp_path, procs):
-    a = NodeProc(init(tmp_path / "a"), "--listen", "127.0.0.1:0")
-    procs.append(a)
-    b = NodeProc(init(tmp_path / "b"), "--peer", a.address)
-    procs.append(b)
-    c = NodeProc(init(tmp_path / "c"), "--peer", a.address, "--peer", b.address)
-    procs.append(c)
-    wait_for("a full mesh", lambda: all(peer_count(n) == 2 for n in (a, b, c)))
-    a.client.mine(2)
-    wait_for("everyone at height 2", lambda: all(n.client.status()["height"] == 2 for n in (a, b, c)))
+    a, b, c = start_triangle(tmp_path, procs)
 
     r = chaintop(tmp_path / "c", "net", "partition", "--json")
     assert r.returncode == 0, r.stderr
