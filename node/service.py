@@ -237,8 +237,8 @@ class NodeService:
         if schedule.is_pos_height(self.node.params, self.node.chain.head.height + 1):
             return False  # validators propose from here on
         if self.mode == "auto":
-            with self.node.lock:
-                return any(True for _ in self.node.mempool.iter_by_fee_rate())
+            with self.node.lock:  # the mode again once the lock is ours: `mining off` may have come meanwhile
+                return self.mode == "auto" and any(True for _ in self.node.mempool.iter_by_fee_rate())
         if self.mode == "interval":
             return time.monotonic() - self._last_block >= self.round_interval()
         return self.mode == "continuous"
