@@ -416,13 +416,17 @@ class Node:
 
     @locked
     def accept_vote(self, attestation) -> bool:
-        """A gossiped vote: checked against the head and pooled (False: ignored); InvalidBlock if forged."""
-        return chainview.accept_vote(self, attestation)
+        """A gossiped vote: checked against the head and pooled (False: ignored); InvalidBlock if forged.
+        Checking it is a validator duty, so the energy ledger counts it (node/energy.py)."""
+        with self.energy_meter.duty():
+            return chainview.accept_vote(self, attestation)
 
     @locked
     def accept_evidence(self, evidence) -> bool:
-        """Gossiped slashing evidence: checked and kept for the next block (False: known already)."""
-        return chainview.accept_evidence(self, evidence)
+        """Gossiped slashing evidence: checked and kept for the next block (False: known already); a
+        validator duty for the energy ledger, like a vote."""
+        with self.energy_meter.duty():
+            return chainview.accept_evidence(self, evidence)
 
     # -- maintenance -----------------------------------------------------------------------
     @locked

@@ -7,10 +7,20 @@ import pytest
 
 from chain.block import ENGINE_POW, HEADER_VERSION, Header, PowSeal
 from chain.consensus import pow as pow_rules
-from chain.errors import UsageError
+from chain.errors import InvalidBlock, UsageError
 from node.energy import EnergyRecord
 from node.miner import Miner
-from tests.functional.pos_helpers import close_pos_nodes, drive_slots, mine, pow_node  # noqa: F401
+from tests.functional.pos_helpers import (  # noqa: F401
+    close_pos_nodes,
+    committee,
+    drive_slots,
+    honest_vote_data,
+    key_of,
+    mine,
+    pos_node,
+    pow_node,
+    sign_vote,
+)
 
 
 def test_merge_chain_records_pow_and_pos_energy_per_block(tmp_path):
@@ -53,3 +63,19 @@ def test_worker_processes_report_their_cpu_and_rates():
     assert spent > 0  # the worker's own process time, as the OS counts it
     assert seen and all(len(p.worker_rates) == 1 for p in seen)
     assert seen[-1].worker_rates[0] > 0
+
+
+def test_checking_a_gossiped_vote_is_counted_as_a_validator_duty(tmp_path):
+    node = pos_node(tmp_path)
+    drive_slots(node, 1, 2)
+    data = honest_vote_data(node, 2)
+    member = committee(node, 2)[0]
+    node.validator.pool.clear()  # the node's own validators voted already: the gossiped copy is new to it
+    before = node.energy_meter.pos_pending
+    assert node.accept_vote(sign_vote(node, member, data)) is True
+    after_good = node.energy_meter.pos_pending
+    assert after_good > before  # the signature check on the network thread's behalf cost CPU: measured
+    forged = sign_vote(node, member, data, key=key_of(node, (member + 1) % 16))
+    with pytest.raises(InvalidBlock):
+        node.accept_vote(forged)  # rejected, but checking it cost CPU too
+    assert node.energy_meter.pos_pending > after_good
