@@ -86,6 +86,21 @@ class Actions:
         self._run(equivalents.fault(index, mode), self.backend.validator_fault, index, mode, done=done,
                   ok=f"validator #{index} {words.get(mode, mode)}")
 
+    # -- the network -------------------------------------------------------------------------
+    def partition(self, done=None) -> None:
+        def ok(r: dict) -> None:
+            self.app.notify(f"partitioned: dropped {len(r['dropped'])} peer(s); none is dialled or accepted "
+                            "until you heal (p)", timeout=5)
+
+        self._run(equivalents.partition(), self.backend.net_partition, done=_both(ok, done))
+
+    def heal(self, done=None) -> None:
+        def ok(r: dict) -> None:
+            self.app.notify(f"healed: redialling {len(r['reconnecting'])} peer(s); the node syncs to the "
+                            "heavier chain", timeout=5)
+
+        self._run(equivalents.heal(), self.backend.net_heal, done=_both(ok, done))
+
     # -- dialogs ---------------------------------------------------------------------------
     def stake_dialog(self) -> None:
         def got_balances(wallet: list[dict]) -> None:
@@ -172,6 +187,15 @@ class Actions:
 
     def verify(self) -> None:
         self._run("db verify", self.backend.verify, ok="database verified: {result}")
+
+
+def _both(first, then):
+    def call(result) -> None:
+        first(result)
+        if then is not None:
+            then(result)
+
+    return call
 
 
 def _check_index(v: str) -> str | None:

@@ -25,6 +25,7 @@ from tui.screens.events import EventsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.mempool import MempoolScreen
 from tui.screens.mining import MiningScreen
+from tui.screens.network import NetworkScreen
 from tui.screens.prompt import PromptScreen
 from tui.screens.tx import TxScreen
 from tui.screens.validators import ValidatorsScreen
@@ -43,7 +44,7 @@ class ChaintopApp(App[int]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     MODES = {"dashboard": DashboardScreen, "blocks": BlocksScreen, "mempool": MempoolScreen,
              "mining": MiningScreen, "validators": ValidatorsScreen, "wallet": WalletScreen,
-             "events": EventsScreen}
+             "events": EventsScreen, "network": NetworkScreen}
     DEFAULT_MODE = "dashboard"
     COMMANDS = App.COMMANDS | {ChainCommands}
     BINDINGS = [
@@ -54,6 +55,7 @@ class ChaintopApp(App[int]):
         Binding("5", "show_mode('validators')", "Validators", id="screen.validators", show=False),
         Binding("6", "show_mode('wallet')", "Wallet", id="screen.wallet", show=False),
         Binding("7", "show_mode('events')", "Events", id="screen.events", show=False),
+        Binding("8", "show_mode('network')", "Network", id="screen.network", show=False),
         Binding("slash", "search", "Search", id="app.search"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit_clean", "Quit", id="app.quit"),

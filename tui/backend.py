@@ -193,6 +193,20 @@ class Backend:
         return self.node.export_blocks(file)
 
     # -- names -----------------------------------------------------------------------------
+    # -- the network (node/p2p) --------------------------------------------------------------
+    @property
+    def is_networked(self) -> bool:
+        return getattr(self.node, "network", None) is not None
+
+    def peers(self) -> dict:
+        return self.node.peers()
+
+    def net_partition(self) -> dict:
+        return self.node.net_partition()
+
+    def net_heal(self) -> dict:
+        return self.node.net_heal()
+
     def check_address(self, text: str) -> str | None:
         """None if `text` is a dev label or a valid address of this network, else why not."""
         text = text.strip()

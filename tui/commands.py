@@ -15,7 +15,8 @@ def chain_commands(app) -> list[tuple[str, Callable[[], object], str]]:
     for key, mode, label in (("1", "dashboard", "dashboard"), ("2", "blocks", "blocks"),
                              ("3", "mempool", "mempool"), ("4", "mining", "mining"),
                              ("5", "validators", "validators and committees"),
-                             ("6", "wallet", "wallet"), ("7", "events", "events log")):
+                             ("6", "wallet", "wallet"), ("7", "events", "events log"),
+                             ("8", "network", "network: peers and forks")):
         out.append((f"screen: {label}", partial(app.show_mode, mode), f"key {key}"))
     out += [
         ("block: go to height", a.prompt_block, "open a block by height or hash  (chaintop block ID)"),
@@ -45,6 +46,10 @@ def chain_commands(app) -> list[tuple[str, Callable[[], object], str]]:
         ("validator: bring online…", partial(a.fault_prompt, "online"), "chaintop validator online INDEX"),
         ("validator: equivocate…", partial(a.fault_prompt, "equivocate"),
          "make it get slashed  (chaintop validator equivocate INDEX)"),
+        ("net: partition this node", a.partition,
+         "drop every peer, mine alone until healed  (chaintop net partition)"),
+        ("net: heal the partition", a.heal,
+         "redial the peers; the lighter branch reorgs  (chaintop net heal)"),
         ("mempool: fee estimate", a.fee_estimate, "what recent blocks paid  (chaintop fee-estimate)"),
         ("db: verify", a.verify, "re-check the stored chain  (chaintop db verify)"),
         ("export blocks to file…", a.prompt_export, "chaintop export FILE"),

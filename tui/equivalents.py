@@ -50,6 +50,14 @@ def account(address: str) -> str:
     return f"account {address}"
 
 
+def partition() -> str:
+    return "net partition"
+
+
+def heal() -> str:
+    return "net heal"
+
+
 SCREEN = {
     "dashboard": "status",
     "blocks": "blocks --last 20",
@@ -58,4 +66,5 @@ SCREEN = {
     "validators": "validators",
     "wallet": "keys list",
     "events": "watch",
+    "network": "peers",
 }

@@ -8,9 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tui import fmt
+from tui.netmodel import NetModel
 
 # Topics a screen can listen for; the app tells the visible screen which ones changed since its last redraw.
 HEAD, MEMPOOL, MINING, POS, LOG, ALERT, REORG = "head", "mempool", "mining", "pos", "log", "alert", "reorg"
+NET = "net"  # peers, blocks received, forks (the Network screen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,7 @@ class LiveModel:
         self.labels: dict[str, str] = {}  # address -> dev label, so "dev3" reads better than a bech32 string
         self.dirty: set[str] = set()
         self._seq = 0
+        self.net = NetModel()
 
     # -- snapshots loaded at start (and after a reconnect) -----------------------------------
     def load_status(self, status: dict) -> None:
@@ -93,6 +96,10 @@ class LiveModel:
     # -- events ----------------------------------------------------------------------------
     def apply(self, event) -> None:
         self.applied += 1
+        on_net = getattr(self.net, _NET_HANDLERS.get(type(event).__name__, ""), None)
+        if on_net is not None:
+            on_net(event)
+            self.dirty.add(NET)
         handler = getattr(self, "_on_" + type(event).__name__, None)
         if handler is None:
             self._log(type(event).__name__, _generic_text(event), category="chain")
@@ -308,6 +315,10 @@ class LiveModel:
                                 strict=True):
                     best[i] = t
         return best
+
+
+_NET_HANDLERS = {"BlockConnected": "on_block_connected", "BlockMined": "on_block_mined",
+                 "BlockReceived": "on_block_received", "Reorg": "on_reorg"}
 
 
 def _generic_text(event) -> str:

@@ -106,7 +106,7 @@ class ChainScreen(Screen):
         s = self.model.status
         self.query_one(TabBar).show({"active": self.TAB, "width": self.size.width,
                                      "network": s.get("network"), "consensus": s.get("consensus"),
-                                     "height": s.get("height")})
+                                     "height": s.get("height"), "networked": self.backend.is_networked})
         self.query_one(HintLine).show({"command": self.app.last_command, "prefix": self.app.cli_prefix,
                                        "note": getattr(self.app, "last_note", None)})
         self.query_one(AlertBanner).show({"lines": self.app.recent_alerts(),

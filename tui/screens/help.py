@@ -142,6 +142,22 @@ attestations are counted on Validators instead of listed. \
 The caption counts the events since this TUI opened; a
 burst too fast to read is summed up on one line. Keys: `t` hide/show transaction events · `c` clear.
 """,
+    "network": """\
+## Network (key `8`)
+
+- **peers**: each peer's node id (first 8 hex digits), address, who dialled (`out`: this node, `in`: it),
+  its **head** height as its last Status said, its **score** (0 is clean; invalid gossip lowers it, and an
+  invalid block bans it at -100), **ping** (round trip of the last Ping, every 2 s) and blocks/txs received.
+- **blocks received**: blocks that came by gossip, newest first: who mined it (its beneficiary, or *this
+  node*), the peer it came from, the **delay** from its origin's publication to its arrival here, and what
+  accepting it did (*connected*; *reorg*: it made a heavier branch the chain; *side*: stored off the chain).
+- **forks and reorgs**: each reorg as a fork point with the branch that won (green) and the branch it
+  reverted (red), with how many transactions went back to the mempool; a *side* block is a competitor that
+  is not (yet) heavier.
+- `p` **partitions** this node (every peer dropped, none dialled or accepted: it mines alone) and, pressed
+  again, **heals** it (the peers are redialled and the lighter branch reorgs). Same as `chaintop net
+  partition` / `chaintop net heal`.
+""",
 }
 
 

@@ -9,15 +9,18 @@ from tui.widgets.panel import ViewPanel
 TABS = (("1", "dashboard", "Dashboard"), ("2", "blocks", "Blocks"), ("3", "mempool", "Mempool"),
         ("4", "mining", "Mining"), ("5", "validators", "Validators"), ("6", "wallet", "Wallet"),
         ("7", "events", "Events"))
+NETWORK_TAB = ("8", "network", "Network")  # shown on a node that is on a network, or while it is open
 
 
-SHORT = {"dashboard": "Dash", "mempool": "Pool", "validators": "Vals"}  # when the full names leave no room
+# when the full names leave no room
+SHORT = {"dashboard": "Dash", "mempool": "Pool", "validators": "Vals", "network": "Net"}
 
 
-def _tabs(active: str | None, names: str) -> Text:
+def _tabs(active: str | None, names: str, networked: bool = False) -> Text:
     """names: full, short, or none (the other tabs show their keys only)."""
     t = Text(no_wrap=True, overflow="ellipsis")
-    for key, name, label in TABS:
+    tabs = TABS + (NETWORK_TAB,) if networked or active == "network" else TABS
+    for key, name, label in tabs:
         if name == active:
             t.append(f" {key} {label} ", style="bold reverse")
         elif names == "none":
@@ -37,7 +40,7 @@ def render_tab_bar(view: dict) -> Text:
     if view.get("network"):
         info = f"{view['network']} · {view.get('consensus', '?')} · #{view.get('height', '?')}"
     for names in ("full", "short", "none"):
-        t = _tabs(view.get("active"), names)
+        t = _tabs(view.get("active"), names, view.get("networked", False))
         if not info or width - t.cell_len >= len(info) + 3:
             break
     if info and width - t.cell_len < len(info) + 3:
