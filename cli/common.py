@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -119,7 +120,9 @@ def handle_errors(fn):
             raise  # stdout went away (`| head`): Typer exits quietly
         except OSError as e:
             where = f" ({e.filename})" if e.filename else ""
-            output.error(f"{e.strerror or e}{where}", "io-error", as_json)
+            # a full disk outside LevelDB (node.json, the cookie, an export): the disk-full the store says
+            reason = "disk-full" if e.errno in (errno.ENOSPC, errno.EDQUOT) else "io-error"
+            output.error(f"{e.strerror or e}{where}", reason, as_json)
             raise typer.Exit(1) from None
 
     return wrapper
