@@ -111,6 +111,7 @@ def _render(d: dict):
                               title=title, keep=("p2p", "head"))
     first = d["nodes"][0]["datadir"] if d["nodes"] else "DIR"
     name = d["nodes"][0]["name"] if d["nodes"] else "NODE"
+    net = "" if d["network"] == "devnet" else f" --network {d['network']}"
     # `tui` on a running node's data dir is refused (datadir-locked): the devnet's own command swaps it in
     return Group(table, f"each node's data dir is {d['root']}/<node>: e.g. `chaintop --datadir {first} "
-                        f"peers`, `... watch`; the TUI on a node: `chaintop devnet tui {name}`")
+                        f"peers`, `... watch`; the TUI on a node: `chaintop{net} devnet tui {name}`")
