@@ -39,13 +39,18 @@ def register(app: typer.Typer) -> None:
                  "the chain's spacing as its mean, so one block per spacing in all; continuous from the "
                  "easiest target outpaces propagation for minutes and splits the devnet).")] = None,
         block_time: BlockTimeOpt = None,
+        slot_time: Annotated[float | None, typer.Option(
+            "--slot-time", metavar="SECONDS",
+            help="pos-devnet, merge-devnet: seconds per slot of a new devnet (default 2; 0.5 finalizes an "
+                 "epoch every ~4 s).")] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Start N nodes (creating their chains the first time), all peered; again with a larger N adds
         nodes, which sync from the others. --network picks the chain (default devnet)."""
         from node import devnet as dn
 
-        data = dn.up(devnet_root(directory), nodes, settings.network, mining, block_time)
+        data = dn.up(devnet_root(directory), nodes, settings.network, mining, block_time,
+                     slot_time=slot_time)
         output.emit(data, as_json, _render)
 
     @devnet.command("status")

@@ -81,10 +81,26 @@ def node_pid(datadir: Path) -> int | None:
     return int(info["pid"])
 
 
-def _create_chain(datadir: Path, network: str, genesis_time: int | None) -> None:
+def _create_chain(datadir: Path, network: str, genesis_time: int | None, slot_time: float | None) -> None:
     """A new chain; every node after the first takes the first one's genesis time (a PoS genesis is stamped
-    when it is made), so all of them have the same genesis block."""
-    Node.create(datadir, network, **({"genesis_time": genesis_time} if genesis_time else {})).close()
+    when it is made) and slot time, so all of them have the same genesis block."""
+    overrides = ({"genesis_time": genesis_time} if genesis_time else {}) | (
+        {"slot_time": slot_time} if slot_time else {})
+    Node.create(datadir, network, **overrides).close()
+
+
+def _check_slot_time(params, slot_time: float | None, block_time: float | None) -> None:
+    """--slot-time is proof of stake's block time, --block-time proof of work's: each refused where the
+    chain has no use for it (a node given --block-time on pos-devnet would not start)."""
+    if slot_time is not None:
+        if params.consensus not in ("pos", "merge"):
+            raise UsageError("not-for-network", f"--slot-time sets proof-of-stake slots: pos-devnet and "
+                                                f"merge-devnet have them, {params.network} does not")
+        if not 0.1 <= slot_time <= 3600:
+            raise UsageError("bad-slot-time", "--slot-time must be between 0.1 and 3600 seconds")
+    if block_time is not None and params.consensus == "pos":
+        raise UsageError("not-for-network", f"--block-time is proof of work's; {params.network} makes a "
+                                            "block per slot: choose --slot-time")
 
 
 def _genesis_time(datadir: Path) -> int:
@@ -99,11 +115,12 @@ def _genesis_time(datadir: Path) -> int:
 
 
 def up(root: Path, nodes: int, network: str, mining: str | None = None, block_time: float | None = None,
-       chaintop: list[str] | None = None) -> dict:
+       chaintop: list[str] | None = None, slot_time: float | None = None) -> dict:
     """Create what is missing, start what is not running, wait until every node answers RPC."""
     if not 1 <= nodes <= MAX_NODES:
         raise UsageError("bad-nodes", f"--nodes is 1 to {MAX_NODES}")
     params = get_preset(network)  # unknown-network, bad-mining-mode before anything is made
+    _check_slot_time(params, slot_time, block_time)
     # Interval by default, not continuous: continuous miners start at the easiest target, where blocks come
     # every few milliseconds, faster than they propagate, until the retarget catches up (minutes); four
     # such miners each keep their own branch, and with validators the inactivity leak then finalizes each
@@ -118,6 +135,13 @@ def up(root: Path, nodes: int, network: str, mining: str | None = None, block_ti
     if data["network"] != network:
         raise UsageError("network-mismatch", f"{root} holds a {data['network']} devnet; `devnet down "
                                              "--purge` it first or pick another --dir")
+    if data["nodes"] and slot_time is not None and slot_time != data.get("slot_time"):
+        raise UsageError("slot-time-mismatch", f"{root} holds a devnet with "
+                                               f"{data.get('slot_time') or params.slot_time} s slots, chosen "
+                                               "when it was made; `devnet down --purge` it first or pick "
+                                               "another --dir")
+    if not data["nodes"]:
+        data["slot_time"] = slot_time
     first = len(data["nodes"]) == 0
     taken = {n["port"] for n in data["nodes"]}
     genesis_time = None
@@ -126,7 +150,7 @@ def up(root: Path, nodes: int, network: str, mining: str | None = None, block_ti
         if genesis_time is None and data["nodes"]:
             genesis_time = _genesis_time(Path(data["nodes"][0]["datadir"]))
         if not (datadir / "chain").exists():
-            _create_chain(datadir, network, genesis_time)
+            _create_chain(datadir, network, genesis_time, data.get("slot_time"))
         if genesis_time is None:
             genesis_time = _genesis_time(datadir)
         port = _free_port(taken)

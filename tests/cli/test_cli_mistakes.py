@@ -248,6 +248,18 @@ def test_init_refuses_options_the_network_has_no_use_for(tmp_path, network, opti
     assert not (d / "chain").exists()
 
 
+@pytest.mark.parametrize(("network", "option", "code"), [
+    ("devnet", ("--slot-time", "0.5"), "not-for-network"),  # the hybrid's epochs are block heights
+    ("pow-devnet", ("--slot-time", "0.5"), "not-for-network"),
+    ("pos-devnet", ("--block-time", "1"), "not-for-network"),  # its nodes would not start (was so)
+    ("pos-devnet", ("--slot-time", "0"), "bad-slot-time"),
+])
+def test_devnet_up_refuses_a_block_time_the_network_has_no_use_for(tmp_path, network, option, code):
+    root = tmp_path / "net"
+    fails(None, "--network", network, "devnet", "up", "--dir", str(root), *option, code=code)
+    assert not root.exists(), "nothing made, nothing started"
+
+
 @pytest.mark.parametrize("workers", ["0", "-5", "500"])
 def test_node_workers_follow_the_mining_rule(regtest, workers):
     # was: 0 and -5 meant "all cores" and 500 started 500 processes, while `mining --workers` took 1-64
