@@ -74,7 +74,8 @@ def _emit_events(node: Node, result: AcceptResult, included: list[Tx], returned:
         h = b.header
         events.emit(ev.BlockConnected(h.height, h.hash.hex(), h.parent.hex(), h.timestamp,
                                       [tx.txid.hex() for tx in b.txs],
-                                      crypto.encode_address(hrp, h.beneficiary), f"{h.bits:08x}"))
+                                      crypto.encode_address(hrp, h.beneficiary), f"{h.bits:08x}",
+                                      h.seal.proposer_index if h.is_pos else None))
     for tx in included:  # after BlockConnected, so a screen never shows a transaction vanish before its block
         events.emit(ev.TxRemoved(tx.txid.hex(), "included"))
     for tx in returned:

@@ -26,6 +26,7 @@ class BlockConnected(Event):
     txs: list[str] = field(default_factory=list)
     beneficiary: str = ""
     bits: str = ""
+    proposer: int | None = None  # a PoS block's proposer (validator index); None on a PoW block
 
 
 @dataclass(frozen=True)
@@ -274,10 +275,13 @@ class PeerBanned(Event):
 @dataclass(frozen=True)
 class BlockReceived(Event):
     """A block arrived by gossip from `peer`, `delay_ms` after its origin published it; `status` is what
-    accepting it did (connected, reorg, side) or why it was not (duplicate, ignored:<code>)."""
+    accepting it did (connected, reorg, side) or why it was not (duplicate, ignored:<code>). Who produced it
+    comes along (a side block never connects, so no BlockConnected says it)."""
 
     height: int
     hash: str
     peer: str
     delay_ms: float
     status: str
+    beneficiary: str = ""
+    proposer: int | None = None  # a PoS block's proposer (validator index); None on a PoW block

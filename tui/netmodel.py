@@ -16,32 +16,38 @@ class NetModel:
         self.peers: dict | None = None  # the node's peers() view; None: not on a network
         self.received: deque[dict] = deque(maxlen=RECEIVED)  # newest first
         self.forks: deque[dict] = deque(maxlen=FORKS)  # newest first
-        self.blocks: dict[str, dict] = {}  # hash -> height, parent, beneficiary, origin (insertion-ordered)
+        # hash -> height, parent, beneficiary, proposer (PoS), origin (insertion-ordered)
+        self.blocks: dict[str, dict] = {}
         self.mined_here: set[str] = set()
         self.reorgs = 0
+        self.sides = 0  # blocks received and stored off the main chain (competing, stale until they win)
 
     def load_peers(self, view: dict | None) -> None:
         self.peers = view
 
     def _remember(self, h: str, **fields) -> dict:
-        entry = self.blocks.setdefault(h, {"height": None, "parent": None, "beneficiary": "", "origin": None})
+        entry = self.blocks.setdefault(h, {"height": None, "parent": None, "beneficiary": "",
+                                           "proposer": None, "origin": None})
         entry.update({k: v for k, v in fields.items() if v is not None})
         while len(self.blocks) > KNOWN:
             del self.blocks[next(iter(self.blocks))]
         return entry
 
     def on_block_connected(self, e) -> None:
-        self._remember(e.hash, height=e.height, parent=e.parent, beneficiary=e.beneficiary)
+        self._remember(e.hash, height=e.height, parent=e.parent, beneficiary=e.beneficiary or None,
+                       proposer=e.proposer)
 
     def on_block_mined(self, e) -> None:
         self._remember(e.hash, height=e.height, origin="this node")
         self.mined_here.add(e.hash)
 
     def on_block_received(self, e) -> None:
-        self._remember(e.hash, height=e.height, origin=e.peer)
+        self._remember(e.hash, height=e.height, origin=e.peer, beneficiary=e.beneficiary or None,
+                       proposer=e.proposer)
         self.received.appendleft({"height": e.height, "hash": e.hash, "peer": e.peer, "delay_ms": e.delay_ms,
                                   "status": e.status})
         if e.status == "side":  # stored off the main chain: a competing block, its branch not (yet) heavier
+            self.sides += 1
             self.forks.appendleft({"kind": "side", "height": e.height, "hash": e.hash, "peer": e.peer})
 
     def on_reorg(self, e) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from chain import crypto
 from chain.block import Block
 from chain.codec import Reader, Writer
 from chain.consensus.beacon import Attestation, AttesterSlashing, ProposerSlashing
@@ -84,8 +85,10 @@ async def on_block(net: Network, peer: Peer, msg: m.Gossip) -> tuple[str, str]:
     return gossip.IGNORE, ""
 
 def _block_received(net: Network, block: Block, peer: Peer, delay: float, status: str) -> None:
+    h = block.header
     net.node.events.emit(ev.BlockReceived(block.height, block.hash.hex(), peer.address, round(delay, 2),
-                                           status))
+                                           status, crypto.encode_address(net.node.params.hrp, h.beneficiary),
+                                           h.seal.proposer_index if h.is_pos else None))
 
 async def on_txs(net: Network, batch: list[tuple[Peer, m.Gossip]]) -> list[tuple[str, str]]:
     """Gossiped transactions, accepted in one hand-off to the node (Node.submit_txs: signatures checked on

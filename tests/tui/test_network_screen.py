@@ -17,6 +17,7 @@ from tests.functional.p2p.helpers import wait_for as wait_until
 from tests.tui.conftest import SIZE, make_app, panel_text, run, settle, wait_for
 from tests.tui.test_pilot import notifications
 from tests.tui.test_snapshots import take
+from tui.model import LiveModel
 from tui.screens.network import NetworkScreen, network_views
 from tui.widgets.fork_tree import ForkTree, render_fork_tree
 from tui.widgets.peer_table import render_peer_table
@@ -133,3 +134,24 @@ def test_p_partitions_a_networked_node_and_heals_it(prebuilt, tmp_path):
     finally:
         node.close()
         peer.stop()
+
+
+def test_a_pos_block_is_shown_by_its_proposer_and_a_side_block_by_who_made_it():
+    """On proof of stake "mined by" is the proposer's validator index (its beneficiary is not who made it); a
+    side block never connects, so its maker comes with BlockReceived; the caption counts side blocks."""
+    model = LiveModel(lambda: 0.0)
+    model.labels = {"ctpos1dev": "dev4"}
+    p20, p21, s21 = "d0" * 32, "d1" * 32, "e1" * 32
+    model.apply(ev.BlockConnected(20, p20, "cf" * 32, 0, [], "ctpos1dev", "", proposer=5))
+    model.apply(ev.BlockReceived(20, p20, "127.0.0.1:20002", 2.0, "connected", "ctpos1dev", proposer=5))
+    model.apply(ev.BlockReceived(21, s21, "127.0.0.1:20003", 2.5, "side", "ctpos1dev", proposer=11))
+    model.apply(ev.BlockConnected(21, p21, p20, 0, [], "ctpos1dev", "", proposer=2))
+    _peers, received, forks = network_views(model)
+    assert [(r["height"], r["miner"]) for r in received["rows"]] == [(21, "validator 11"),
+                                                                      (20, "validator 5")]
+    assert forks["sides"] == 1 and forks["forks"][0]["miner"] == "validator 11"
+    drawn = render_fork_tree(forks).plain
+    assert "1 side block(s)" in drawn and "#21 e1e1e1e1… by validator 11 from 127.0.0.1:20003" in drawn
+    # a PoW block's maker is its beneficiary, labelled
+    model.apply(ev.BlockReceived(22, "f2" * 32, "127.0.0.1:20002", 1.0, "side", "ctpos1dev"))
+    assert network_views(model)[2]["forks"][0]["miner"] == "dev4"

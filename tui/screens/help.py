@@ -15,7 +15,7 @@ GLOBAL = """\
 
 | key | does |
 |---|---|
-| `1`…`7` | Dashboard, Blocks, Mempool, Mining, Validators, Wallet, Events |
+| `1`…`8` | Dashboard, Blocks, Mempool, Mining, Validators, Wallet, Events, Network |
 | `/` | search: a height, a block hash, a txid, an address or a dev label (`dev3`) |
 | `ctrl+p` | the command palette: every chain operation by \
 name ("block: go to height", "mine 1 block", "mining: auto") |
@@ -131,7 +131,7 @@ units); nonce = confirmed transactions sent; pending = waiting in the mempool.
 amount and optional fee in coins. Mistakes are shown
 under the field and nothing is sent. **Stake**: lock coins as a validator deposit (proof-of-stake networks).
 Keys: `n` new transfer · `s` stake · `enter` open the selected account · `tab` next field · `escape` leave
-the form (then `1`…`7` switch screens again; `?` opens this help even from a field).
+the form (then `1`…`8` switch screens again; `?` opens this help even from a field).
 """,
     "events": """\
 ## Events
@@ -148,12 +148,14 @@ burst too fast to read is summed up on one line. Keys: `t` hide/show transaction
 - **peers**: each peer's node id (first 8 hex digits), address, who dialled (`out`: this node, `in`: it),
   its **head** height as its last Status said, its **score** (0 is clean; invalid gossip lowers it, and an
   invalid block bans it at -100), **ping** (round trip of the last Ping, every 2 s) and blocks/txs received.
-- **blocks received**: blocks that came by gossip, newest first: who mined it (its beneficiary, or *this
-  node*), the peer it came from, the **delay** from its origin's publication to its arrival here, and what
-  accepting it did (*connected*; *reorg*: it made a heavier branch the chain; *side*: stored off the chain).
+- **blocks received**: blocks that came by gossip, newest first: who made it (on proof of stake the proposer,
+  *validator N*; on proof of work its beneficiary, or *this node*), the peer it came from, the **delay**
+  from its origin's publication to its arrival here, and what accepting it did (*connected*; *reorg*: it
+  made a heavier branch the chain; *side*: stored off the chain).
 - **forks and reorgs**: each reorg as a fork point with the branch that won (green) and the branch it
   reverted (red), with how many transactions went back to the mempool; a *side* block is a competitor that
-  is not (yet) heavier.
+  is not (yet) heavier (stored off the main chain: a stale block unless its branch wins). The caption counts
+  both since this TUI opened.
 - `p` **partitions** this node (every peer dropped, none dialled or accepted: it mines alone) and, pressed
   again, **heals** it (the peers are redialled and the lighter branch reorgs). Same as `chaintop net
   partition` / `chaintop net heal`.

@@ -15,12 +15,15 @@ PEERS_EVERY = 2.0  # seconds between peers() reads while the screen is open (as 
 
 
 def miner_of(net, labels_name, h: str) -> str:
-    """Who produced a block, as far as this node knows: itself, else its beneficiary's label or address."""
+    """Who produced a block, as far as this node knows: itself, else a PoS block's proposer (the validator
+    index: whoever it pays, a validator proposed it), else its beneficiary's label or address."""
     entry = net.blocks.get(h)
     if entry is None:
         return "?"
     if h in net.mined_here:
         return "this node"
+    if entry.get("proposer") is not None:
+        return f"validator {entry['proposer']}"
     return labels_name(entry["beneficiary"]) if entry["beneficiary"] else "?"
 
 
@@ -36,7 +39,7 @@ def network_views(model) -> tuple[dict | None, dict, dict]:
     forks = []
     for f in net.forks:
         if f["kind"] == "side":
-            forks.append(f)
+            forks.append({**f, "miner": miner_of(net, model.name, f["hash"])})
             continue
         stale = [block(h) for h in f["stale"]]
         # the fork point: a block seen connecting, or the parent of the first reverted block
@@ -49,7 +52,7 @@ def network_views(model) -> tuple[dict | None, dict, dict]:
                       "stale": stale[-6:]})
     won = {b["hash"] for f in forks if f["kind"] == "reorg" for b in f["main"]}
     forks = [f for f in forks if f["kind"] == "reorg" or f["hash"] not in won]  # a side block that later won
-    return net.peers, received, {"reorgs": net.reorgs, "forks": forks}
+    return net.peers, received, {"reorgs": net.reorgs, "sides": net.sides, "forks": forks}
 
 
 class NetworkScreen(ChainScreen):

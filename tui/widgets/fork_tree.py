@@ -14,17 +14,19 @@ def _chain(blocks: list[dict]) -> str:
 
 def render_fork_tree(view: dict) -> Text:
     """view: reorgs (count), forks newest first: {kind: reorg, fork: {height, hash}, main: [block], stale:
-    [block], depth, returned} or {kind: side, height, hash, peer}; a block is {height, hash, miner}."""
+    [block], depth, returned} or {kind: side, height, hash, peer, miner}; a block is {height, hash, miner};
+    sides: side blocks (stored off the main chain) seen in all."""
     forks = view.get("forks", [])
     t = Text(no_wrap=True, overflow="ellipsis")
-    t.append(f"{view.get('reorgs', 0)} reorg(s) since this TUI opened · a reorg swaps the branch the node "
-             "follows for a heavier one\n", style="dim")
+    t.append(f"{view.get('reorgs', 0)} reorg(s), {view.get('sides', 0)} side block(s) since this TUI opened"
+             " · a reorg swaps the branch the node follows for a heavier one\n", style="dim")
     if not forks:
         t.append("no fork seen yet: every block so far extended the chain this node follows", style="dim")
         return t
     for f in forks:
         if f["kind"] == "side":
-            t.append(f"#{f['height']} {fmt.short(f['hash'], 8)} from {f['peer']}: ", style="yellow")
+            by = f" by {f['miner']}" if f.get("miner", "?") != "?" else ""
+            t.append(f"#{f['height']} {fmt.short(f['hash'], 8)}{by} from {f['peer']}: ", style="yellow")
             t.append("a competing block, stored; its branch is not heavier (yet)\n")
             continue
         fork = f["fork"]
