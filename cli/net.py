@@ -48,7 +48,10 @@ def register(app: typer.Typer) -> None:
     @net.command("partition")
     @handle_errors
     def partition(as_json: JsonOpt = False) -> None:
-        """Split this node off: Goodbye to every peer, refuse and dial none until `net heal` (mines alone)."""
+        """Split this node off: Goodbye to every peer, refuse and dial none until `net heal` (mines alone).
+
+        Not kept across a restart, as bitcoind's `setnetworkactive false` is not:
+        a node restarted while partitioned dials its peers again (its address book is left as it was)."""
         with open_node(embedded_ok=False) as api:
             data = api.net_partition()
         output.emit(data, as_json, render_partition)

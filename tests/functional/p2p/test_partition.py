@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from tests.functional.p2p.helpers import chaintop, peer_count, start_triangle, wait_for
+from tests.functional.p2p.helpers import NodeProc, chaintop, peer_count, start_triangle, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -51,3 +51,25 @@ def test_a_partitioned_node_mines_alone_and_reorgs_onto_the_heavier_side_on_heal
     assert c.client.block(side)["confirmations"] == 0  # its block is off the main chain
     assert c.client.tx(txid)["status"] == "pending"  # and its tx is back in its mempool
     assert c.client.peers()["partitioned"] is False
+
+
+def test_a_partition_is_not_kept_across_a_restart(tmp_path, procs):
+    """As bitcoind's `setnetworkactive false`: a node restarted while partitioned comes back on the network
+    (it dials the peers in its address book, which a partition leaves as they were) and catches up."""
+    a, b, c = start_triangle(tmp_path, procs)
+    r = chaintop(tmp_path / "c", "net", "partition")
+    assert r.returncode == 0, r.stderr
+    wait_for("C alone", lambda: peer_count(c) == 0)
+    c.stop()
+    a.client.mine(2)
+    wait_for("B follows A", lambda: b.client.status()["height"] == 4)
+
+    # no --peer (it was started with A's and B's): what it dials comes from its address book
+    again = NodeProc(tmp_path / "c", "--listen", "127.0.0.1:0")
+    procs.append(again)
+    wait_for("C peered with both again", lambda: peer_count(again) == 2)
+    assert again.client.peers()["partitioned"] is False
+    head = a.client.status()["head"]
+    wait_for("C caught up", lambda: again.client.status()["head"] == head)
+    r = chaintop(tmp_path / "c", "net", "heal")
+    assert r.returncode != 0 and "not-partitioned" in r.stderr
