@@ -12,6 +12,9 @@ from chain.codec import Reader, Writer
 
 STATUS_VALID = 0  # stored; valid as far as checked (fully, if on the main chain)
 STATUS_INVALID = 1  # failed a consensus rule when connected; never reconsidered
+# Set aside by the operator (`invalidate_block`, bitcoind's invalidateblock): valid by the rules, but this
+# node will not follow it or build on it until `reconsider_block` (chain/invalidate.py).
+STATUS_INVALIDATED = 2
 
 
 @dataclass(frozen=True, slots=True)

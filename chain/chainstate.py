@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chain import crypto, indexes
-from chain.abc import STATUS_INVALID, STATUS_VALID, BlockIndex, ChainBatch, ChainDB
+from chain.abc import STATUS_INVALID, STATUS_INVALIDATED, STATUS_VALID, BlockIndex, ChainBatch, ChainDB
 from chain.block import Block, Header, check_block_body
 from chain.cache import MISSING, BoundedCache
 from chain.consensus import heads, pos, schedule
@@ -238,6 +238,9 @@ class ChainState:
         if existing is not None:
             if existing.status == STATUS_INVALID:
                 raise InvalidBlock("known-invalid", "this block was already found invalid")
+            if existing.status == STATUS_INVALIDATED:
+                raise InvalidBlock("known-invalidated", "this node's operator set this block aside "
+                                                        "(`invalidate_block`)")
             return AcceptResult("duplicate", block.hash)
         parent = self.get_index(block.header.parent)
         if parent is None:
@@ -245,6 +248,9 @@ class ChainState:
                                                  "import the blocks before it")
         if parent.status == STATUS_INVALID:
             raise InvalidBlock("bad-parent", "the parent block is invalid")
+        if parent.status == STATUS_INVALIDATED:
+            raise InvalidBlock("parent-invalidated", "this node's operator set the parent block aside "
+                                                     "(`invalidate_block`); `reconsider_block` undoes it")
         self.check_header(block.header, parent)
         self.check_block(block)
         if uses_validators(self.params):
@@ -279,12 +285,18 @@ class ChainState:
         balances = heads.get_fork_choice_balances(self.new_view())
         return get_head(start, self.children_of, votes, balances, self.get_index)
 
-    def reorg_to(self, tip: BlockIndex) -> AcceptResult:
-        """Make a stored, valid block the head (fork choice moved): disconnect and connect through undo
-        data."""
+    def reorg_to(self, tip: BlockIndex, marks: dict[bytes, BlockIndex] | None = None,
+                 meta: dict[str, bytes | None] | None = None) -> AcceptResult:
+        """Make a stored, valid block the head (fork choice moved, or an ancestor: a rewind): disconnect and
+        connect through undo data. `marks` (index records with a new status) and `meta` go in the same batch
+        (chain/invalidate.py)."""
         if tip.hash == self.head.hash:
             return AcceptResult("duplicate", tip.hash)
-        return self._activate(tip, None)
+        return self._activate(tip, None, marks=marks, meta=meta)
+
+    def remember_index(self, idx: BlockIndex) -> None:
+        """A block's index record was rewritten (a new status): read it from here on."""
+        self._index.put(idx.hash, idx)
 
     # -- finality and fork choice ------------------------------------------------------------
     def consensus_state(self) -> ConsensusState | None:
@@ -391,7 +403,9 @@ class ChainState:
             raise bad.error from None
         return pos.get_consensus(view).current_justified.epoch
 
-    def _activate(self, tip: BlockIndex, new_block: Block | None, sync: bool = True) -> AcceptResult:
+    def _activate(self, tip: BlockIndex, new_block: Block | None, sync: bool = True,
+                  marks: dict[bytes, BlockIndex] | None = None,
+                  meta: dict[str, bytes | None] | None = None) -> AcceptResult:
         """Move the head to `tip`: disconnect to the fork point, connect the branch, commit once."""
         old = self.head
         try:
@@ -406,7 +420,7 @@ class ChainState:
                 return self._activate(best_valid, None)
             raise InvalidBlock("bad-ancestor", f"ancestor {bad.idx.hash.hex()} at height {bad.idx.height} "
                                                "is invalid") from None
-        batch = ChainBatch(sync=sync)
+        batch = ChainBatch(index=dict(marks or {}), meta=dict(meta or {}), sync=sync)
         for idx, block in disconnected_pairs:
             indexes.record_disconnected(batch, idx, block)
         for idx, block, undo, supply in connected_triples:
@@ -431,6 +445,8 @@ class ChainState:
                 self._heights.pop(height)
             else:
                 self._heights.put(height, h)
+        for h, marked in (marks or {}).items():
+            self._index.put(h, marked)
         self._index.put(tip.hash, tip)
         self.head = tip
         self.muhash = view.muhash

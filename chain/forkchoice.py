@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from chain.abc import STATUS_INVALID, BlockIndex
+from chain.abc import STATUS_VALID, BlockIndex
 
 
 def compute_weights(start: BlockIndex, votes: Mapping[int, bytes], balances: Mapping[int, int],
@@ -36,7 +36,8 @@ def get_head(start: BlockIndex, children: Callable[[bytes], Iterable[bytes]], vo
     head = start
     while True:
         indexed = (get_index(h) for h in children(head.hash))
-        kids = [k for k in indexed if k is not None and k.status != STATUS_INVALID]
+        # neither invalid nor set aside by the operator (invalidated)
+        kids = [k for k in indexed if k is not None and k.status == STATUS_VALID]
         if not kids:
             return head
         head = max(kids, key=lambda k: (weights.get(k.hash, 0), k.hash))

@@ -202,6 +202,12 @@ class RpcClient:
     def verify(self) -> dict:
         return self.call("db_verify")
 
+    def invalidate_block(self, block: str | int, below_finality: bool = False) -> dict:
+        return self.call("invalidate_block", block=block, below_finality=below_finality)
+
+    def reconsider_block(self, block: str | int) -> dict:
+        return self.call("reconsider_block", block=block)
+
     def supply(self, at: int | None = None) -> dict:
         return self.call("supply", at=at)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chain import merkle
-from chain.abc import STATUS_INVALID
+from chain.abc import STATUS_INVALID, STATUS_INVALIDATED
 from chain.block import Block
 from chain.consensus import pos, schedule
 from chain.errors import NotFound, UsageError
@@ -78,7 +78,7 @@ def block(node: Node, ident: str | int, verbose: bool = False) -> dict:
     idx = chain.get_index(found.hash)
     view = views.block_view(found, idx, node.params, chain.get_confirmations(found.hash))
     view["main_chain"] = chain.is_on_main_chain(idx)
-    view["status"] = "invalid" if idx.status == STATUS_INVALID else "valid"
+    view["status"] = {STATUS_INVALID: "invalid", STATUS_INVALIDATED: "invalidated"}.get(idx.status, "valid")
     view["issuance"] = ledgers.block_supply(node, idx)  # what the block minted, burned and moved
     view["energy"] = ledgers.block_energy(node, idx)  # what this node spent on it (None: not measured here)
     if verbose:

@@ -18,7 +18,7 @@ from chain.genesis import initialize, load_params
 from chain.mempool import Mempool, PoolPolicy
 from chain.params import Params, get_preset, with_overrides
 from chain.tx import Tx
-from node import accept, explorer, keys, ledgers, mining, pos_api, sigcheck, submit, timectl
+from node import accept, explorer, keys, ledgers, mining, pos_api, rewind, sigcheck, submit, timectl
 from node import events as ev
 from node.clock import PausingClock, uses_paused_clock
 from node.energy import EnergyMeter
@@ -357,6 +357,18 @@ class Node:
     def reorg_to(self, tip) -> AcceptResult:
         """Fork choice moved the head to a stored block."""
         return accept.reorg_to(self, tip)
+
+    @locked
+    def invalidate_block(self, block: str | int, below_finality: bool = False) -> dict:
+        """bitcoind's invalidateblock: set a block and its descendants aside, rewinding the head to its
+        parent (txs back to the mempool). Refuses a finalized block unless below_finality (the attack
+        playground's override)."""
+        return rewind.invalidate_block(self, block, below_finality)
+
+    @locked
+    def reconsider_block(self, block: str | int) -> dict:
+        """bitcoind's reconsiderblock: clear invalidate_block's marks; fork choice may move the head back."""
+        return rewind.reconsider_block(self, block)
 
     # -- the network (node/p2p): peers, and what the p2p service asks of the node, in wire bytes ------
     def _get_network(self) -> P2PService:

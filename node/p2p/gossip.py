@@ -21,7 +21,9 @@ ACCEPT, IGNORE, REJECT = "accept", "ignore", "reject"
 # Block rule codes that say nothing about the sender's honesty: it may know a parent we lack, its clock may
 # be ahead, a vote names a block we have not seen, or a finalized checkpoint of ours rules the branch out.
 IGNORE_BLOCK_CODES = frozenset({"unknown-parent", "time-too-new", "slot-in-future", "finalized-conflict",
-                                "attestation-unknown-block", "bad-ancestor", "known-invalid"})
+                                "attestation-unknown-block", "bad-ancestor", "known-invalid",
+                                # our operator set a block aside (invalidate_block): the sender did no wrong
+                                "parent-invalidated", "known-invalidated"})
 # Transaction codes that are about our pool or our head (state), not about the transaction being forged.
 REJECT_TX_CODES = frozenset({"bad-signature", "wrong-chain-id", "bad-encoding", "bad-fee", "bad-payload",
                              "bad-amount", "unknown-kind", "wrong-key", "bad-stake-proof", "zero-amount"})

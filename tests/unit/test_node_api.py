@@ -33,7 +33,7 @@ SAMPLES = {
     "blocks": 2,
     "file": "/tmp/chain.blocks", "end": 8, "epoch": 1, "validator_key": "11" * 32, "index": 0, "mode": "auto",
     "rate": 2.5, "workers": 3, "seconds": 30, "timestamp": 1_800_000_000, "replace": False,
-    "peer": "127.0.0.1:20001", "at": 4, "watts": 12.5,
+    "peer": "127.0.0.1:20001", "at": 4, "watts": 12.5, "block": "5", "below_finality": True,
 }
 CALLBACKS = {"progress", "on_block", "should_stop"}  # never sent as params (over RPC progress streams back)
 
