@@ -10,6 +10,7 @@ from typer._click.core import ParameterSource
 import cli.helpfmt  # noqa: F401 — for its effect: --help names values (ADDRESS, COINS, N), never <str>
 from cli import (
     account,
+    attack,
     block,
     chain,
     db,
@@ -68,7 +69,7 @@ def main(
 
 
 for module in (chain, block, tx, account, wallet, mine, mempool, db, node, net, stake, time_cmd, tui_cmd,
-               ledgers):
+               ledgers, attack):
     module.register(app)
 use_house_commands(app)
 

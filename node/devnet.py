@@ -284,3 +284,39 @@ def down(root: Path, timeout: float = 30.0) -> dict:
             os.kill(pid, signal.SIGKILL)
             killed.append(name)
     return {"root": str(root), "stopped": sorted(pids), "killed": killed}
+
+
+def attack_sides(datadir: Path) -> tuple[str, dict[str, RpcClient], str, str]:
+    """For the attack playground (node/attack.py): the devnet node at `datadir` is the attacker. Returns
+    its name, an RPC client for every other running node of its devnet (the honest ones), the attacker's
+    miner account and the first honest node's (the payment goes there)."""
+    datadir = Path(datadir).resolve()
+    data = load(datadir.parent)
+    me = next((n for n in (data or {}).get("nodes", []) if Path(n["datadir"]).resolve() == datadir), None)
+    if data is None or me is None:
+        raise UsageError("no-devnet", f"{datadir} is not a node of a devnet (no {DEVNET_FILE} beside it): "
+                                      "the attack needs honest nodes to watch; start them with `chaintop "
+                                      "devnet up --nodes 3`")
+    accounts = get_preset(data["network"]).dev_accounts
+    label = lambda n: f"dev{(int(n['name'][4:]) - 1) % accounts}"  # noqa: E731 — node_argv's --to
+    honest, victim = {}, None
+    for n in data["nodes"]:
+        if n is me or node_pid(Path(n["datadir"])) is None:
+            continue
+        client = RpcClient.for_datadir(Path(n["datadir"]))
+        if client is not None:
+            honest[n["name"]] = client
+            victim = victim or label(n)
+    return me["name"], honest, label(me), victim or "dev1"
+
+
+def node_datadir(root: Path, name: str) -> Path:
+    """The data dir of devnet node `name` (unknown-node, no-devnet otherwise)."""
+    data = load(root)
+    if data is None:
+        raise StoreError("no-devnet", f"no devnet in {root}; start one with `chaintop devnet up --nodes 3`")
+    n = next((n for n in data["nodes"] if n["name"] == name), None)
+    if n is None:
+        raise UsageError("unknown-node", f"no {name!r} in the devnet; it has "
+                                         f"{', '.join(x['name'] for x in data['nodes'])}")
+    return Path(n["datadir"])
