@@ -48,6 +48,7 @@ class Attack:
     # machine: a devnet is on loopback); None: gossip and sync alone
     branch_file: str | None = None
     say: Say = field(default=lambda text: None)
+    stop: Callable[[], bool] = field(default=lambda: False)  # e.g. the TUI quitting: give up, heal
     report: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -57,12 +58,17 @@ class Attack:
     def wait(self, what: str, predicate, bound: float = STEP_WAIT):
         end = min(self.deadline, time.monotonic() + bound)
         while True:
+            self.check_stop()
             value = predicate()
             if value:
                 return value
             if time.monotonic() > end:
                 raise UsageError("attack-timeout", f"gave up waiting: {what}")
             time.sleep(0.2)
+
+    def check_stop(self) -> None:
+        if self.stop():
+            raise UsageError("attack-stopped", "the attack was stopped (healed and reconsidered)")
 
     def honest_views(self, txid: str) -> dict[str, dict | None]:
         out = {}
@@ -178,6 +184,7 @@ def _confirm(attack: Attack, payment: dict) -> None:
                    and (not finality or v.get("finalized")) for v in views.values())
 
     while not done():
+        attack.check_stop()
         if time.monotonic() > attack.deadline:
             raise UsageError("attack-timeout", f"the payment did not get {want} on the honest nodes in time")
         if r["producer"] == "pow":

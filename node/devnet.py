@@ -290,9 +290,7 @@ def attack_sides(datadir: Path) -> tuple[str, dict[str, RpcClient], str, str]:
     """For the attack playground (node/attack.py): the devnet node at `datadir` is the attacker. Returns
     its name, an RPC client for every other running node of its devnet (the honest ones), the attacker's
     miner account and the first honest node's (the payment goes there)."""
-    datadir = Path(datadir).resolve()
-    data = load(datadir.parent)
-    me = next((n for n in (data or {}).get("nodes", []) if Path(n["datadir"]).resolve() == datadir), None)
+    data, me = member_of(datadir)
     if data is None or me is None:
         raise UsageError("no-devnet", f"{datadir} is not a node of a devnet (no {DEVNET_FILE} beside it): "
                                       "the attack needs honest nodes to watch; start them with `chaintop "
@@ -308,6 +306,14 @@ def attack_sides(datadir: Path) -> tuple[str, dict[str, RpcClient], str, str]:
             honest[n["name"]] = client
             victim = victim or label(n)
     return me["name"], honest, label(me), victim or "dev1"
+
+
+def member_of(datadir: Path) -> tuple[dict | None, dict | None]:
+    """(devnet.json, this node's entry) when `datadir` is a node of a devnet, else (None, None)."""
+    datadir = Path(datadir).resolve()
+    data = load(datadir.parent)
+    me = next((n for n in (data or {}).get("nodes", []) if Path(n["datadir"]).resolve() == datadir), None)
+    return (data, me) if me is not None else (None, None)
 
 
 def node_datadir(root: Path, name: str) -> Path:

@@ -3,6 +3,8 @@ notified."""
 
 from __future__ import annotations
 
+import contextlib
+
 from chain.params import format_coins
 from tui import equivalents
 from tui.screens.prompt import ConfirmScreen, PromptScreen
@@ -15,6 +17,7 @@ MIN_WORKERS, MAX_WORKERS = 1, 64  # what NodeService.set_workers accepts
 class Actions:
     def __init__(self, app) -> None:
         self.app = app
+        self.last_attack: dict | None = None  # the last attack's report (tests read it)
 
     @property
     def backend(self):
@@ -100,6 +103,33 @@ class Actions:
                             "heavier chain", timeout=5)
 
         self._run(equivalents.heal(), self.backend.net_heal, done=_both(ok, done))
+
+    def attack(self) -> None:
+        """The 51% attack playground from this node (a devnet's): the echo line shows the command and, as it
+        runs, each step, then the outcome; the plain-words summary comes as a notification."""
+        where = self.backend.devnet_name() if self.backend.is_networked else None
+        if where is None:
+            self.app.notify("the attack needs this node to be one of a devnet's: `chaintop devnet up --nodes "
+                            "3` then `chaintop devnet tui node1`", severity="error", title="attack majority")
+            return
+        root, name = where
+        command = equivalents.attack(name, root)
+        self.app.show_command(command, note="running: the payment first")
+
+        def say(text: str) -> None:  # from the worker thread
+            with contextlib.suppress(RuntimeError):
+                self.app.call_from_thread(self.app.show_command, command, True, f"running: {text}")
+
+        def ok(report: dict) -> None:
+            self.last_attack = report
+            self.app.show_command(command, quiet=True, note=_attack_note(report))
+            self.app.notify(report["summary"], title=report["outcome"], timeout=60)
+
+        def broke(error) -> None:
+            self.app.show_command(command, quiet=True, note=f"stopped: {getattr(error, 'code', error)}")
+
+        stop = lambda: self.app.is_exiting  # noqa: E731 — quitting ends the attack (healed on the way out)
+        self._run(None, self.backend.attack_majority, 2, say, stop, done=ok, failed=broke)
 
     # -- dialogs ---------------------------------------------------------------------------
     def stake_dialog(self) -> None:
@@ -219,3 +249,14 @@ def _check_hash(v: str) -> str | None:
 def _check_block_id(v: str) -> str | None:
     return (None if v.isdigit() or _check_hash(v) is None
             else "a height (a whole number) or a 64-hex block hash")
+
+
+def _attack_note(r: dict) -> str:
+    """The outcome in a few words, beside the command on the echo line."""
+    if r["outcome"] == "double-spend":
+        return (f"DOUBLE SPEND: the honest nodes reverted {r['blocks_reverted']} block(s); the payment had "
+                f"{r['confirmations_at_release']} confirmation(s)")
+    if r["outcome"] == "refused":
+        return (f"REFUSED: finalized checkpoint held at epoch {r['finalized_checkpoint']['epoch']}; "
+                f"stake slashed {format_coins(r['slashed']['stake'])}")
+    return r["outcome"]

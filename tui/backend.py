@@ -207,6 +207,28 @@ class Backend:
     def net_heal(self) -> dict:
         return self.node.net_heal()
 
+    def devnet_name(self) -> tuple[Path, str] | None:
+        """(devnet root, this node's name) when this node is one of a devnet's (`devnet tui NODE`)."""
+        from node.devnet import member_of
+
+        _, me = member_of(self.datadir)
+        return (self.datadir.resolve().parent, me["name"]) if me else None
+
+    def attack_majority(self, confirmations: int = 2, say=None, stop=None) -> dict:
+        """The 51% attack playground (node/attack.py) with this node as the attacker and the devnet's other
+        nodes, each through its RPC, as the honest ones."""
+        from node import attack, devnet
+
+        _, honest, mine_account, victim = devnet.attack_sides(self.datadir)
+        plan = attack.Attack(self.node, honest, mine_account, victim, None, confirmations,
+                             branch_file=str(self.datadir / "attack-branch.blk"),
+                             say=say or (lambda text: None), stop=stop or (lambda: False))
+        try:
+            return attack.run(plan)
+        finally:
+            for client in honest.values():
+                client.close()
+
     def check_address(self, text: str) -> str | None:
         """None if `text` is a dev label or a valid address of this network, else why not."""
         text = text.strip()

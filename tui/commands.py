@@ -50,6 +50,8 @@ def chain_commands(app) -> list[tuple[str, Callable[[], object], str]]:
          "drop every peer, mine alone until healed  (chaintop net partition)"),
         ("net: heal the partition", a.heal,
          "redial the peers; the lighter branch reorgs  (chaintop net heal)"),
+        ("net: 51% attack from this node", a.attack,
+         "pay, rewind, double-spend; PoW reorgs, finality refuses  (chaintop attack majority)"),
         ("mempool: fee estimate", a.fee_estimate, "what recent blocks paid  (chaintop fee-estimate)"),
         ("db: verify", a.verify, "re-check the stored chain  (chaintop db verify)"),
         ("export blocks to file…", a.prompt_export, "chaintop export FILE"),

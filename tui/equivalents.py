@@ -58,6 +58,10 @@ def heal() -> str:
     return "net heal"
 
 
+def attack(name: str, root) -> str:
+    return f"attack majority --node {name} --dir {root}"
+
+
 SCREEN = {
     "dashboard": "status",
     "blocks": "blocks --last 20",

@@ -8,6 +8,7 @@ The snapshot's fork, fed to the node's event bus as the chain would emit it, on 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 
 from node import events as ev
@@ -97,12 +98,11 @@ def test_render_functions_say_what_is_missing():
     assert "(fork point not seen)" in unseen and "depth 3" in unseen
 
 
-def test_p_partitions_a_networked_node_and_heals_it(prebuilt, tmp_path):
-    """A TUI node on a network with one peer (a real node process): p drops it, p again dials it back."""
-    peer = NodeProc(init(tmp_path / "peer"), "--listen", "127.0.0.1:0")
-    shutil.copytree(prebuilt[0], tmp_path / "tui")
+@contextlib.contextmanager
+def tui_node_with_peer(datadir, peer: NodeProc):
+    """A TUI app on a networked node at `datadir` (manual mining) peered with `peer`; both stop at the end."""
     try:
-        node = RunningNode(tmp_path / "tui", mining="manual", traffic=0.0, workers=1, peers=[peer.address])
+        node = RunningNode(datadir, mining="manual", traffic=0.0, workers=1, peers=[peer.address])
         node.start()
     except BaseException:
         peer.stop()
@@ -110,7 +110,17 @@ def test_p_partitions_a_networked_node_and_heals_it(prebuilt, tmp_path):
     try:
         app = make_app(node)
         wait_until("peered", lambda: len(node.node.peers()["peers"]) == 1)
+        yield node, app
+    finally:
+        node.close()
+        peer.stop()
 
+
+def test_p_partitions_a_networked_node_and_heals_it(prebuilt, tmp_path):
+    """A TUI node on a network with one peer (a real node process): p drops it, p again dials it back."""
+    peer = NodeProc(init(tmp_path / "peer"), "--listen", "127.0.0.1:0")
+    shutil.copytree(prebuilt[0], tmp_path / "tui")
+    with tui_node_with_peer(tmp_path / "tui", peer) as (node, app):
         async def scenario():
             async with app.run_test(size=SIZE) as pilot:
                 await settle(pilot)
@@ -131,9 +141,6 @@ def test_p_partitions_a_networked_node_and_heals_it(prebuilt, tmp_path):
 
         run(scenario())
         wait_until("the peer synced the TUI node's chain", lambda: peer.client.status()["height"] == 12)
-    finally:
-        node.close()
-        peer.stop()
 
 
 def test_a_pos_block_is_shown_by_its_proposer_and_a_side_block_by_who_made_it():
@@ -155,3 +162,42 @@ def test_a_pos_block_is_shown_by_its_proposer_and_a_side_block_by_who_made_it():
     # a PoW block's maker is its beneficiary, labelled
     model.apply(ev.BlockReceived(22, "f2" * 32, "127.0.0.1:20002", 1.0, "side", "ctpos1dev"))
     assert network_views(model)[2]["forks"][0]["miner"] == "dev4"
+
+
+def test_a_runs_the_majority_attack_from_the_tui_node(tmp_path):
+    """A two-node regtest devnet (devnet.json written as `devnet up` writes it): the TUI's node is node1, the
+    attacker; node2 is a real node process. `a` on the Network screen runs the attack; the echo line shows
+    the command, then the outcome; node2's own chain state shows the double spend."""
+    import json
+
+    from chain.errors import NotFound
+
+    root = tmp_path / "net"
+    peer = NodeProc(init(root / "node2"), "--listen", "127.0.0.1:0")
+    init(root / "node1")
+    nodes = [{"name": f"node{i}", "datadir": str(root / f"node{i}"), "port": 0, "validators": "none"}
+             for i in (1, 2)]
+    (root / "devnet.json").write_text(json.dumps({"network": "regtest", "nodes": nodes}))
+    with tui_node_with_peer(root / "node1", peer) as (node, app):
+        async def scenario():
+            async with app.run_test(size=SIZE) as pilot:
+                await settle(pilot)
+                await pilot.press("8")
+                await pilot.press("a")
+                await wait_for(pilot, lambda: (app.last_command or "").startswith("attack majority"),
+                               what="the echo line names the command")
+                assert app.last_command == f"attack majority --node node1 --dir {root.resolve()}"
+                await wait_for(pilot, lambda: app.actions.last_attack, timeout=90, what="the attack's end")
+                assert app.last_note.startswith("DOUBLE SPEND")
+                assert any(m.startswith("DOUBLE SPEND.") for m in notifications(app))  # the summary
+
+        run(scenario())
+        report = app.actions.last_attack
+        pay, conflict = report["payment"]["txid"], report["conflict"]["txid"]
+        try:
+            assert peer.client.tx(pay)["status"] != "confirmed"
+        except NotFound:
+            pass  # gone from its chain and its mempool
+        assert peer.client.tx(conflict)["status"] == "confirmed"
+        assert peer.client.block(report["branch_first"])["main_chain"]
+        assert node.node.peers()["partitioned"] is False

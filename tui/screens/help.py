@@ -159,6 +159,12 @@ burst too fast to read is summed up on one line. Keys: `t` hide/show transaction
 - `p` **partitions** this node (every peer dropped, none dialled or accepted: it mines alone) and, pressed
   again, **heals** it (the peers are redialled and the lighter branch reorgs). Same as `chaintop net
   partition` / `chaintop net heal`.
+- `a` runs the **51% attack** with this node as the attacker (a devnet's node: `chaintop devnet tui node1`):
+  it pays the next node 10 coins, waits for 2 confirmations (with validators: for finality), splits off,
+  rewinds to before the payment, spends the same coins to itself and builds a heavier private branch, then
+  heals. On proof of work the honest nodes reorg onto it (a double spend); with finality they refuse it at
+  the finalized checkpoint. The echo line shows each step and the outcome, a notification the summary. Same
+  as `chaintop attack majority`.
 """,
 }
 

@@ -59,6 +59,7 @@ class NetworkScreen(ChainScreen):
     TAB = "network"
     BINDINGS = [
         Binding("p", "partition", "Partition/heal", id="network.partition"),
+        Binding("a", "attack", "51% attack", id="network.attack"),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -92,6 +93,10 @@ class NetworkScreen(ChainScreen):
     def update_live(self, topics: frozenset[str]) -> None:
         if NET in topics and self.due("net", 0.25):
             self._draw()
+
+    def action_attack(self) -> None:
+        """The 51% attack playground with this node as the attacker (chaintop attack majority)."""
+        self.app.actions.attack()
 
     def action_partition(self) -> None:
         """Partition this node, or heal it if it is partitioned (the echo line shows which command)."""
