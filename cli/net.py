@@ -101,6 +101,9 @@ def render_peers(d: dict):
                      f"{b['reason']}")
     for address in d["disconnected"]:
         parts.append(f"cut off by `net disconnect`: {address} (`chaintop net connect {address}` heals)")
+    for c in d.get("conflicts", []):
+        who = f" (node {c['node_id'][:12]})" if c["node_id"] else ""
+        parts.append(f"refused {c['address']}{who}: finality conflict, {c['reason']}")
     if d.get("partitioned"):
         parts.append("partitioned by `net partition`: no peer is dialled or accepted (`chaintop net heal`)")
     if d["syncing_from"]:

@@ -196,7 +196,12 @@ def _start_mining(data: dict, started: list[dict], mining: str, deadline: float)
     for n in started:
         client = clients[n["name"]]
         want = len(running) - 1
-        while len(client.peers()["peers"]) < want or client.status()["height"] < target:
+        while len((view := client.peers())["peers"]) < want or client.status()["height"] < target:
+            if view.get("conflicts"):
+                c = view["conflicts"][0]
+                raise StoreError("finality-conflict", f"{n['name']} refused {c['address']}: {c['reason']}. "
+                                 "Each side of a partition finalized alone (the inactivity leak ejected the "
+                                 "other side's validators); `devnet down --purge` and `devnet up` start anew")
             if time.monotonic() > deadline:
                 raise StoreError("devnet-not-peered", f"{n['name']} did not peer with the others and catch "
                                                       f"up in time (see {n['datadir']}/node.log)")

@@ -415,6 +415,10 @@ class Node:
         return chainview.block_raw(self, block_hash)
 
     @locked
+    def finality_conflict(self, epoch: int, root: bytes) -> bool:
+        return chainview.finality_conflict(self, epoch, root)
+
+    @locked
     def is_known_block(self, block_hash: bytes) -> bool:
         return chainview.is_known_block(self, block_hash)
 

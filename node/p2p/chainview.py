@@ -33,6 +33,17 @@ def chain_summary(node: Node) -> dict:
             "finalized_height": _finalized_height(node)}
 
 
+def finality_conflict(node: Node, epoch: int, root: bytes) -> bool:
+    """Whether a peer whose finalized checkpoint is (`epoch`, `root`) can never share our chain. Only a
+    checkpoint no newer than ours can be judged here: on a chain that agrees with ours it is on our main
+    chain (ours descends from it). A newer one is judged by syncing (finalized-conflict)."""
+    cs = node.chain.consensus_state()
+    if cs is None or epoch > cs.finalized.epoch or root == bytes(32):
+        return False
+    idx = node.chain.get_index(root)
+    return idx is None or node.chain.get_hash_at(idx.height) != root
+
+
 def _finalized_height(node: Node) -> int:
     cs = node.chain.consensus_state()
     if cs is None or cs.finalized.root == bytes(32):

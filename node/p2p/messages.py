@@ -26,6 +26,7 @@ MAX_DETAIL = 256
 # Goodbye reasons: 1-3 are the consensus spec's, 128+ are ours.
 GOODBYE_SHUTDOWN, GOODBYE_IRRELEVANT, GOODBYE_FAULT = 1, 2, 3
 GOODBYE_BANNED, GOODBYE_DUPLICATE, GOODBYE_REQUESTED, GOODBYE_SELF = 128, 129, 130, 131
+CONFLICT_TAG = "finality conflict:"  # opens an irrelevant-network Goodbye's detail for a conflicting finality
 GOODBYE_NAMES = {GOODBYE_SHUTDOWN: "client-shutdown", GOODBYE_IRRELEVANT: "irrelevant-network",
                  GOODBYE_FAULT: "fault", GOODBYE_BANNED: "banned", GOODBYE_DUPLICATE: "duplicate-connection",
                  GOODBYE_REQUESTED: "disconnect-requested", GOODBYE_SELF: "self-connection"}

@@ -60,7 +60,6 @@ class Peer:
     blocks_received: int = 0
     txs_received: int = 0
     active: bool = False  # the one connection we use to this node (two may exist: both dialled)
-    sync_note: str = ""  # why we do not sync from it (e.g. a conflicting finalized checkpoint)
 
     def view(self, hrp: str | None = None) -> dict:
         s = self.status
@@ -73,8 +72,7 @@ class Peer:
                 "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 2),
                 "connected_since": round(self.connected_at, 3), "messages_in": self.messages_in,
                 "messages_out": self.messages_out, "gossip_dropped": self.gossip_dropped,
-                "blocks_received": self.blocks_received, "txs_received": self.txs_received,
-                "sync_note": self.sync_note or None}
+                "blocks_received": self.blocks_received, "txs_received": self.txs_received}
 
 
 @dataclass

@@ -45,6 +45,9 @@ class Network:
         # `net partition`: every peer dropped, none dialled or accepted until `net heal` (which redials these)
         self.partitioned = False
         self.partition_redial: list[str] = []
+        # peers refused because their finalized checkpoint conflicts with ours (address -> what and why):
+        # after a partition long enough for each side to finalize alone, the chains never join
+        self.conflicts: dict[str, dict] = {}
         self.seen = gossip.SeenCache()
         self.seen_objects = gossip.SeenCache()  # block hashes and txids that came from the network
         self.gossip_queue: asyncio.Queue = asyncio.Queue(GOSSIP_QUEUE)
@@ -200,10 +203,14 @@ class Network:
             await self.send(peer, m.Goodbye(m.GOODBYE_BANNED if ban else m.GOODBYE_REQUESTED, reason))
             self.drop(peer, "banned" if ban else "disconnect-requested", hangup=True)
             return
-        peer.node_id, peer.status = msg.node_id, msg
         if peer.direction == "inbound" and msg.listen_port:
             host = peer.address.rsplit(":", 1)[0]
             peer.address = f"{host}:{msg.listen_port}"
+        if await self.read(self.node.finality_conflict, msg.finalized_epoch, msg.finalized_root):
+            peer.node_id = msg.node_id
+            await self.sync.refuse_conflict(peer, msg)
+            return
+        peer.node_id, peer.status = msg.node_id, msg
         if first:
             await self.send(peer, self.our_status())
         self._choose_active(peer)
@@ -231,7 +238,13 @@ class Network:
                                             peer.status.head_height))
         self.sync.on_join(peer)
 
+    def record_conflict(self, peer: Peer, why: str) -> None:
+        self.conflicts[peer.address] = {"node_id": peer.node_id.hex() or None, "address": peer.address,
+                                        "reason": why}
+
     async def _on_goodbye(self, peer: Peer, msg: m.Goodbye) -> None:
+        if msg.reason == m.GOODBYE_IRRELEVANT and msg.detail.startswith(m.CONFLICT_TAG):
+            self.record_conflict(peer, "it refused this node: " + msg.detail[len(m.CONFLICT_TAG):].strip())
         # banned or cut off by request: stop redialling it (until `net connect`)
         self.drop(peer, f"goodbye:{msg.reason_name}", hangup=msg.reason in (m.GOODBYE_BANNED,
                                                                           m.GOODBYE_REQUESTED,

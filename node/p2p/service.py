@@ -145,6 +145,7 @@ class P2PService:
                                          if p.direction == "outbound" and p.status is None),
                     "banned": [b.view() for b in self.book.bans.values() if b.until > time.time()],
                     "disconnected": sorted(net.blocked_addresses), "partitioned": net.partitioned,
+                    "conflicts": list(net.conflicts.values()),
                     "syncing_from": net.sync.syncing_from, "synced_blocks": net.sync.synced_blocks,
                     **net.stats}
 
@@ -161,6 +162,7 @@ class P2PService:
             if net.partitioned:
                 raise UsageError("partitioned", "this node is partitioned: `chaintop net heal` reconnects it")
             net.blocked_addresses.discard(address)
+            net.conflicts.pop(address, None)  # asked again: judged again
             for node_id, where in list(net.blocked_ids.items()):  # the nodes we cut off at that address
                 if where == address:
                     del net.blocked_ids[node_id]
@@ -238,6 +240,7 @@ class P2PService:
                          if a not in net.blocked_addresses and a != self.address]
             net.partition_redial = []
             for address in addresses:
+                net.conflicts.pop(address, None)
                 net.dial(address)
             return {"partitioned": False, "reconnecting": addresses}
 

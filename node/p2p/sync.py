@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from chain.block import Block
 from chain.errors import ChaintopError, DecodeError, InvalidBlock
 from chain.tx import Tx
+from node import events as ev
 from node.p2p import gossip
 from node.p2p import messages as m
 
@@ -234,11 +235,28 @@ class Syncer:
                               f"({e.code})")
                     await self.net.penalize(peer, "response", reason)
                 elif e.code == "finalized-conflict":
-                    peer.sync_note = "its chain conflicts with our finalized checkpoint"
+                    await self.refuse_conflict(peer)
                 return False
             except ChaintopError:
                 return False
         return True
+
+    async def refuse_conflict(self, peer: Peer, status: m.Status | None = None) -> None:
+        """Ethereum's answer to a peer whose finalized checkpoint is on another branch than ours (each side
+        of a long partition finalized alone): Goodbye (irrelevant network), no redial; `peers` says why."""
+        status = status or peer.status
+        await self.net.refresh_summary()
+        ours = f"epoch {self.net.summary['finalized_epoch']}, {self.net.summary['finalized_root'].hex()[:8]}…"
+        theirs = f"epoch {status.finalized_epoch}, {status.finalized_root.hex()[:8]}…" if status else "?"
+        why = (f"its finalized checkpoint ({theirs}) and this node's ({ours}) are on different branches: "
+               "finalized blocks never revert, so the two chains can never join")
+        self.net.record_conflict(peer, why)
+        bye = f"{m.CONFLICT_TAG} your finalized checkpoint ({theirs}) and mine ({ours}) are on other branches"
+        await self.net.send(peer, m.Goodbye(m.GOODBYE_IRRELEVANT, bye))
+        joined, reason = peer.active, f"finality-conflict: {why}"
+        self.net.drop(peer, reason, hangup=True)  # says PeerLeft if it had joined
+        if not joined:
+            self.net.node.events.emit(ev.PeerLeft(peer.node_id.hex(), peer.address, reason))
 
     def fetch_ancestors(self, peer: Peer, orphan: Block) -> None:
         self._spawn(self._fetch_ancestors(peer, orphan))

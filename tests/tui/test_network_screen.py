@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import shutil
 
+from rich.console import Console
+
 from node import events as ev
 from node.daemon import RunningNode
 from tests.functional.p2p.helpers import NodeProc, init
@@ -96,6 +98,12 @@ def test_render_functions_say_what_is_missing():
     unseen = render_fork_tree({"reorgs": 1, "forks": [{"kind": "reorg", "fork": None, "main": [], "stale": [],
                                                       "depth": 3, "returned": 0}]}).plain
     assert "(fork point not seen)" in unseen and "depth 3" in unseen
+    why = "its finalized checkpoint (epoch 9, ab12cd34…) and this node's (epoch 9, ef56ab78…) differ"
+    refused = {**PEERS, "peers": [],
+               "conflicts": [{"node_id": "3c" * 32, "address": "127.0.0.1:20004", "reason": why}]}
+    console = Console(width=200, record=True)
+    console.print(render_peer_table(refused))
+    assert f"refused 127.0.0.1:20004: finality conflict, {why}" in console.export_text()
 
 
 @contextlib.contextmanager

@@ -35,6 +35,8 @@ def render_peer_table(view: dict | None):
     for b in view.get("banned", []):
         lines.append(Text(f"banned {b['address']} for {b['seconds_left']} s more: {b['reason']}",
                           style="red"))
+    for c in view.get("conflicts", []):
+        lines.append(Text(f"refused {c['address']}: finality conflict, {c['reason']}", style="bold red"))
     if view.get("syncing_from"):
         lines.append(Text(f"syncing from {view['syncing_from']}"))
     return Group(*lines)

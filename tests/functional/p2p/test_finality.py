@@ -10,6 +10,9 @@ then most work (EIP-1011).
 
 from __future__ import annotations
 
+import shutil
+import time
+
 import pytest
 
 from tests.functional.p2p.helpers import NodeProc, chaintop, init, peer_count, wait_for
@@ -55,3 +58,36 @@ def test_a_partition_never_reverts_a_finalized_block(tmp_path, procs):
     root = finalized["finalized_root"]
     for node in (a, b):
         assert node.client.block(root)["main_chain"], "the finalized checkpoint stays on the main chain"
+
+
+def test_two_chains_that_finalized_apart_refuse_each_other_and_say_why(tmp_path, procs):
+    """pos-devnet, one genesis, two nodes that never met, each running every validator: each finalizes its
+    own branch (a tx on A's makes them differ). Connected, they cannot join (finalized blocks never revert):
+    Goodbye, irrelevant network, no redial, and `peers` says why on both sides."""
+    r = chaintop(tmp_path / "a", "init", "--network", "pos-devnet", "--slot-time", "0.5")
+    assert r.returncode == 0, r.stderr
+    shutil.copytree(tmp_path / "a", tmp_path / "b")  # the same genesis (a PoS genesis is stamped at init)
+    a = NodeProc(tmp_path / "a", "--listen", "127.0.0.1:0")
+    procs.append(a)
+    b = NodeProc(tmp_path / "b", "--listen", "127.0.0.1:0")
+    procs.append(b)
+    a.client.send("dev0", "dev1", 10**8)
+    for n in (a, b):
+        wait_for("finalized alone", lambda n=n: n.client.finality()["finalized_epoch"] >= 2)
+    roots = {n.client.finality()["finalized_root"] for n in (a, b)}
+    assert len(roots) == 2, "two branches"
+
+    r = chaintop(tmp_path / "a", "net", "connect", b.address)
+    assert r.returncode == 0, r.stderr
+    wait_for("A refused B", lambda: a.client.peers()["conflicts"])
+    wait_for("B knows why", lambda: b.client.peers()["conflicts"])
+    for n, other in ((a, b), (b, a)):
+        view = n.client.peers()
+        assert view["peers"] == [] and [c["address"] for c in view["conflicts"]] == [other.address]
+        assert "finalized checkpoint" in view["conflicts"][0]["reason"]
+    r = chaintop(tmp_path / "a", "peers")
+    assert r.returncode == 0 and "finality conflict" in r.stdout
+    time.sleep(2)  # no redial: still apart, each on its own finalized chain
+    assert a.client.peers()["peers"] == [] and b.client.peers()["peers"] == []
+    for n in (a, b):
+        assert n.client.block(n.client.finality()["finalized_root"])["main_chain"]
