@@ -19,7 +19,7 @@ NODE_ONLY = {"open", "create", "close", "dev_label", "resolve_address", "resolve
              "build_template", "mine_block", "accept_block", "reorg_to", "expected_hashes",
              # what the p2p service (node/p2p) asks of the node, in wire bytes
              "chain_summary", "blocks_by_range_raw", "blocks_by_root_raw", "block_raw", "is_known_block",
-             "pending_txs_raw", "pending_tx_raw", "accept_vote", "accept_evidence"}
+             "finality_conflict", "pending_txs_raw", "pending_tx_raw", "accept_vote", "accept_evidence"}
 # Public RpcClient methods that are not part of the API: its own plumbing (stream_call: a long call whose
 # progress streams back) and the server-sent event stream (GET /events, not a JSON-RPC method).
 CLIENT_ONLY = {"for_datadir", "close", "raw_call", "call", "stream_call", "iter_events"}
