@@ -1,10 +1,9 @@
-"""The RPC server: aiohttp on its own thread and event loop, node calls on a thread pool beside it.
+"""The RPC server: a lean HTTP/1.1 protocol (node/httpserver.py, over httptools) on its own thread and uvloop
+event loop, node calls on a thread pool beside it.
 
-Why aiohttp rather than http.server: keep-alive and TCP_NODELAY done right (the stdlib server sent headers
-and body in separate writes without TCP_NODELAY, so each call on a reused connection waited ~40 ms for a
-delayed ACK), one event loop instead of a thread per connection, idle and body timeouts, write backpressure,
-and a listen backlog and connection cap we choose. Node work never runs on the loop: a call waiting for the
-node lock holds a pool thread, not every other connection.
+Node work never runs on the loop, with one exception measured to pay: a small bounded read (INLINE_CALLS)
+while the node lock is free at once. A call waiting for the node lock holds a pool thread, not every other
+connection. Why this server and not aiohttp or http.server: see node/httpserver.py.
 """
 
 from __future__ import annotations
@@ -15,16 +14,13 @@ import collections
 import hmac
 import os
 import socket
-import sys
 import threading
-import traceback
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from aiohttp import web
-
 from node import rpc
 from node.events import Event
+from node.httpserver import HttpConnection, HttpRequest, HttpServer, Reply
 from node.rpc import INTERNAL_ERROR, INVALID_REQUEST, LONG_CALLS, MAX_BODY, NDJSON, Dispatcher, RpcError
 
 IDLE_TIMEOUT = 5.0  # seconds a connection may wait without a whole request (Node.js's keepAliveTimeout)
@@ -38,6 +34,7 @@ CALL_THREADS = max(2, os.cpu_count() or 1)
 # the loop itself when the node lock is free at once: handing them to a thread and back cost more than the
 # call (3,400 vs 4,600 calls/s on one connection). Anything else, or a lock someone holds, goes to the pool.
 INLINE_CALLS = frozenset({"status", "account", "tx", "mining_get", "time_get", "params", "keys"})
+INLINE_GROUP = 32  # submissions admitted on the loop at once (~0.3 ms each); a bigger group goes to a thread
 EVENT_QUEUE = 10_000  # events buffered per /events stream; a reader slower than that loses events
 UNAUTHORIZED = {"error": "unauthorized: pass the cookie from the data dir"}
 
@@ -65,6 +62,7 @@ class RpcServer:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._wakers: set[asyncio.Event] = set()  # one per /events stream: set to end it at stop()
+        self._submits: list[tuple[asyncio.Future, dict]] = []  # submit_tx calls of this turn of the loop
 
     @property
     def url(self) -> str:
@@ -81,9 +79,10 @@ class RpcServer:
     def _run(self) -> None:
         loop = self._loop = _new_loop()
         loop.set_exception_handler(_quiet_exception_handler)
-        self._web = _CappedServer(self._handle, self.max_connections, keepalive_timeout=self.idle_timeout,
-                                  access_log=None, loop=loop)
-        serving = loop.create_server(self._web, sock=self._sock, backlog=BACKLOG)
+        self._http = HttpServer(self._on_request, idle_timeout=self.idle_timeout,
+                                body_timeout=self.body_timeout, max_body=MAX_BODY,
+                                max_connections=self.max_connections, timeout_reply=self._timeout_reply)
+        serving = loop.create_server(self._http, sock=self._sock, backlog=BACKLOG)
         self._server = loop.run_until_complete(serving)
         self._ready.set()
         try:
@@ -115,7 +114,11 @@ class RpcServer:
             waker.set()
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self._wait_calls, drain)
-        await self._web.shutdown(1.0)
+        self._http.close_all()
+        for _ in range(100):  # up to a second for the answers under way to reach their clients
+            if not self._http.connections:
+                break
+            await asyncio.sleep(0.01)
 
     def _wait_calls(self, drain: float) -> None:
         with self._calls_done:
@@ -149,8 +152,7 @@ class RpcServer:
         return [r for r in (self.handle_one(req) for req in requests) if r is not None]
 
     # -- HTTP --------------------------------------------------------------------------------
-    def _authorized(self, request: web.BaseRequest) -> bool:
-        header = request.headers.get("Authorization", "")
+    def _authorized(self, header: str) -> bool:
         if hmac.compare_digest(header.encode("utf-8", "surrogateescape"), self._good_auth):
             return True  # the client's usual spelling, without decoding it every call
         if not header.startswith("Basic "):
@@ -161,89 +163,100 @@ class RpcServer:
             return False
         return user == rpc.COOKIE_USER and hmac.compare_digest(password, self.cookie)
 
-    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        try:
-            if request.method == "POST":
-                return await self._post(request)
-            if request.method == "GET":
-                return await self._events(request)
-            return _reply({"error": "POST JSON-RPC to / or GET /events"}, 405)
-        except ConnectionError:
-            return _closing(_reply({}, 499))  # the client hung up: nothing to tell the node's terminal
-        except Exception:  # noqa: BLE001 — a bug in the server: say it on the node's terminal, answer 500
-            traceback.print_exc(file=sys.stderr)
-            return _closing(_reply({"error": "internal server error"}, 500))
+    def _on_request(self, conn: HttpConnection, request: HttpRequest) -> Any:
+        if request.method == "POST":
+            return self._post(conn, request)
+        if request.method == "GET":
+            if request.path != "/events":
+                return _reply({"error": "not found; POST JSON-RPC to / or GET /events"}, 404)
+            if not self._authorized(request.headers.get("authorization", "")):
+                return _reply(UNAUTHORIZED, 401)
+            return self._events(conn)
+        return _reply({"error": "POST JSON-RPC to / or GET /events"}, 405)
 
-    async def _post(self, request: web.BaseRequest) -> web.StreamResponse:
-        if not self._authorized(request):
-            resp = _reply(UNAUTHORIZED, 401)
-            resp.headers["WWW-Authenticate"] = 'Basic realm="chaintop"'
-            return resp
-        length = request.content_length
-        if length is not None and length > MAX_BODY:
-            await self._drain(request, min(length, 64 * MAX_BODY))  # so a polite client can read the answer
-            return _closing(_reply({"error": f"request body over {MAX_BODY} bytes"}, 413))
+    def _post(self, conn: HttpConnection, request: HttpRequest) -> Any:
+        if not self._authorized(request.headers.get("authorization", "")):
+            return _reply(UNAUTHORIZED, 401, (("WWW-Authenticate", 'Basic realm="chaintop"'),))
+        if request.body is None:
+            return self._timeout_reply(True)
         try:
-            async with asyncio.timeout(self.body_timeout):  # (no extra task per request, as wait_for makes)
-                body = await _read_body(request)
-        except TimeoutError:
-            slow = {"error": f"request body not received within {self.body_timeout:g} s"}
-            return _closing(_reply(slow, 408))
-        if body is None:  # a chunked body past the cap
-            return _closing(_reply({"error": f"request body over {MAX_BODY} bytes"}, 413))
-        try:
-            call = rpc.parse_json(body)
+            call = rpc.parse_json(request.body)
         except RpcError as e:
             return _reply({"jsonrpc": "2.0", "id": None, "error": e.to_dict()})
-        loop = asyncio.get_running_loop()
         if isinstance(call, list):
-            return _reply(await loop.run_in_executor(self._pool, self._handle_many, call))
+            return self._loop.run_in_executor(self._pool, self._many_reply, call)
         if isinstance(call, dict) and call.get("method") in LONG_CALLS:
-            return await self._long_call(request, call)
-        reply = self._try_inline(call)
-        if reply is _NOT_INLINE:
-            reply = await loop.run_in_executor(self._pool, self.handle_one, call)
+            return self._long_call(conn, request, call)
+        if isinstance(call, dict) and call.get("method") == "submit_tx":
+            return self._group_submit(call)
+        lock = self._node_lock
+        if lock is not None and isinstance(call, dict) and call.get("method") in INLINE_CALLS \
+                and lock.acquire(blocking=False):  # the node is free: answer on the loop (else a pool thread)
+            try:
+                return self._one_reply(call)
+            finally:
+                lock.release()
+        return self._loop.run_in_executor(self._pool, self._one_reply, call)
+
+    # -- submissions: the ones that arrive together are admitted together ---------------------
+    def _group_submit(self, call: dict) -> asyncio.Future:
+        """A submit_tx joins the group of those that arrived in the same turn of the loop (one per client
+        connection at most: a connection's next request waits for this answer). The group is admitted under
+        one take of the node lock: on the loop when the lock is free (no thread hand-off per call, which cost
+        more than the admission), else on one pool thread for the whole group."""
+        future = self._loop.create_future()
+        self._submits.append((future, call))
+        if len(self._submits) == 1:
+            self._loop.call_soon(self._admit_group)
+        return future
+
+    def _admit_group(self) -> None:
+        group, self._submits = self._submits, []
+        calls = [call for _, call in group]
+        lock = self._node_lock
+        if lock is not None and len(group) <= INLINE_GROUP and lock.acquire(blocking=False):
+            try:
+                replies = [self._one_reply(call) for call in calls]
+            finally:
+                lock.release()
+            _settle(group, replies)
+            return
+        work = self._loop.run_in_executor(self._pool, self._admit_on_thread, calls)
+        work.add_done_callback(lambda done: _settle(group, done.result()))
+
+    def _admit_on_thread(self, calls: list[dict]) -> list[Reply]:
+        lock = self._node_lock
+        if lock is None:
+            return [self._one_reply(call) for call in calls]
+        with lock:
+            return [self._one_reply(call) for call in calls]
+
+    def _one_reply(self, call: Any) -> Reply:
+        reply = self.handle_one(call)
         return _reply(reply if reply is not None else {})
 
-    def _try_inline(self, call: Any) -> Any:
-        lock = self._node_lock
-        if lock is None or not isinstance(call, dict) or call.get("method") not in INLINE_CALLS:
-            return _NOT_INLINE
-        if not lock.acquire(blocking=False):
-            return _NOT_INLINE  # the node is busy: wait on a pool thread, never on the loop
-        try:
-            return self.handle_one(call)
-        finally:
-            lock.release()
+    def _many_reply(self, calls: list) -> Reply:
+        return _reply(self._handle_many(calls))
 
-    async def _drain(self, request: web.BaseRequest, limit: int) -> None:
-        try:
-            async with asyncio.timeout(self.body_timeout):
-                while limit > 0:
-                    chunk = await request.content.readany()
-                    if not chunk:
-                        return
-                    limit -= len(chunk)
-        except TimeoutError:
-            pass
+    def _timeout_reply(self, too_large: bool) -> Reply:
+        if too_large:
+            return _reply({"error": f"request body over {MAX_BODY} bytes"}, 413, close=True)
+        return _reply({"error": f"request body not received within {self.body_timeout:g} s"}, 408, close=True)
 
-    async def _long_call(self, request: web.BaseRequest, call: dict) -> web.StreamResponse:
+    async def _long_call(self, conn: HttpConnection, request: HttpRequest, call: dict) -> Reply | None:
         """A call that may run for hours: it ends when the client hangs up, and streams if asked to."""
-        loop = asyncio.get_running_loop()
-        peer = _PeerWatch(request, self.stopping)
+        loop = self._loop
+        peer = _PeerWatch(conn, self.stopping)
         callbacks: dict[str, Any] = {"should_stop": peer.gone}
-        if NDJSON not in request.headers.get("Accept", ""):
+        if NDJSON not in request.headers.get("accept", ""):
             reply = await loop.run_in_executor(self._long_pool, self.handle_one, call, callbacks)
             return _reply(reply if reply is not None else {})
-        resp = web.StreamResponse(headers={"Content-Type": NDJSON})
-        resp.enable_chunked_encoding()
-        resp.force_close()
-        await resp.prepare(request)
+        conn.stream(200, (("Content-Type", NDJSON),))
 
         def line(payload: dict) -> None:  # on the call's thread: wait for each write (backpressure)
             if peer.closed:
                 return
-            sent = asyncio.run_coroutine_threadsafe(resp.write(rpc.encode_json(payload) + b"\n"), loop)
+            sent = asyncio.run_coroutine_threadsafe(conn.write_chunk(rpc.encode_json(payload) + b"\n"), loop)
             try:
                 sent.result(self.body_timeout)
             except Exception:  # noqa: BLE001 — gone or stuck: the next stop check ends the call
@@ -253,16 +266,15 @@ class RpcServer:
         callbacks["on_block"] = lambda b: line({"block": b})
         reply = await loop.run_in_executor(self._long_pool, self.handle_one, call, callbacks)
         if not peer.closed:
-            await resp.write(rpc.encode_json(reply if reply is not None else {}) + b"\n")
-            await resp.write_eof()
-        return resp
+            try:
+                await conn.write_chunk(rpc.encode_json(reply if reply is not None else {}) + b"\n")
+                conn.end_stream()
+            except ConnectionError:
+                pass
+        return None
 
-    async def _events(self, request: web.BaseRequest) -> web.StreamResponse:
-        if request.path != "/events":
-            return _reply({"error": "not found; POST JSON-RPC to / or GET /events"}, 404)
-        if not self._authorized(request):
-            return _reply(UNAUTHORIZED, 401)
-        loop = asyncio.get_running_loop()
+    async def _events(self, conn: HttpConnection) -> None:
+        loop = self._loop
         pending: collections.deque[Event] = collections.deque()
         wake = asyncio.Event()
         self._wakers.add(wake)
@@ -277,18 +289,15 @@ class RpcServer:
                 except RuntimeError:
                     pass  # the loop has closed: the stream is ending
 
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
-                                           "Connection": "close"})
-        resp.force_close()
         unsubscribe = self.bus.subscribe(listener)
         try:
-            await resp.prepare(request)
-            await resp.write(b": connected\n\n")
+            conn.stream(200, (("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")))
+            await conn.write_chunk(b": connected\n\n")
             while not self.stopping.is_set():
                 try:
                     await asyncio.wait_for(wake.wait(), 1.0)
                 except TimeoutError:
-                    await resp.write(b": keep-alive\n\n")
+                    await conn.write_chunk(b": keep-alive\n\n")
                     continue
                 wake.clear()
                 batch = []
@@ -303,84 +312,38 @@ class RpcServer:
                     out.append(b"event: " + type(e).__name__.encode() + b"\ndata: "
                                + rpc.encode_json(e.to_dict()) + b"\n\n")
                 if out:
-                    await resp.write(b"".join(out))
+                    await conn.write_chunk(b"".join(out))
+            conn.end_stream()
         except ConnectionError:
             pass
         finally:
             unsubscribe()
             self._wakers.discard(wake)
-        return resp
 
 
-async def _read_body(request: web.BaseRequest) -> bytes | None:
-    """The whole body, or None past MAX_BODY (a chunked body says its size only at the end)."""
-    parts, size = [], 0
-    while True:
-        chunk = await request.content.readany()
-        if not chunk:
-            return b"".join(parts)
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        parts.append(chunk)
+def _settle(group: list[tuple[asyncio.Future, dict]], replies: list[Reply]) -> None:
+    for (future, _), reply in zip(group, replies, strict=True):
+        if not future.done():
+            future.set_result(reply)
 
 
-_NOT_INLINE = object()
-
-
-def _reply(payload: Any, status: int = 200) -> web.Response:
-    return web.Response(body=rpc.encode_json(payload), status=status, content_type="application/json")
-
-
-def _closing(resp: web.StreamResponse) -> web.StreamResponse:
-    resp.force_close()
-    return resp
+def _reply(payload: Any, status: int = 200, headers: tuple[tuple[str, str], ...] = (),
+           close: bool = False) -> Reply:
+    return Reply(status, rpc.encode_json(payload), headers, close)
 
 
 class _PeerWatch:
     """should_stop for a long call: the client hung up (or a write to it failed), or the server stops."""
 
-    def __init__(self, request: web.BaseRequest, stopping: threading.Event) -> None:
-        self.request, self.stopping = request, stopping
+    def __init__(self, conn: HttpConnection, stopping: threading.Event) -> None:
+        self.conn, self.stopping = conn, stopping
         self.closed = False
 
     def gone(self) -> str | bool:
         if self.stopping.is_set():
             return "node-stopping"
-        if not self.closed:
-            transport = self.request.transport  # None once the loop saw the connection end
-            self.closed = transport is None or transport.is_closing()
+        self.closed = self.closed or self.conn.closed
         return "client-gone" if self.closed else False
-
-
-class _CappedServer(web.Server):
-    """aiohttp's low-level server with a cap on open connections: past it, a 503 and close."""
-
-    def __init__(self, handler, max_connections: int, **kwargs) -> None:
-        super().__init__(handler, **kwargs)
-        self.max_connections = max_connections
-        self.open = 0
-
-    def __call__(self):
-        if self.open >= self.max_connections:
-            return _Refuse()
-        self.open += 1
-        return super().__call__()
-
-    def connection_lost(self, handler, exc: BaseException | None = None) -> None:
-        self.open -= 1
-        super().connection_lost(handler, exc)
-
-
-class _Refuse(asyncio.Protocol):
-    """One connection too many: say so and close, without reading the request."""
-
-    BODY = b'{"error": "too many connections to this node; try again"}'
-
-    def connection_made(self, transport) -> None:
-        transport.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                        b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(self.BODY), self.BODY))
-        transport.close()
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
