@@ -53,13 +53,15 @@ class Dispatcher:
 
     def __init__(self, *targets: Any) -> None:
         self.targets = targets
+        self._found: dict[str, Any] = {}  # attr -> the bound method that serves it (looked up once)
 
     def _find(self, attr: str):
-        for t in self.targets:
-            fn = getattr(t, attr, None)
+        fn = self._found.get(attr)
+        if fn is None:
+            fn = next((f for f in (getattr(t, attr, None) for t in self.targets) if f is not None), None)
             if fn is not None:
-                return fn
-        return None
+                self._found[attr] = fn
+        return fn
 
     def call(self, method: Any, params: Any, callbacks: dict | None = None) -> Any:
         if method == HELP:
@@ -123,6 +125,9 @@ def describe_methods(method: str | None = None) -> list[dict]:
 
 def bind_params(method: str, spec, params: Any) -> dict:
     """Positional (list) or named (object) params -> keyword arguments; -32602 names the offending field."""
+    if not params and not any(p.required or p.default is not None for p in spec):
+        if params is None or isinstance(params, list | dict):
+            return {}  # the common read: no params, none needed
     if params is None:
         params = []
     if isinstance(params, list):

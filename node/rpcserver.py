@@ -84,6 +84,7 @@ class RpcServer:
                                 max_connections=self.max_connections, timeout_reply=self._timeout_reply)
         serving = loop.create_server(self._http, sock=self._sock, backlog=BACKLOG)
         self._server = loop.run_until_complete(serving)
+        loop.call_soon(self._http.start_sweeping)
         self._ready.set()
         try:
             loop.run_forever()
@@ -115,6 +116,7 @@ class RpcServer:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self._wait_calls, drain)
         self._http.close_all()
+        self._http.stop_sweeping()
         for _ in range(100):  # up to a second for the answers under way to reach their clients
             if not self._http.connections:
                 break
@@ -125,14 +127,17 @@ class RpcServer:
             self._calls_done.wait_for(lambda: self._calls == 0, timeout=drain)
 
     # -- one JSON-RPC request object ---------------------------------------------------------
-    def handle_one(self, request: Any, callbacks: dict | None = None) -> dict | None:
+    def handle_one(self, request: Any, callbacks: dict | None = None, on_loop: bool = False) -> dict | None:
+        """One request object's reply (None for a notification). on_loop: answered on the event loop itself,
+        which stop() waits on anyway, so it need not be counted among the calls stop() drains."""
         if not isinstance(request, dict) or request.get("jsonrpc") != "2.0" or "method" not in request:
             return {"jsonrpc": "2.0", "id": request.get("id") if isinstance(request, dict) else None,
                     "error": RpcError(INVALID_REQUEST,
                                       "invalid request: need jsonrpc \"2.0\" and a method").to_dict()}
         rid = request.get("id")
-        with self._calls_done:
-            self._calls += 1
+        if not on_loop:
+            with self._calls_done:
+                self._calls += 1
         try:
             result = self.dispatcher.call(request["method"], request.get("params"), callbacks)
         except RpcError as e:
@@ -141,9 +146,10 @@ class RpcServer:
             return {"jsonrpc": "2.0", "id": rid,
                     "error": RpcError(INTERNAL_ERROR, f"internal error: {type(e).__name__}: {e}").to_dict()}
         finally:
-            with self._calls_done:
-                self._calls -= 1
-                self._calls_done.notify_all()
+            if not on_loop:
+                with self._calls_done:
+                    self._calls -= 1
+                    self._calls_done.notify_all()
         if "id" not in request:
             return None  # a notification
         return {"jsonrpc": "2.0", "id": rid, "result": result}
@@ -193,7 +199,7 @@ class RpcServer:
         if lock is not None and isinstance(call, dict) and call.get("method") in INLINE_CALLS \
                 and lock.acquire(blocking=False):  # the node is free: answer on the loop (else a pool thread)
             try:
-                return self._one_reply(call)
+                return self._one_reply(call, on_loop=True)
             finally:
                 lock.release()
         return self._loop.run_in_executor(self._pool, self._one_reply, call)
@@ -216,7 +222,7 @@ class RpcServer:
         lock = self._node_lock
         if lock is not None and len(group) <= INLINE_GROUP and lock.acquire(blocking=False):
             try:
-                replies = [self._one_reply(call) for call in calls]
+                replies = [self._one_reply(call, on_loop=True) for call in calls]
             finally:
                 lock.release()
             _settle(group, replies)
@@ -231,8 +237,8 @@ class RpcServer:
         with lock:
             return [self._one_reply(call) for call in calls]
 
-    def _one_reply(self, call: Any) -> Reply:
-        reply = self.handle_one(call)
+    def _one_reply(self, call: Any, on_loop: bool = False) -> Reply:
+        reply = self.handle_one(call, on_loop=on_loop)
         return _reply(reply if reply is not None else {})
 
     def _many_reply(self, calls: list) -> Reply:
