@@ -64,7 +64,7 @@ def render(r: dict) -> str:
         lines.append(f"{name}: head {h['height']} {h['head'][:12]}…, payment {h['payment']} "
                      f"({h['payment_confirmations']} conf.), conflict {h['conflict']}, "
                      f"{h['blocks_reverted']} block(s) reverted")
-    if "finalized_checkpoint" in r:
+    if r.get("finalized_checkpoint"):
         cp = r["finalized_checkpoint"]
         lines.append(f"finalized checkpoint epoch {cp['epoch']} {'held' if cp['held'] else 'LOST'}; "
                      f"stake slashed {r['slashed']['stake']}")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from chain.errors import NotFound
+from cli.attack import render
 from node.client import RpcClient
 from tests.functional.p2p.helpers import chaintop
 
@@ -59,6 +60,7 @@ def test_pow_majority_attack_is_a_double_spend(tmp_path, devnet):
     root, nodes = devnet("pow-devnet")
     out = attack(tmp_path, "pow-devnet", root, "--confirmations", "2")
     assert out["outcome"] == "double-spend"
+    assert render(out).startswith("DOUBLE SPEND.")  # what the command prints without --json
     pay, conflict = out["payment"]["txid"], out["conflict"]["txid"]
     assert out["confirmations_at_partition"] >= 2 and out["blocks_reverted"] >= 2
     assert pay in out["txs_reversed"]
@@ -77,6 +79,8 @@ def test_with_finality_the_attack_stops_at_the_finalized_checkpoint(tmp_path, de
     root, nodes = devnet(network)
     out = attack(tmp_path, network, root)
     assert out["outcome"] == "refused", out["summary"]
+    epoch = out["finalized_checkpoint"]["epoch"]
+    assert render(out).startswith(f"ATTACK REFUSED: FINALIZED CHECKPOINT HELD AT EPOCH {epoch}.")
     assert out["attacker_rewound"]["below_finality"] is True
     cp = out["finalized_checkpoint"]
     pay, conflict = out["payment"]["txid"], out["conflict"]["txid"]
