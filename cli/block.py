@@ -1,4 +1,4 @@
-"""Block commands: blocks, block."""
+"""Block commands: blocks, block, invalidate, reconsider."""
 
 from __future__ import annotations
 
@@ -109,3 +109,33 @@ def register(app: typer.Typer) -> None:
         with open_node() as node:
             data = node.block(ident)
         output.emit(data, as_json, render_block)
+
+    @app.command()
+    @handle_errors
+    def invalidate(
+        ident: Annotated[str, typer.Argument(metavar="ID", help="A height or a block hash.")],
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Set a block and its descendants aside (bitcoind's invalidateblock): the head rewinds to its parent,
+        their transactions go back to the mempool, and this node will not follow them until `reconsider`. A
+        finalized block is refused (finalized-block)."""
+        with open_node() as node:
+            data = node.invalidate_block(ident)
+        output.emit(data, as_json, lambda d: (
+            f"set aside block {d['height']} ({d['invalidated'][:16]}…) and {len(d['marked']) - 1} after it; "
+            f"reverted {len(d['reverted'])} block(s), {len(d['returned_to_mempool'])} tx(s) back in the "
+            f"mempool; head {d['head_height']} {d['head'][:16]}…"))
+
+    @app.command()
+    @handle_errors
+    def reconsider(
+        ident: Annotated[str, typer.Argument(metavar="ID", help="A block hash (or a height).")],
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Undo `invalidate` (bitcoind's reconsiderblock): clear the marks; fork choice may move the head
+        back."""
+        with open_node() as node:
+            data = node.reconsider_block(ident)
+        output.emit(data, as_json, lambda d: (
+            f"cleared {len(d['cleared'])} block(s); head {'moved to' if d['head_moved'] else 'stays at'} "
+            f"{d['head_height']} {d['head'][:16]}…"))

@@ -106,3 +106,21 @@ def test_a_finalized_block_is_refused_without_the_override(tmp_path):
     assert node.block(f["finalized_root"])["status"] == "invalidated"
     mine(node, 1)  # and the node builds on block 19 (its own check_finality follows its head)
     assert node.status()["height"] == 20 and node.block(20)["hash"] != out["invalidated"]
+
+
+def test_the_cli_commands(tmp_path):
+    import json
+
+    from tests.functional.p2p.helpers import chaintop
+
+    d = tmp_path / "cli"
+    assert chaintop(d, "init", "--network", "regtest").returncode == 0
+    assert chaintop(d, "mine", "--blocks", "3").returncode == 0
+    r = chaintop(d, "invalidate", "2", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["head_height"] == 1 and len(out["marked"]) == 2
+    r = chaintop(d, "invalidate", "0", "--json")
+    assert r.returncode == 1 and json.loads(r.stderr)["error"]["reason"] == "genesis-block"
+    r = chaintop(d, "reconsider", out["invalidated"], "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["head_height"] == 3
