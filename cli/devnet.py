@@ -117,6 +117,9 @@ def _render(d: dict):
     first = d["nodes"][0]["datadir"] if d["nodes"] else "DIR"
     name = d["nodes"][0]["name"] if d["nodes"] else "NODE"
     net = "" if d["network"] == "devnet" else f" --network {d['network']}"
+    # a devnet outside the default place is found again only with its --dir (found trying `--dir` as a user)
+    where = "" if Path(d["root"]) == default_datadir(d["network"]).parent / "devnets" / d["network"] else (
+        f" --dir {d['root']}")
     # `tui` on a running node's data dir is refused (datadir-locked): the devnet's own command swaps it in
     return Group(table, f"each node's data dir is {d['root']}/<node>: e.g. `chaintop --datadir {first} "
-                        f"peers`, `... watch`; the TUI on a node: `chaintop{net} devnet tui {name}`")
+                        f"peers`, `... watch`; the TUI on a node: `chaintop{net} devnet tui {name}{where}`")

@@ -340,3 +340,13 @@ def test_export_dash_writes_stdout_and_import_dash_reads_stdin(regtest, tmp_path
     assert q.returncode == 0, q.stderr
     assert json.loads(q.stdout)["connected"] == 1
     assert js(other, "status")["head"] == js(regtest, "status")["head"]
+
+
+def test_devnet_status_names_the_dir_in_its_tui_hint_when_it_is_not_the_default(tmp_path):
+    root = tmp_path / "net"
+    root.mkdir()
+    (root / "devnet.json").write_text(json.dumps({"network": "pos-devnet", "nodes": [], "mining": None}))
+    p = subprocess.run([*CHAINTOP, "devnet", "status", "--dir", str(root)], capture_output=True, text=True,
+                       cwd=ROOT, env=_env() | {"COLUMNS": "300"}, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert f"`chaintop --network pos-devnet devnet tui NODE --dir {root}`" in p.stdout
