@@ -41,6 +41,21 @@ def datadir_for(network: str | None = None) -> Path:
     return default_datadir(network or settings.network)
 
 
+def _devnet_hint() -> str:
+    """When no --datadir was given and the default devnet runs: how to reach one of its nodes (a new user's
+    `chaintop net partition` after `chaintop devnet up` looked in the plain data dir)."""
+    if settings.datadir:
+        return ""
+    from node import devnet
+
+    root = default_datadir(settings.network).parent / "devnets" / settings.network
+    data = devnet.load(root) or {}
+    running = [n for n in data.get("nodes", []) if devnet.node_pid(Path(n["datadir"])) is not None]
+    if not running:
+        return ""
+    return f"; a devnet runs: name one of its nodes, e.g. `chaintop --datadir {running[0]['datadir']} ...`"
+
+
 @contextmanager
 def open_node(embedded_ok: bool = True) -> Iterator[NodeAPI]:
     """The NodeAPI for the data dir: the running node over RPC if one holds it, else the data dir opened
@@ -62,7 +77,8 @@ def open_node(embedded_ok: bool = True) -> Iterator[NodeAPI]:
             client.close()
         return
     if not embedded_ok:
-        raise StoreError("no-node", f"no node is running on {datadir}; start one with `chaintop node`")
+        raise StoreError("no-node", f"no node is running on {datadir}; start one with `chaintop node`"
+                                    + _devnet_hint())
     try:
         node = Node.open(datadir)
     except StoreError as e:

@@ -350,3 +350,23 @@ def test_devnet_status_names_the_dir_in_its_tui_hint_when_it_is_not_the_default(
                        cwd=ROOT, env=_env() | {"COLUMNS": "300"}, timeout=60)
     assert p.returncode == 0, p.stderr
     assert f"`chaintop --network pos-devnet devnet tui NODE --dir {root}`" in p.stdout
+
+
+def test_a_node_command_without_datadir_while_the_default_devnet_runs_says_how_to_reach_a_node(tmp_path):
+    env = _env() | {"XDG_DATA_HOME": str(tmp_path / "data"), "COLUMNS": "300"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*CHAINTOP, "--network", "regtest", *args], capture_output=True, text=True,
+                              cwd=ROOT, env=env, timeout=90)
+
+    up = cli("devnet", "up", "--nodes", "1", "--mining", "manual", "--json")
+    try:
+        assert up.returncode == 0, up.stderr
+        node1 = json.loads(up.stdout)["nodes"][0]["datadir"]
+        p = cli("net", "partition")
+        assert p.returncode == 1 and p.stderr.strip().endswith("(no-node)"), p.stderr
+        assert f"a devnet runs: name one of its nodes, e.g. `chaintop --datadir {node1} ...`" in p.stderr
+    finally:
+        down = cli("devnet", "down")
+    assert down.returncode == 0, down.stderr
+    assert "a devnet runs" not in cli("net", "partition").stderr  # stopped: the plain message
