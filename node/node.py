@@ -252,7 +252,7 @@ class Node:
         tx = submit.decode_tx(tx)
         # The signature is verified before the lock is taken: OpenSSL releases the GIL, so submissions on
         # other threads (RPC clients) verify on other cores while one of them holds the node.
-        signature_ok = tx.has_valid_signature()
+        signature_ok = sigcheck.check_signature(tx)  # (pre-verified by the RPC server, when it could)
         with self.lock:
             return submit.submit_tx(self, tx, replace, signature_ok)
 

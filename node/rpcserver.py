@@ -18,7 +18,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from node import rpc
+from node import rpc, sigcheck
 from node.events import Event
 from node.httpserver import HttpConnection, HttpRequest, HttpServer, Reply
 from node.rpc import INTERNAL_ERROR, INVALID_REQUEST, LONG_CALLS, MAX_BODY, NDJSON, Dispatcher, RpcError
@@ -63,6 +63,7 @@ class RpcServer:
         self._ready = threading.Event()
         self._wakers: set[asyncio.Event] = set()  # one per /events stream: set to end it at stop()
         self._submits: list[tuple[asyncio.Future, dict]] = []  # submit_tx calls of this turn of the loop
+        self._checking = 0  # groups whose signatures a pool thread is checking now
 
     @property
     def url(self) -> str:
@@ -209,7 +210,12 @@ class RpcServer:
         """A submit_tx joins the group of those that arrived in the same turn of the loop (one per client
         connection at most: a connection's next request waits for this answer). The group is admitted under
         one take of the node lock: on the loop when the lock is free (no thread hand-off per call, which cost
-        more than the admission), else on one pool thread for the whole group."""
+        more than the admission), else on one pool thread for the whole group.
+
+        With several clients at once (a group of more than one, or one arriving while another group's
+        signatures are being checked) the signatures are checked first on a pool thread, where OpenSSL runs
+        without the GIL beside the loop reading the next requests (node/sigcheck.py keeps the answers for
+        the admission). One client alone gains nothing from the hand-off and is admitted at once."""
         future = self._loop.create_future()
         self._submits.append((future, call))
         if len(self._submits) == 1:
@@ -218,6 +224,19 @@ class RpcServer:
 
     def _admit_group(self) -> None:
         group, self._submits = self._submits, []
+        if len(group) == 1 and not self._checking:
+            self._admit(group)
+            return
+        self._checking += 1
+        raws = [_first_param(call) for _, call in group]
+        checked = self._loop.run_in_executor(self._pool, sigcheck.preverify, raws)
+        checked.add_done_callback(lambda _: self._checked(group))
+
+    def _checked(self, group: list[tuple[asyncio.Future, dict]]) -> None:
+        self._checking -= 1
+        self._admit(group)
+
+    def _admit(self, group: list[tuple[asyncio.Future, dict]]) -> None:
         calls = [call for _, call in group]
         lock = self._node_lock
         if lock is not None and len(group) <= INLINE_GROUP and lock.acquire(blocking=False):
@@ -325,6 +344,14 @@ class RpcServer:
         finally:
             unsubscribe()
             self._wakers.discard(wake)
+
+
+def _first_param(call: dict) -> object:
+    """submit_tx's transaction, positional or named (anything else: None, and the admission says why)."""
+    params = call.get("params")
+    if isinstance(params, list) and params:
+        return params[0]
+    return params.get("tx") if isinstance(params, dict) else None
 
 
 def _settle(group: list[tuple[asyncio.Future, dict]], replies: list[Reply]) -> None:

@@ -43,6 +43,41 @@ def _verify_chunk_timed(chunk: Sequence[tuple[bytes, bytes, bytes]]) -> list[boo
     return out
 
 
+# -- the submission signature cache (Bitcoin Core keeps one for the same reason) --------------------------
+# Signatures checked ahead of admission, on a pool thread while the RPC loop reads the next requests; the
+# admission takes the answer from here instead of verifying again. Keyed by the exact (pubkey, signature,
+# message) triple, so an answer is only ever reused for the very same check; each is taken once.
+_checked: dict[tuple[bytes, bytes, bytes], bool] = {}
+CHECKED_LIMIT = 50_000  # answers kept at most; past it the cache starts over (nothing is lost but work)
+
+
+def preverify(txs_hex: Sequence[object]) -> None:
+    """Verify the signatures of transactions about to be submitted (hex, as submit_tx takes them); what does
+    not decode is left for the admission to refuse with its usual error."""
+    from chain.errors import ChaintopError
+    from chain.tx import Tx
+
+    found = []
+    for raw in txs_hex:
+        try:
+            tx = Tx.decode(bytes.fromhex(raw)) if isinstance(raw, str) else None
+        except (ValueError, ChaintopError):
+            tx = None
+        if tx is not None:
+            found.append((tx.sender, tx.signature, tx.txid))
+    answers = _verify_chunk(found)  # (not the pool's metered clock: that one is the validator duties')
+    if len(_checked) + len(found) > CHECKED_LIMIT:
+        _checked.clear()
+    _checked.update(zip(found, answers, strict=True))
+
+
+def check_signature(tx) -> bool:
+    """The transaction's signature is valid: the answer a pre-verification left, or a check now."""
+    key = (tx.sender, tx.signature, tx.txid)
+    answer = _checked.pop(key, None)
+    return verify(*key) if answer is None else answer
+
+
 def verify_many_parallel(items: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]:
     """Verify (pubkey, signature, message) triples; large batches use every core.
 

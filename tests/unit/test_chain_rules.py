@@ -114,6 +114,25 @@ def test_the_pooled_verifier_gives_the_sequential_answers_in_order():
     assert verify_many_parallel(items[:3]) == expected[:3]
 
 
+def test_a_preverified_signature_answers_the_admission_once_and_only_for_the_same_check():
+    from dataclasses import replace
+
+    from chain.tx import make_transfer
+    from node import sigcheck
+
+    key, other = crypto.dev_keypair(0), crypto.dev_keypair(1)
+    good = make_transfer(7, 0, 10, key.pubkey, other.address, 5).signed(key)
+    forged = replace(good, signature=other.sign(good.txid))  # signed by the wrong key
+    assert good.has_valid_signature() and not forged.has_valid_signature()
+    sigcheck.preverify([good.encode().hex(), forged.encode().hex(), "not hex", 42])
+    assert (good.sender, good.signature, good.txid) in sigcheck._checked
+    assert sigcheck.check_signature(good) is True
+    assert sigcheck.check_signature(forged) is False
+    assert (good.sender, good.signature, good.txid) not in sigcheck._checked  # each answer is taken once
+    assert sigcheck.check_signature(good) is True  # checked anew
+    assert sigcheck.check_signature(forged) is False
+
+
 def test_the_node_checks_signatures_with_the_pooled_verifier(tmp_path):
     from node.node import Node
 
