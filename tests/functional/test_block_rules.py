@@ -345,6 +345,20 @@ def test_mempool_queues_a_gapped_nonce_until_the_gap_fills(pool):
     assert h.nonce(4) == 0 and waiting.txid in h.node.mempool
 
 
+def test_a_run_of_consecutive_nonces_is_not_bounded_by_the_gap_limit(pool):
+    """geth's rule, not a cap on pending transactions: a sender may pool any run of consecutive nonces (its
+    balance and the pool's bytes bound it); only a nonce more than MAX_NONCE_GAP past the run's end waits
+    too far ahead."""
+    h, _, _ = pool
+    run = 2 * MAX_NONCE_GAP + 10
+    for nonce in range(run):
+        assert h.node.submit_tx(h.transfer(4, 1, COIN, nonce=nonce))["ready"] is True
+    assert h.node.submit_tx(h.transfer(4, 1, COIN, nonce=run + MAX_NONCE_GAP))["ready"] is False
+    with pytest.raises(InvalidTx) as info:
+        h.node.submit_tx(h.transfer(4, 1, COIN, nonce=run + MAX_NONCE_GAP + 1))
+    assert info.value.code == "nonce-too-high"
+
+
 def lane_costs(h) -> dict[bytes, int]:
     """Each sender's pending total, amount + fee, read straight off the pooled transactions."""
     out: dict[bytes, int] = {}
