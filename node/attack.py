@@ -16,7 +16,6 @@ mining mode are always restored, on failure and Ctrl-C too. What it saw is one J
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,11 +24,11 @@ from chain import crypto
 from chain.consensus.pow import work_from_bits
 from chain.errors import ChaintopError, NotFound, UsageError
 from chain.params import COIN
+from node.attack_watch import STEP_WAIT, has_block, honest_work, watch, work_of
 from node.attack_words import summarize
 
 Say = Callable[[str], None]
 MARGIN_BLOCKS = 2  # the private branch's lead over the honest chain, in blocks, when it is released
-STEP_WAIT = 30.0  # seconds one wait (a block to propagate, a proposal) may take
 
 
 @dataclass
@@ -50,6 +49,7 @@ class Attack:
     say: Say = field(default=lambda text: None)
     stop: Callable[[], bool] = field(default=lambda: False)  # e.g. the TUI quitting: give up, heal
     report: dict = field(default_factory=dict)
+    peer_addresses: list[str] = field(default_factory=list)  # the attacker's peers before: redialled after
 
     def __post_init__(self) -> None:
         self.deadline = time.monotonic() + self.timeout
@@ -101,7 +101,7 @@ def run(attack: Attack) -> dict:
         attack.say("healing: the attacker releases its branch")
         a.net_heal()
         partitioned = False
-        _watch(attack)
+        watch(attack)
     finally:
         if partitioned:
             with contextlib.suppress(ChaintopError):
@@ -109,11 +109,30 @@ def run(attack: Attack) -> dict:
         if block is not None:  # the attacker takes its own chain's rules back (bitcoind's reconsiderblock)
             with contextlib.suppress(ChaintopError):
                 r["reconsidered"] = a.reconsider_block(block)["head_moved"]
+        if block is not None:
+            _redial(attack)
         if mode is not None:
             with contextlib.suppress(ChaintopError):
                 a.set_mining(mode)
+    with contextlib.suppress(UsageError):
+        attack.wait("the attacker back with its peers", lambda: _missing_peers(attack) == [], bound=15)
+    r["attacker_peers_after"] = len(a.peers()["peers"])
     r["summary"] = summarize(r)
     return r
+
+
+def _missing_peers(attack: Attack) -> list[str]:
+    now = {p["address"] for p in attack.attacker.peers()["peers"]}
+    return [address for address in attack.peer_addresses if address not in now]
+
+
+def _redial(attack: Attack) -> None:
+    """Honest nodes that met the attacker's branch said Goodbye (irrelevant network: its finalized checkpoint
+    conflicted) and will not dial it again; reconsidered, its chain is theirs again, so it dials them."""
+    with contextlib.suppress(ChaintopError):
+        for address in _missing_peers(attack):
+            with contextlib.suppress(ChaintopError):
+                attack.attacker.net_connect(address)
 
 
 def _preflight(attack: Attack) -> None:
@@ -124,6 +143,7 @@ def _preflight(attack: Attack) -> None:
     if view.get("partitioned"):
         raise UsageError("already-partitioned",
                          "the attacker is partitioned already: `chaintop net heal` first")
+    attack.peer_addresses = [p["address"] for p in view["peers"]]
     if not view["peers"]:
         raise UsageError("no-peers", "the attacker has no peers: nobody to attack (start a devnet with "
                                      "`chaintop devnet up --nodes 3`)")
@@ -190,7 +210,7 @@ def _confirm(attack: Attack, payment: dict) -> None:
         if r["producer"] == "pow":
             head = a.mine(1, to=attack.attacker_account)["blocks"][0]
             attack.wait("the honest nodes to take the attacker's block",
-                        lambda h=head: all(_has_block(api, h) for api in attack.honest.values()))
+                        lambda h=head: all(has_block(api, h) for api in attack.honest.values()))
             time.sleep(0.3 if finality else 0)  # the honest committees' votes reach the attacker's next block
         else:
             time.sleep(0.5)
@@ -205,11 +225,6 @@ def _confirm(attack: Attack, payment: dict) -> None:
         r["validators_before"] = {v["index"]: v["slashed"] for v in honest.validators()}
 
 
-def _has_block(api, block_hash: str) -> bool:
-    try:
-        return bool(api.block(block_hash)["main_chain"])
-    except NotFound:
-        return False
 
 
 def _rewind_and_conflict(attack: Attack, payment: dict) -> None:
@@ -232,12 +247,8 @@ def _rewind_and_conflict(attack: Attack, payment: dict) -> None:
                "attacker's stash")
 
 
-def _honest_work(attack: Attack) -> int:
-    return max(int(api.status()["chain_work"], 16) for api in attack.honest.values())
 
 
-def _work(api) -> int:
-    return int(api.status()["chain_work"], 16)
 
 
 def _private_branch(attack: Attack) -> None:
@@ -248,7 +259,7 @@ def _private_branch(attack: Attack) -> None:
     conflict = r["conflict"]["txid"]
     start = time.monotonic()
     if r["producer"] == "pow":
-        honest = _honest_work(attack)
+        honest = honest_work(attack)
         s = a.status()
         per_block = work_from_bits(int(s["next_bits"], 16))
         need = max(1, -(-(honest - int(s["chain_work"], 16)) // per_block) + MARGIN_BLOCKS)
@@ -257,7 +268,7 @@ def _private_branch(attack: Attack) -> None:
         attack.say(f"mining {need} blocks privately: the honest chain has {honest - int(s['chain_work'], 16)}"
                    f" more work than the fork point, {per_block} per block, plus {MARGIN_BLOCKS}")
         mined = len(a.mine(need, to=attack.attacker_account)["blocks"])
-        while _work(a) <= _honest_work(attack) + MARGIN_BLOCKS * per_block // 2:
+        while work_of(a) <= honest_work(attack) + MARGIN_BLOCKS * per_block // 2:
             if time.monotonic() > attack.deadline:
                 raise UsageError("attack-timeout", "the honest nodes out-mined the private branch")
             mined += len(a.mine(1, to=attack.attacker_account)["blocks"])
@@ -271,7 +282,7 @@ def _private_branch(attack: Attack) -> None:
     s = a.status()
     r["private_branch"] = {"blocks": s["height"] - r["fork_height"], "mined_by_command": mined,
                            "head": s["head"], "height": s["height"], "work": s["chain_work"],
-                           "honest_work": f"{_honest_work(attack):x}",
+                           "honest_work": f"{honest_work(attack):x}",
                            "seconds": round(time.monotonic() - start, 2)}
     r["branch_first"] = a.block(r["fork_height"] + 1)["hash"]
     r["honest_before_release"] = {name: _branch(api, r["fork_height"]) for name, api in attack.honest.items()}
@@ -283,121 +294,3 @@ def _branch(api, fork: int) -> dict:
     top = api.status()["height"]
     views = [api.block(h) for h in range(fork + 1, top + 1)]
     return {"height": top, "hashes": [v["hash"] for v in views], "txs": [t for v in views for t in v["txs"]]}
-
-
-def _watch(attack: Attack) -> None:
-    a, r = attack.attacker, attack.report
-    attack.wait("the attacker to reconnect", lambda: a.peers()["peers"], bound=STEP_WAIT)
-    if r["finality"]:
-        _watch_refusal(attack)
-    else:
-        _watch_reorg(attack)
-
-
-def _watch_reorg(attack: Attack) -> None:
-    a, r = attack.attacker, attack.report
-    pay, conflict = r["payment"]["txid"], r["conflict"]["txid"]
-    attack.say("watching the honest nodes: do they follow the most work?")
-
-    def reorged() -> bool:
-        if _work(a) <= _honest_work(attack):  # an honest block came first: the attacker mines one more
-            with contextlib.suppress(ChaintopError):
-                a.mine(1, to=attack.attacker_account)
-        views, others = attack.honest_views(pay), attack.honest_views(conflict)
-        return all((views[n] or {}).get("status") != "confirmed" and (others[n] or {}).get("status") ==
-                   "confirmed" for n in attack.honest)
-
-    try:
-        attack.wait("the honest nodes to reorg onto the attacker's branch", reorged, bound=60)
-        r["outcome"] = "double-spend"
-    except UsageError:
-        r["outcome"] = "not-reorged"
-    _after(attack)
-
-
-def _watch_refusal(attack: Attack) -> None:
-    a, r = attack.attacker, attack.report
-    attack.say("releasing a new block on the attacker's branch to the honest nodes")
-    if r["producer"] == "pow":
-        with contextlib.suppress(ChaintopError):
-            a.mine(1, to=attack.attacker_account)
-    else:
-        height = a.status()["height"]
-        with contextlib.suppress(UsageError):
-            attack.wait("the attacker's next proposal", lambda: a.status()["height"] > height)
-    first = r["branch_first"]
-
-    def refused() -> str | None:
-        for api in attack.honest.values():
-            for p in api.peers()["peers"]:
-                if p.get("sync_note"):
-                    return p["sync_note"]
-        return None
-
-    with contextlib.suppress(UsageError):
-        r["refusal_note"] = attack.wait("an honest node to refuse the attacker's branch", refused,
-                                        bound=5 if attack.branch_file else 15)
-    if attack.branch_file:
-        _hand_over(attack)
-    r["branch_adopted_by"] = [n for n, api in attack.honest.items() if _has_block(api, first)]
-    r["outcome"] = "refused" if not r["branch_adopted_by"] else "reorged-despite-finality"
-    _after(attack)
-
-
-def _hand_over(attack: Attack) -> None:
-    """Gossip and sync may never fetch the branch (an honest node syncs only from a peer with a newer
-    finalized checkpoint); so the attacker also hands the whole branch to each honest node, as an import,
-    and the node answers with its reason."""
-    a, r = attack.attacker, attack.report
-    head = a.status()["height"]
-    a.export_blocks(attack.branch_file, r["fork_height"] + 1, head)
-    r["handed_over"] = {}
-    for name, api in attack.honest.items():
-        try:
-            done = api.import_blocks(attack.branch_file)
-            r["handed_over"][name] = {"accepted": True, "result": done}
-        except ChaintopError as e:
-            r["handed_over"][name] = {"accepted": False, "reason": e.code, "message": e.message}
-    with contextlib.suppress(OSError):
-        os.unlink(attack.branch_file)
-
-
-def _after(attack: Attack) -> None:
-    """What the honest nodes hold now, asked of each one: the payment, the conflict, their heads."""
-    r = attack.report
-    pay, conflict = r["payment"]["txid"], r["conflict"]["txid"]
-    views, others = attack.honest_views(pay), attack.honest_views(conflict)
-    r["honest_after"] = {}
-    for name, api in attack.honest.items():
-        before = r["honest_before_release"][name]
-        reverted = sum(1 for h in before["hashes"] if not _has_block(api, h))
-        reversed_txs = [t for t in before["txs"] if _status(api, t) != "confirmed"]
-        r["honest_after"][name] = {
-            "head": api.status()["head"], "height": api.status()["height"],
-            "payment": (views[name] or {}).get("status", "gone"),
-            "payment_confirmations": (views[name] or {}).get("confirmations", 0),
-            "conflict": (others[name] or {}).get("status", "gone"),
-            "on_attacker_branch": _has_block(api, r["branch_first"]),
-            "blocks_reverted": reverted, "txs_reversed": reversed_txs}
-    node = next(iter(r["honest_after"].values()))
-    r["blocks_reverted"] = node["blocks_reverted"]
-    r["txs_reversed"] = node["txs_reversed"]
-    if r["finality"]:
-        honest = next(iter(attack.honest.values()))
-        f = honest.finality()
-        held = _has_block(honest, r["finalized_before"]["root"])
-        r["finalized_checkpoint"] = {**r["finalized_before"], "held": held,
-                                     "finalized_epoch_now": f["finalized_epoch"]}
-        after = {v["index"]: v for v in honest.validators()}
-        newly = [i for i, v in after.items() if v["slashed"] and not r["validators_before"].get(i)]
-        r["slashed"] = {"validators": newly, "stake": sum(after[i]["effective_balance"] for i in newly)}
-    else:  # no finality gadget: nothing to hold, no stake to slash
-        r["finalized_checkpoint"] = r["slashed"] = None
-    r.pop("validators_before", None)
-
-
-def _status(api, txid: str) -> str:
-    try:
-        return api.tx(txid)["status"]
-    except NotFound:
-        return "gone"
