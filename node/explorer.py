@@ -17,9 +17,18 @@ if TYPE_CHECKING:
 
 
 def status(node: Node) -> dict:
+    return _head_status(node) | {"mempool_size": len(node.mempool), "datadir": str(node.store.datadir)} \
+        | _clock_status(node) | _pos_status(node)
+
+
+def _head_status(node: Node) -> dict:
+    """The part of status that only the head decides, worked out once per head (the most-called read)."""
     chain, params = node.chain, node.params
     head = chain.head
-    return {
+    cached = getattr(node, "_status_of_head", None)  # (head, params, that part of status)
+    if cached is not None and cached[0] is head and cached[1] is params:
+        return cached[2]
+    part = {
         "network": params.network,
         "consensus": params.consensus,
         "chain_id": params.chain_id,
@@ -30,9 +39,9 @@ def status(node: Node) -> dict:
         "difficulty": views.difficulty(head.header.bits, params),
         "next_bits": f"{chain.get_next_bits(head):08x}",
         "chain_work": f"{head.chain_work:x}",
-        "mempool_size": len(node.mempool),
-        "datadir": str(node.store.datadir),
-    } | _clock_status(node) | _pos_status(node)
+    }
+    node._status_of_head = (head, params, part)
+    return part
 
 
 def _clock_status(node: Node) -> dict:
