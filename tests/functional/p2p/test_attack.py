@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from chain.errors import NotFound
+from chain.errors import NotFound, UsageError
 from cli.attack import render
 from node.client import RpcClient
 from tests.functional.p2p.helpers import chaintop, wait_for
@@ -27,11 +27,11 @@ def devnet(tmp_path):
     """devnet(network) -> (root, {name: RpcClient}); `devnet down` at the end, whatever happened."""
     roots = []
 
-    def up(network: str) -> tuple[Path, dict[str, RpcClient]]:
+    def up(network: str, *extra: str) -> tuple[Path, dict[str, RpcClient]]:
         root = tmp_path / network
         roots.append(root)
         r = chaintop(tmp_path, "--network", network, "devnet", "up", "--nodes", "3", "--dir", str(root),
-                     "--json", timeout=120)
+                     "--json", *extra, timeout=120)
         assert r.returncode == 0, r.stdout + r.stderr
         return root, {n["name"]: RpcClient.for_datadir(n["datadir"]) for n in json.loads(r.stdout)["nodes"]}
 
@@ -73,10 +73,20 @@ def test_pow_majority_attack_is_a_double_spend(tmp_path, devnet):
         assert honest.peers()["partitioned"] is False
     assert nodes["node1"].peers()["partitioned"] is False  # healed at the end
 
+    # --target: a payment an honest node made (dev2 to dev3: the dev keys' seed is public, so the attacker
+    # can sign a conflicting spend of it too), reversed after 1 confirmation
+    theirs = nodes["node2"].send("dev2", "dev3", 5 * 10**8)["txid"]
+    nodes["node2"].mine(1)
+    wait_for("node1 has it", lambda: status_of(nodes["node1"], theirs) == "confirmed")
+    again = attack(tmp_path, "pow-devnet", root, "--target", theirs, "--confirmations", "1")
+    assert again["outcome"] == "double-spend" and again["payment"]["from_label"] == "dev2"
+    assert status_of(nodes["node3"], theirs) != "confirmed"
+    assert nodes["node3"].tx(again["conflict"]["txid"])["status"] == "confirmed"
+
 
 @pytest.mark.parametrize("network", ["pos-devnet", "hybrid-devnet"])
 def test_with_finality_the_attack_stops_at_the_finalized_checkpoint(tmp_path, devnet, network):
-    root, nodes = devnet(network)
+    root, nodes = devnet(network, *(("--slot-time", "1") if network == "pos-devnet" else ()))
     out = attack(tmp_path, network, root)
     assert out["outcome"] == "refused", out["summary"]
     epoch = out["finalized_checkpoint"]["epoch"]
@@ -118,6 +128,9 @@ def test_attack_mistakes_have_reason_codes(tmp_path, devnet):
     assert fails("--target", pending)["reason"] == "tx-not-confirmed"
     assert fails("--node", "node9")["reason"] == "unknown-node"
     assert fails("--confirmations", "0")["reason"] == "bad-confirmations"
+    with pytest.raises(UsageError) as info:  # the node-level operation's JSON-RPC error, typed again
+        nodes["node1"].invalidate_block(0)
+    assert info.value.code == "genesis-block"
     nodes["node1"].net_partition()
     assert fails()["reason"] == "already-partitioned"
     nodes["node1"].net_heal()
