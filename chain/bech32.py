@@ -31,12 +31,30 @@ def _table_entry(top: int) -> int:
 _GENERATOR_TABLE = tuple(_table_entry(top) for top in range(32))
 
 
-def _polymod(values: list[int]) -> int:
-    chk = 1
+def _polymod(values: list[int], chk: int = 1) -> int:
+    """BIP-173's checksum state after `values`, from `chk` (1: the start; or a state reached before)."""
     table = _GENERATOR_TABLE
     for v in values:
         chk = ((chk & 0x1FFFFFF) << 5 ^ v) ^ table[chk >> 25]
     return chk
+
+
+_HRP_STATE: dict[str, int] = {}  # the polymod state after a prefix's expansion: a few prefixes, used forever
+
+
+def _hrp_state(hrp: str) -> int:
+    state = _HRP_STATE.get(hrp)
+    if state is None:
+        state = _HRP_STATE[hrp] = _polymod(_hrp_expand(hrp))
+    return state
+
+
+def _to_5bit_groups(data: bytes) -> list[int]:
+    """_convert_bits(data, 8, 5, pad=True), done with one integer: zero-padded to whole 5-bit groups."""
+    bits = 8 * len(data)
+    pad = -bits % 5
+    n = int.from_bytes(data, "big") << pad
+    return [(n >> shift) & 31 for shift in range(bits + pad - 5, -1, -5)]
 
 
 def _hrp_expand(hrp: str) -> list[int]:
@@ -44,7 +62,7 @@ def _hrp_expand(hrp: str) -> list[int]:
 
 
 def _create_checksum(hrp: str, data: list[int]) -> list[int]:
-    polymod = _polymod(_hrp_expand(hrp) + data + [0] * _CHECKSUM_LENGTH) ^ BECH32M_CONST
+    polymod = _polymod(data + [0] * _CHECKSUM_LENGTH, _hrp_state(hrp)) ^ BECH32M_CONST
     return [(polymod >> 5 * (5 - i)) & 31 for i in range(_CHECKSUM_LENGTH)]
 
 
@@ -114,9 +132,8 @@ def encode(hrp: str, data: bytes) -> str:
         raise ValueError("hrp must be 1 or more printable ASCII characters")
     if hrp.lower() != hrp:
         raise ValueError("hrp must be lowercase, the form its checksum is computed over")
-    values = _convert_bits(data, 8, 5, pad=True)
-    assert values is not None  # padding never fails
-    result = hrp + "1" + "".join(CHARSET[v] for v in values + _create_checksum(hrp, values))
+    values = _to_5bit_groups(bytes(data))
+    result = hrp + "1" + "".join([CHARSET[v] for v in values + _create_checksum(hrp, values)])
     if len(result) > MAX_LENGTH:
         raise ValueError(f"encoding is {len(result)} characters; bech32m allows at most {MAX_LENGTH}")
     return result

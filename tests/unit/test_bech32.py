@@ -173,3 +173,13 @@ def test_encode_rejects_bad_arguments() -> None:
         encode("c t", b"")
     with pytest.raises(ValueError):
         encode("ct", bytes(60))
+
+
+def test_the_fast_5_bit_grouping_is_bip173s_convertbits_for_every_length():
+    import os
+
+    from chain.bech32 import _convert_bits, _to_5bit_groups
+
+    for n in range(0, 41):
+        for data in (bytes(n), b"\xff" * n, os.urandom(n)):
+            assert _to_5bit_groups(data) == _convert_bits(data, 8, 5, pad=True)
