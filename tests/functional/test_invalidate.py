@@ -124,3 +124,25 @@ def test_the_cli_commands(tmp_path):
     assert r.returncode == 1 and json.loads(r.stderr)["error"]["reason"] == "genesis-block"
     r = chaintop(d, "reconsider", out["invalidated"], "--json")
     assert r.returncode == 0 and json.loads(r.stdout)["head_height"] == 3
+
+
+def test_a_side_block_is_only_marked(tmp_path):
+    """    1 ── 2 ── 3      (main)
+              └── 3b    (side, from b): invalidate 3b marks it; the head stays; reconsider clears it"""
+    a, b = _regtest(tmp_path, "a"), _regtest(tmp_path, "b")
+    try:
+        a.mine(2)
+        a.export_blocks(str(tmp_path / "a.blk"))
+        b.import_blocks(str(tmp_path / "a.blk"))
+        a.mine(1)
+        side = b.mine(1, to="dev3")["blocks"][0]
+        assert a.accept_block(b.chain.get_block(bytes.fromhex(side))).status == "side"
+        head = a.status()["head"]
+        out = a.invalidate_block(side)
+        assert out["reverted"] == [] and out["marked"] == [side] and out["head"] == head
+        assert a.block(side)["status"] == "invalidated"
+        back = a.reconsider_block(side)
+        assert back["cleared"] == [side] and back["head_moved"] is False and a.status()["head"] == head
+    finally:
+        a.close()
+        b.close()
