@@ -178,7 +178,8 @@ def test_pos_devnet_minority_stalls_finality_and_never_reverts_it_on_heal(devnet
     lonely = _finality(n1)
     assert lonely["current_epoch"] > stalled["current_epoch"] + 1, "node1's slots went on"
     assert lonely["finalized_epoch"] == stalled["finalized_epoch"], "a quarter of the stake finalized"
-    assert lonely["participation"] < 0.3  # its own quarter (a little more once the others are penalised)
+    # its own quarter, more once the leak drains the absent three quarters on its branch; under 2/3 still
+    assert lonely["participation"] < 2 / 3
     before = {i: _finality(n) for i, n in enumerate(nodes)}
 
     n1.net_heal()
