@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from chain import crypto, indexes
 from chain.abc import STATUS_INVALID, STATUS_INVALIDATED, STATUS_VALID, BlockIndex, ChainBatch, ChainDB
@@ -27,6 +28,9 @@ from chain.state import TAG_CONSENSUS, Account, StateView, Undo, account_key, de
 from chain.supply import SupplyRecord, compute_block_supply, get_supply_at
 from chain.transition import apply_block
 from chain.tx import check_tx
+
+if TYPE_CHECKING:
+    from chain.template import PreparedState
 
 Clock = Callable[[], float]  # seconds since the epoch; the node passes time.time, tests a fake clock
 # Called with each head move's batch and the blocks it connects, before the commit: what the node records
@@ -86,6 +90,8 @@ class ChainState:
             raise StoreError("corrupt-datadir", f"the head block {head_hash.hex()} is missing from the index")
         self.head: BlockIndex = head
         self.muhash = MuHash3072.from_bytes(raw_acc)
+        self.state_epoch = 0  # counts head moves: a template's post-state applies only in the epoch it saw
+        self._head_supply: tuple[bytes, bytes, SupplyRecord] | None = None  # (hash, stored, decoded)
         self.batch_hooks: list[BatchHook] = []
 
     # -- reads -----------------------------------------------------------------------------
@@ -231,9 +237,12 @@ class ChainState:
         return None
 
     # -- accepting -------------------------------------------------------------------------
-    def accept_block(self, block: Block, sync: bool = True) -> AcceptResult:
+    def accept_block(self, block: Block, sync: bool = True, prepared: PreparedState | None = None
+                     ) -> AcceptResult:
         """Validate and store a block; switch to its branch if that has the most work. sync=False leaves the
-        fsync to the caller (a bulk `mine` syncs once per group of blocks, before it reports them)."""
+        fsync to the caller (a bulk `mine` syncs once per group of blocks, before it reports them).
+        `prepared`: the post-state of the template this block was sealed from (chain/template.py); used
+        instead of running the same transition again when it provably applies, ignored otherwise."""
         existing = self.get_index(block.hash)
         if existing is not None:
             if existing.status == STATUS_INVALID:
@@ -264,7 +273,7 @@ class ChainState:
             self.db.commit(batch)
             self._index.put(block.hash, idx)
             return AcceptResult("side", block.hash)
-        return self._activate(idx, block, sync)
+        return self._activate(idx, block, sync, prepared=prepared)
 
     def children_of(self, block_hash: bytes) -> set[bytes]:
         """Children seen this session, plus the main-chain child (blocks from before a restart are on it)."""
@@ -351,7 +360,7 @@ class ChainState:
             b = self.get_index(b.parent)
         return a
 
-    def _build_branch(self, tip: BlockIndex, new_block: Block | None):
+    def _build_branch(self, tip: BlockIndex, new_block: Block | None, prepared: PreparedState | None = None):
         """The state at `tip`: the head's state, disconnected to the fork point with undo data, then the
         branch connected with full validation. Nothing is written. Raises _BranchInvalid naming the first bad
         block."""
@@ -376,12 +385,18 @@ class ChainState:
             cur = self.get_index(cur.parent)
         connected: list[tuple[BlockIndex, Block, Undo, SupplyRecord]] = []
         supply = self.get_supply(fork, view) if path else None
+        reuse = (prepared is not None and new_block is not None and len(path) == 1
+                 and tip.hash == new_block.hash and not disconnected and prepared.parent == old.hash
+                 and prepared.state_epoch == self.state_epoch and prepared.applies_to(new_block))
         for idx in path:
             is_new = new_block is not None and idx.hash == new_block.hash
             block = new_block if is_new else self.get_block(idx.hash)
             child = view.fork()
             try:
-                undo = apply_block(child, block, self.params, self.verify_votes)
+                if reuse:  # our own template's transition on this very state: the same records, root, undo
+                    child, undo = prepared.view, prepared.undo
+                else:
+                    undo = apply_block(child, block, self.params, self.verify_votes)
                 supply = compute_block_supply(supply, idx.height, child)  # the supply invariant, per block
             except InvalidBlock as e:
                 raise _BranchInvalid(idx, e) from None
@@ -390,7 +405,11 @@ class ChainState:
         return view, disconnected, connected
 
     def get_supply(self, idx: BlockIndex, view: StateView | None = None) -> SupplyRecord:
-        """The supply ledger at a block (chain/supply.py)."""
+        """The supply ledger at a block (chain/supply.py). The last one this session connected is kept decoded
+        (the next block's transition starts from it), used while the stored bytes are still the same."""
+        cached = self._head_supply
+        if cached is not None and cached[0] == idx.hash and self.db.get_supply(idx.hash) == cached[1]:
+            return cached[2]
         return get_supply_at(self.db, idx, view)
 
     def justified_epoch_of(self, tip: BlockIndex, new_block: Block | None) -> int:
@@ -405,11 +424,12 @@ class ChainState:
 
     def _activate(self, tip: BlockIndex, new_block: Block | None, sync: bool = True,
                   marks: dict[bytes, BlockIndex] | None = None,
-                  meta: dict[str, bytes | None] | None = None) -> AcceptResult:
+                  meta: dict[str, bytes | None] | None = None,
+                  prepared: PreparedState | None = None) -> AcceptResult:
         """Move the head to `tip`: disconnect to the fork point, connect the branch, commit once."""
         old = self.head
         try:
-            view, disconnected_pairs, connected_triples = self._build_branch(tip, new_block)
+            view, disconnected_pairs, connected_triples = self._build_branch(tip, new_block, prepared)
         except _BranchInvalid as bad:
             self._mark_invalid(bad.idx, tip)
             if new_block is not None and bad.idx.hash == new_block.hash:
@@ -450,6 +470,9 @@ class ChainState:
         self._index.put(tip.hash, tip)
         self.head = tip
         self.muhash = view.muhash
+        self.state_epoch += 1
+        if connected_triples:
+            self._head_supply = (tip.hash, batch.supply[tip.hash], connected_triples[-1][3])
         status = "connected" if not disconnected else "reorg"
         return AcceptResult(status, tip.hash, connected, disconnected, old.hash, tip.hash, view.notes)
 

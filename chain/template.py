@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chain import crypto
@@ -21,6 +22,7 @@ from chain.consensus.beacon import EMPTY_OPS, BlockOps
 from chain.consensus.process import pay_out, process_consensus_header, process_operations
 from chain.consensus.schedule import compute_epoch
 from chain.errors import ChaintopError, InvalidBlock, InvalidTx
+from chain.state import StateView, Undo
 from chain.transition import apply_tx
 from chain.tx import Tx, check_tx
 
@@ -30,12 +32,42 @@ if TYPE_CHECKING:
 BLOCK_OVERHEAD = 300  # bytes for the header, the counts and slack, besides the ops and transactions
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedState:
+    """A PoW template's post-state, kept so that connecting the sealed block need not run the same state
+    transition again. It applies only on the state it was built on (`parent` and the chain's `state_epoch`)
+    and only to a block with the template's header prefix (everything but the nonce) and transactions, and no
+    votes or evidence: a PoW transition never reads the nonce, and the template applied those transactions
+    exactly as apply_block does (a template's votes are checked leniently, so a block with any is checked
+    again in full)."""
+
+    parent: bytes
+    state_epoch: int
+    template: Block
+    view: StateView  # finished: its accumulator is the template's state root
+    undo: Undo
+
+    def applies_to(self, block: Block) -> bool:
+        t = self.template
+        return (not block.header.is_pos and not block.ops and not t.ops
+                and block.header.pow_prefix() == t.header.pow_prefix() and block.txs == t.txs)
+
+
 def build_block(chain: ChainState, beneficiary: bytes, candidates: Iterable[Tx], timestamp: int | None = None,
                 ops: BlockOps = EMPTY_OPS, pos_slot: int | None = None,
                 proposer_key: crypto.KeyPair | None = None) -> tuple[Block, list[tuple[Tx, ChaintopError]]]:
     """A block template on `chain`'s head: votes and evidence that still apply, then candidates in order,
     skipping (and returning) any that fail. With pos_slot and proposer_key, a signed PoS block for that slot;
     otherwise a PoW block to seal (timestamp: now, above the median time past, unless given)."""
+    block, rejected, _ = prepare_block(chain, beneficiary, candidates, timestamp, ops, pos_slot, proposer_key)
+    return block, rejected
+
+
+def prepare_block(chain: ChainState, beneficiary: bytes, candidates: Iterable[Tx],
+                  timestamp: int | None = None, ops: BlockOps = EMPTY_OPS, pos_slot: int | None = None,
+                  proposer_key: crypto.KeyPair | None = None
+                  ) -> tuple[Block, list[tuple[Tx, ChaintopError]], PreparedState]:
+    """build_block, also returning the template's post-state (PreparedState) for ChainState.accept_block."""
     params = chain.params
     parent = chain.head
     height = parent.height + 1
@@ -79,11 +111,12 @@ def build_block(chain: ChainState, beneficiary: bytes, candidates: Iterable[Tx],
         included.append(tx)
         size += tx.size
     pay_out(view, params, draft, fees, outcome.producer_reward, proposer)
-    view.finish()
+    undo = view.finish()
     block_ops = outcome.ops()
     header = Header(HEADER_VERSION, height, parent.hash, ts, compute_tx_root(included), block_ops.root(),
                     view.muhash.digest(), beneficiary, engine, seal)
     if proposer is not None:
         signature = proposer_key.sign(pos.proposal_message(params.chain_id, header.hash))
         header = header.replace(seal=PosSeal(pos_slot, proposer, seal.randao_reveal, signature))
-    return Block(header, tuple(included), block_ops), rejected
+    block = Block(header, tuple(included), block_ops)
+    return block, rejected, PreparedState(parent.hash, chain.state_epoch, block, view, undo)

@@ -15,7 +15,7 @@ from chain.consensus import schedule
 from chain.consensus.beacon import BlockOps
 from chain.errors import ChaintopError, UsageError
 from chain.params import format_duration
-from chain.template import build_block
+from chain.template import PreparedState, prepare_block
 from node import events as ev
 from node import keys
 from node.miner import Miner, ProgressFn
@@ -34,9 +34,16 @@ def get_miner(node: Node) -> Miner:
 
 def build_template(node: Node, beneficiary: bytes) -> Block:
     """What the next block would hold: ready transactions by fee rate, within the size limit."""
-    ops = node.validator.ops_for_block() if node.validator is not None else BlockOps()
-    template, _ = build_block(node.chain, beneficiary, node.mempool.iter_by_fee_rate(), ops=ops)
-    return template
+    return prepare_template(node, beneficiary)[0]
+
+
+def prepare_template(node: Node, beneficiary: bytes) -> tuple[Block, PreparedState]:
+    """build_template and its post-state, which accepting the sealed block reuses (chain/template.py)."""
+    with node.lock:
+        ops = node.validator.ops_for_block() if node.validator is not None else BlockOps()
+        template, _, prepared = prepare_block(node.chain, beneficiary, node.mempool.iter_by_fee_rate(),
+                                              ops=ops)
+    return template, prepared
 
 
 def template_view(node: Node, beneficiary: str | None = None) -> dict:
@@ -61,7 +68,7 @@ def mine_block(node: Node, beneficiary: bytes, progress: ProgressFn | None = Non
     """
     node.health.check_writable()  # a full disk: no search for a block that could not be stored
     with node.mining_lock:
-        template = node.build_template(beneficiary)
+        template, prepared = prepare_template(node, beneficiary)
         parent = template.header.parent
         started = time.monotonic()
         tried = {"hashes": 0}
@@ -87,7 +94,9 @@ def mine_block(node: Node, beneficiary: bytes, progress: ProgressFn | None = Non
         with node.lock:
             if node.chain.head.hash != parent:
                 return None  # another block won the race while we searched
-            result = node.accept_block(Block(header, template.txs, template.ops), sync=sync)
+            block = Block(header, template.txs, template.ops)
+            # The template's own transition is the sealed block's: the chain connects it without a second run.
+            result = node.accept_block(block, node.chain.accept_block(block, sync, prepared), sync)
         node.events.emit(ev.BlockMined(header.height, header.hash.hex(), tried["hashes"],
                                        round(time.monotonic() - started, 3)))
         return result
