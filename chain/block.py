@@ -110,7 +110,17 @@ class Header:
         return self.engine == ENGINE_POS
 
     def with_nonce(self, nonce: int) -> Header:
-        return self.replace(seal=PowSeal(self.seal.bits, nonce))
+        """This header sealed with `nonce`: the encoding is the same prefix and the new 8 nonce bytes."""
+        if not 0 <= nonce < 1 << 64:
+            raise ValueError(f"nonce {nonce} is not a u64")
+        header = object.__new__(Header)
+        for name in _HEADER_FIELDS[:-1]:
+            object.__setattr__(header, name, getattr(self, name))
+        object.__setattr__(header, "seal", PowSeal(self.seal.bits, nonce))
+        encoded = self.pow_prefix() + nonce.to_bytes(8, "big")
+        object.__setattr__(header, "_encoded", encoded)
+        object.__setattr__(header, "hash", _block_hash(encoded, self.engine))
+        return header
 
     def replace(self, **changes) -> Header:
         values = {name: getattr(self, name) for name in _HEADER_FIELDS}

@@ -184,7 +184,7 @@ class ChainState:
         return pow_rules.get_next_bits(self.get_ancestor, parent, self.params)
 
     def check_header(self, header: Header, parent: BlockIndex) -> None:
-        check_header(header, parent, self.params, self.get_parent, self.get_ancestor, self.clock())
+        check_header(header, parent, self.params, self.get_median_time_past, self.get_ancestor, self.clock())
 
     def get_slot_origin(self, idx: BlockIndex | None = None) -> SlotOrigin:
         """(time, slot) the PoS slot clock counts from on the branch at `idx` (the head by default)."""

@@ -134,17 +134,37 @@ def check_u64(value: int, what: str) -> int:
 
 
 def encode_u64_fields(version: int, values) -> bytes:
-    """A version byte, then each value as a u64: the ledgers' per-block records."""
-    w = Writer().u8(version)
-    for v in values:
-        w.u64(v)
-    return w.getvalue()
+    """A version byte, then each value as a u64: the ledgers' per-block records (one struct pack: every block
+    writes two of them)."""
+    values = tuple(values)
+    if not 0 <= version <= 0xFF:
+        raise ValueError(f"{version} does not fit a u8")
+    try:
+        return _u64_fields(len(values)).pack(version, *values)
+    except struct.error:
+        bad = next(v for v in values if not isinstance(v, int) or not 0 <= v <= U64_MAX)
+        raise ValueError(f"{bad} does not fit a u64") from None
 
 
 def decode_u64_fields(data: bytes, version: int, count: int, what: str) -> list[int]:
-    r = Reader(data)
-    if (found := r.u8()) != version:
+    if len(data) < 1:
+        raise DecodeError("truncated", f"{what} record is empty")
+    if (found := data[0]) != version:
         raise DecodeError("bad-version", f"{what} record version {found}")
-    out = [r.u64() for _ in range(count)]
-    r.finish()
-    return out
+    layout = _u64_fields(count)
+    if len(data) < layout.size:
+        raise DecodeError("truncated", f"{what} record has {len(data)} bytes, needs {layout.size}")
+    if len(data) > layout.size:
+        extra = len(data) - layout.size
+        raise DecodeError("trailing-bytes", f"{what} record has {extra} bytes after its end")
+    return list(layout.unpack(data)[1:])
+
+
+_LAYOUTS: dict[int, struct.Struct] = {}
+
+
+def _u64_fields(count: int) -> struct.Struct:
+    layout = _LAYOUTS.get(count)
+    if layout is None:
+        layout = _LAYOUTS[count] = struct.Struct(f">B{count}Q")
+    return layout

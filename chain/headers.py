@@ -3,6 +3,8 @@ future limit, the hash) or PoS's (slot order and timing, no PoW fields). `now` i
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from chain.abc import BlockIndex
 from chain.block import ENGINE_POS, ENGINE_POW, HEADER_VERSION, Header
 from chain.consensus import pow as pow_rules
@@ -12,9 +14,10 @@ from chain.errors import InvalidBlock
 from chain.params import Params
 
 SLOT_TOLERANCE = 0.5  # seconds a PoS block may arrive before its slot starts (clock skew)
+GetMedianTimePast = Callable[[BlockIndex], int]  # pow.get_median_time_past of a block (the chain caches it)
 
 
-def check_header(header: Header, parent: BlockIndex, params: Params, get_parent: pow_rules.GetParent,
+def check_header(header: Header, parent: BlockIndex, params: Params, get_mtp: GetMedianTimePast,
                  get_ancestor: pow_rules.GetAncestor, now: float) -> None:
     if header.version != HEADER_VERSION:
         raise InvalidBlock("bad-version", f"header version {header.version}")
@@ -28,15 +31,15 @@ def check_header(header: Header, parent: BlockIndex, params: Params, get_parent:
     if header.is_pos:
         check_pos_header(header, parent, params, get_ancestor, now)
     else:
-        check_pow_header(header, parent, params, get_parent, get_ancestor, now)
+        check_pow_header(header, parent, params, get_mtp, get_ancestor, now)
 
 
-def check_pow_header(header: Header, parent: BlockIndex, params: Params, get_parent: pow_rules.GetParent,
+def check_pow_header(header: Header, parent: BlockIndex, params: Params, get_mtp: GetMedianTimePast,
                      get_ancestor: pow_rules.GetAncestor, now: float) -> None:
     expected = pow_rules.get_next_bits(get_ancestor, parent, params)
     if header.bits != expected:
         raise InvalidBlock("bad-diffbits", f"bits {header.bits:#010x}, the rules require {expected:#010x}")
-    mtp = pow_rules.get_median_time_past(get_parent, parent, params)
+    mtp = get_mtp(parent)
     if header.timestamp <= mtp:
         raise InvalidBlock("time-too-old",
                            f"timestamp {header.timestamp} is not above the median time past {mtp}")

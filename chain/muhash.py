@@ -49,12 +49,25 @@ def _reduce(x: int) -> int:
     return x
 
 
+# A record a block inserts is often the one the next block removes (the beneficiary's account, the consensus
+# record): the last few elements are kept, keyed by their bytes.
+_ELEMENTS: dict[bytes, int] = {}
+_ELEMENTS_KEPT = 64
+
+
 def _element(data: bytes) -> int:
     """Core's ToNum3072: SHA-256(data) keys ChaCha20, whose first 384 bytes read little-endian."""
+    found = _ELEMENTS.get(data)
+    if found is not None:
+        return found
     key = hashlib.sha256(data).digest()
     encryptor = Cipher(algorithms.ChaCha20(key, _CHACHA_NONCE), mode=None).encryptor()
     # Core keeps the raw 3072-bit value and reduces lazily; reducing now is the same class.
-    return _reduce(int.from_bytes(encryptor.update(_ZERO_KEYSTREAM_INPUT), "little"))
+    value = _reduce(int.from_bytes(encryptor.update(_ZERO_KEYSTREAM_INPUT), "little"))
+    if len(_ELEMENTS) >= _ELEMENTS_KEPT:
+        _ELEMENTS.pop(next(iter(_ELEMENTS)), None)
+    _ELEMENTS[bytes(data)] = value
+    return value
 
 
 def _product(data_items: Iterable[bytes]) -> int:

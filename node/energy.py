@@ -107,6 +107,7 @@ class EnergyMeter:
 
     def __init__(self, get_energy: Callable[[bytes], bytes | None]) -> None:
         self._get_energy = get_energy
+        self._last: tuple[bytes, bytes, EnergyRecord] | None = None  # written last (hash, bytes, record)
         self._lock = threading.Lock()
         self._local = threading.local()  # duty nesting on this thread: an inner duty is already timed
         self.pow_pending = 0.0
@@ -153,9 +154,14 @@ class EnergyMeter:
             pow_s, pos_s = self.pow_pending, self.pos_pending
             self.pow_pending = self.pos_pending = 0.0
         parent_raw = self._get_energy(connected[0].parent)
-        parent = EnergyRecord.decode(parent_raw) if parent_raw is not None else None
+        last = self._last  # most often the parent: no decode while the stored bytes are the same
+        if last is not None and last[0] == connected[0].parent and last[1] == parent_raw:
+            parent = last[2]
+        else:
+            parent = EnergyRecord.decode(parent_raw) if parent_raw is not None else None
         for i, idx in enumerate(connected):
             tip = i == len(connected) - 1
             rec = compute_energy_record(parent, idx, pow_s if tip else 0.0, pos_s if tip else 0.0, tip)
             batch.energy[idx.hash] = rec.encode()
             parent = rec
+        self._last = (connected[-1].hash, batch.energy[connected[-1].hash], parent)
