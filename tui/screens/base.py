@@ -4,19 +4,48 @@ from __future__ import annotations
 
 import time
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from tui.messages import ModelChanged
 from tui.widgets.alert_banner import AlertBanner
 from tui.widgets.hint_line import HintLine
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.tab_bar import TabBar
 from tui.workers import call_node
 
 
-class ChainScreen(Screen):
+class _StyledOnce(Screen):
+    """Textual restyles every widget of a screen each time it resumes, in case the stylesheet changed while it
+    was away, and re-reads the whole stylesheet before a new screen's first showing. A screen styled against
+    the stylesheet in force keeps its styles: a new one's widgets are styled as they mount, and widgets that
+    change class restyle themselves. A theme change or a resize while it was away still restyles it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._styled_for: tuple | None = None  # (stylesheet update count, terminal size) at the last restyle
+        if any(self.app._screen_stacks.values()):  # not the first screen: the app's stylesheet is in force,
+            # its widgets get styled as they mount; the stamp tells Textual no stylesheet re-read is due
+            self._styled_for = (self.app._css_update_count, self.app.size)
+            self._css_update_count = self.app._css_update_count
+
+    async def on_event(self, event: events.Event) -> None:
+        # A screen built in the background (ChaintopApp._prebuild_next) may get its Mount only after the app
+        # began closing and pruned its widgets: there is nothing to set up then.
+        if isinstance(event, events.Mount) and not self.app._running:
+            return
+        await super().on_event(event)
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        now = (self.app._css_update_count, self.app.size)
+        if event.refresh_styles and self._css_update_count == now[0] and self._styled_for == now:
+            event.refresh_styles = False
+        self._styled_for = now
+
+
+class ChainScreen(_StyledOnce):
     """Subclasses implement compose_body(), reload() (fetch from the node) and update_live(topics)."""
 
     TAB = "dashboard"  # which tab is highlighted
@@ -34,7 +63,7 @@ class ChainScreen(Screen):
         with Container(id="body", classes=f"body-{self.TAB}"):
             yield from self.compose_body()
         yield HintLine(id="hint")
-        yield Footer()
+        yield KeyFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()
@@ -80,6 +109,8 @@ class ChainScreen(Screen):
         self.reload()
 
     def on_screen_resume(self) -> None:
+        if not self.is_current:
+            return  # built in the background (ChaintopApp._prebuild_next): drawn when it is first shown
         self.refresh_chrome()
         # The screen shows as it was left at once; catching up with what happened meanwhile (the events
         # screen may have a burst of lines to typeset) waits for that first frame.
