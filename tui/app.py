@@ -36,6 +36,7 @@ from tui.workers import call_node
 REDRAW_EVERY = 0.1  # seconds: at most ~10 redraws a second however fast events arrive
 STATUS_EVERY = 0.5  # seconds between status() reads while blocks keep arriving
 ALERT_SECONDS = 30  # how long a slashing / leak / reorg stays in the banner
+PREBUILD_GAP = 0.05  # seconds between building one screen in the background and the next
 
 
 class ChaintopApp(App[int]):
@@ -64,8 +65,10 @@ class ChaintopApp(App[int]):
     ]
 
     def __init__(self, backend: Backend, clock: Callable[[], float] = time.time, cli_prefix: str = "chaintop",
-                 live_clock: bool = True) -> None:
+                 live_clock: bool = True, prebuild: bool = True) -> None:
         super().__init__()
+        self.prebuild = prebuild  # build the other screens in the background after the first paint
+        self.prebuilt = not prebuild  # True once every screen is built (tests wait for it to settle)
         self.backend = backend
         self.clock = clock
         self.cli_prefix = cli_prefix
@@ -97,6 +100,23 @@ class ChaintopApp(App[int]):
         self.set_interval(REDRAW_EVERY, self._tick)
         self.set_interval(1.0, self._clock_tick)
         self.on_node_events_ready(NodeEventsReady())
+        if self.prebuild:
+            self.call_after_refresh(self._prebuild_next)
+
+    async def _prebuild_next(self) -> None:
+        """Compose and mount the screens not yet visited, one at a time once the first screen is painted: the
+        first visit to each is then a switch, not a build (that cost 120-550 ms a screen under load). A key
+        press in between is handled between two widgets' mounts."""
+        init_mode = getattr(self, "_init_mode", None)  # Textual's own first step of switch_mode
+        if self.is_exiting or init_mode is None or not self._running or self._exit:
+            return  # (shutting down: Textual is closing the screen stacks)
+        pending = [m for m in self.MODES if m not in self._screen_stacks and m != self.current_mode
+                   and (m != "network" or self.backend.is_networked)]
+        if not pending:
+            self.prebuilt = True
+            return
+        await init_mode(pending[0])
+        self.set_timer(PREBUILD_GAP, self._prebuild_next)
 
     def _clock_tick(self) -> None:
         self.model.dirty.add("clock")  # ages and countdowns move even when no event arrives

@@ -177,12 +177,19 @@ def app(running):
 
 
 async def settle(pilot, rounds: int = 30) -> None:
-    """Wait until node calls made in workers have come back and been drawn (results hop back to the loop)."""
+    """Wait until node calls made in workers have come back and been drawn (results hop back to the loop), and
+    the screens built in the background after the first paint are built (the order is then fixed)."""
     app = pilot.app
+    deadline = asyncio.get_running_loop().time() + 30
+    while not getattr(app, "prebuilt", True) and asyncio.get_running_loop().time() < deadline:
+        await pilot.pause(0.02)
     for _ in range(rounds):
         await pilot.pause()
         busy = [w for w in app.workers if w.is_running]
         if not busy:
+            # A result that starts the next call (a block, then its transactions) hops back to the loop
+            # first: idle means idle twice, a moment apart.
+            await asyncio.sleep(0.02)
             await pilot.pause()
             if not [w for w in app.workers if w.is_running]:
                 return
