@@ -88,6 +88,10 @@ class BlocksScreen(ChainScreen):
             if head < table.highest:
                 table.drop_above(head)
             if head > table.highest and not self._loading and self.due("blocks-new", 0.5):
+                if head - table.highest > PAGE and table.cursor_row < PREFETCH:
+                    # more new blocks than a page: start again from the head (no gap below the new page)
+                    self.action_reload(echo=False)
+                    return
                 count = min(PAGE, head - table.highest)
                 self._loading = True
                 self.call(self.backend.headers, head, count, done=self._got_page, failed=self._page_failed,
@@ -106,6 +110,7 @@ class BlocksScreen(ChainScreen):
         table.clear()
         table.lowest = table.highest = None
         table.timestamps.clear()
+        table.ages.clear()
         self._loading = False
         self._load_page(None)
         if echo:

@@ -30,7 +30,7 @@ class EventLog(RichLog):
         self.hide_tx = False
         self.clock = clock
 
-    PER_FEED = 60  # lines written per redraw: a flood is summarized, not typeset line by line
+    PER_FEED = 60  # lines written per redraw at most: a flood is summarized, not typeset line by line
 
     def feed(self, lines) -> None:
         new = [ln for ln in lines if ln.seq > self.shown_seq]
@@ -39,7 +39,10 @@ class EventLog(RichLog):
         self.shown_seq = new[-1].seq
         if self.hide_tx:
             new = [ln for ln in new if ln.category != "tx"]
-        skipped = len(new) - self.PER_FEED
+        # No more than a screenful: lines that would scroll out of view before anyone sees them are counted in
+        # the summary line instead (typesetting them was most of the Events screen's time under load).
+        per_feed = min(self.PER_FEED, max(10, self.size.height)) if self.size.height else self.PER_FEED
+        skipped = len(new) - per_feed
         if skipped > 0:
             kinds: dict[str, int] = {}
             for ln in new[:skipped]:
