@@ -29,29 +29,42 @@ import httptools
 
 _PHRASES = {s.value: s.phrase for s in HTTPStatus}
 SWEEP = 0.25  # seconds between deadline checks: timeouts are this much late at most
+JSON = "application/json"
 REFUSED_BODY = b'{"error": "too many connections to this node; try again"}'
 
 
 class HttpRequest:
-    __slots__ = ("method", "path", "headers", "body", "keep_alive")
+    """One request. Header names are lowercased and, like the values, left as bytes (latin-1 on the wire):
+    the few a handler reads are compared as bytes, none decoded on the way."""
 
-    def __init__(self, method: str, path: str, headers: dict[str, str], body: bytes | None,
+    __slots__ = ("method", "url", "headers", "body", "keep_alive")
+
+    def __init__(self, method: bytes, url: bytes, headers: dict[bytes, bytes], body: bytes | None,
                  keep_alive: bool) -> None:
-        self.method, self.path, self.headers = method, path, headers
+        self.method, self.url, self.headers = method, url, headers
         self.body = body  # None: over the server's body cap (and read to its end, then dropped)
         self.keep_alive = keep_alive
+
+    @property
+    def path(self) -> str:
+        return self.url.split(b"?", 1)[0].decode("latin-1") or "/"
 
 
 class Reply:
     __slots__ = ("status", "body", "headers", "close")
 
     def __init__(self, status: int, body: bytes, headers: tuple[tuple[str, str], ...] = (),
-                 close: bool = False, content_type: str = "application/json") -> None:
+                 close: bool = False, content_type: str = "application/json") -> None:  # (JSON)
         self.status, self.body, self.close = status, body, close
         self.headers = (("Content-Type", content_type),) + headers
 
 
+_OK_JSON = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+
+
 def render(reply: Reply, close: bool) -> bytes:
+    if reply.status == 200 and not close and len(reply.headers) == 1 and reply.headers[0][1] == JSON:
+        return _OK_JSON % len(reply.body) + reply.body  # the common answer, without building its head
     head = [f"HTTP/1.1 {reply.status} {_PHRASES.get(reply.status, 'Unknown')}"]
     head.extend(f"{k}: {v}" for k, v in reply.headers)
     head.append(f"Content-Length: {len(reply.body)}")
@@ -115,7 +128,7 @@ class HttpConnection(asyncio.Protocol):
 
     def _reset(self) -> None:
         self._url = b""
-        self._headers: dict[str, str] = {}
+        self._headers: dict[bytes, bytes] = {}
         self._body: list[bytes] = []
         self._size = 0
         self._too_large = False
@@ -161,14 +174,14 @@ class HttpConnection(asyncio.Protocol):
         self._url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+        self._headers[name.lower()] = value
 
     def on_headers_complete(self) -> None:
-        length = self._headers.get("content-length")
+        length = self._headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.server.max_body:
             self._too_large = True
         self._arm(self.server.body_timeout, self._body_late)
-        if self._headers.get("expect", "").lower() == "100-continue" and not self._too_large:
+        if self._headers.get(b"expect", b"").lower() == b"100-continue" and not self._too_large:
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
@@ -182,9 +195,9 @@ class HttpConnection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         self._disarm()
-        path = self._url.split(b"?", 1)[0].decode("latin-1") or "/"
-        body = None if self._too_large else b"".join(self._body)
-        request = HttpRequest(self.parser.get_method().decode("latin-1"), path, self._headers, body,
+        parts = self._body
+        body = None if self._too_large else parts[0] if len(parts) == 1 else b"".join(parts)
+        request = HttpRequest(self.parser.get_method(), self._url, self._headers, body,
                               self.parser.should_keep_alive())
         self._reset()
         if self.busy or self.queue:

@@ -36,6 +36,7 @@ CALL_THREADS = max(2, os.cpu_count() or 1)
 INLINE_CALLS = frozenset({"status", "account", "tx", "mining_get", "time_get", "params", "keys"})
 INLINE_GROUP = 32  # submissions admitted on the loop at once (~0.3 ms each); a bigger group goes to a thread
 EVENT_QUEUE = 10_000  # events buffered per /events stream; a reader slower than that loses events
+NDJSON_BYTES = NDJSON.encode()
 UNAUTHORIZED = {"error": "unauthorized: pass the cookie from the data dir"}
 
 
@@ -159,30 +160,30 @@ class RpcServer:
         return [r for r in (self.handle_one(req) for req in requests) if r is not None]
 
     # -- HTTP --------------------------------------------------------------------------------
-    def _authorized(self, header: str) -> bool:
-        if hmac.compare_digest(header.encode("utf-8", "surrogateescape"), self._good_auth):
+    def _authorized(self, header: bytes) -> bool:
+        if hmac.compare_digest(header, self._good_auth):
             return True  # the client's usual spelling, without decoding it every call
-        if not header.startswith("Basic "):
+        if not header.startswith(b"Basic "):
             return False
         try:
-            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
+            user, _, password = base64.b64decode(header[6:]).partition(b":")
+        except ValueError:
             return False
-        return user == rpc.COOKIE_USER and hmac.compare_digest(password, self.cookie)
+        return user == rpc.COOKIE_USER.encode() and hmac.compare_digest(password, self.cookie.encode())
 
     def _on_request(self, conn: HttpConnection, request: HttpRequest) -> Any:
-        if request.method == "POST":
+        if request.method == b"POST":
             return self._post(conn, request)
-        if request.method == "GET":
+        if request.method == b"GET":
             if request.path != "/events":
                 return _reply({"error": "not found; POST JSON-RPC to / or GET /events"}, 404)
-            if not self._authorized(request.headers.get("authorization", "")):
+            if not self._authorized(request.headers.get(b"authorization", b"")):
                 return _reply(UNAUTHORIZED, 401)
             return self._events(conn)
         return _reply({"error": "POST JSON-RPC to / or GET /events"}, 405)
 
     def _post(self, conn: HttpConnection, request: HttpRequest) -> Any:
-        if not self._authorized(request.headers.get("authorization", "")):
+        if not self._authorized(request.headers.get(b"authorization", b"")):
             return _reply(UNAUTHORIZED, 401, (("WWW-Authenticate", 'Basic realm="chaintop"'),))
         if request.body is None:
             return self._timeout_reply(True)
@@ -273,7 +274,7 @@ class RpcServer:
         loop = self._loop
         peer = _PeerWatch(conn, self.stopping)
         callbacks: dict[str, Any] = {"should_stop": peer.gone}
-        if NDJSON not in request.headers.get("accept", ""):
+        if NDJSON_BYTES not in request.headers.get(b"accept", b""):
             reply = await loop.run_in_executor(self._long_pool, self.handle_one, call, callbacks)
             return _reply(reply if reply is not None else {})
         conn.stream(200, (("Content-Type", NDJSON),))
