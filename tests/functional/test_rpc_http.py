@@ -143,6 +143,21 @@ def test_a_malformed_request_is_400_and_the_node_serves_on(node, garbage):
     assert node.call("status")["network"] == "regtest"
 
 
+def test_a_non_ascii_password_is_401_not_a_server_error(node):
+    import base64
+
+    s = _connect(node)
+    body = _call("status", 1)
+    auth = base64.b64encode("__cookie__:pässwörd".encode()).decode()
+    try:
+        s.sendall((f"POST / HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\n"
+                   f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
+        status, headers, _ = Reader(s).response()
+    finally:
+        s.close()
+    assert status == 401 and "basic" in headers.get("www-authenticate", "").lower()
+
+
 def test_an_upgrade_request_is_answered_as_http_and_closed(node):
     s = _connect(node)
     try:
