@@ -117,3 +117,12 @@ def register(app: typer.Typer) -> None:
         with open_node() as node:
             data = node.status()
         output.emit(data, as_json, render_status)
+
+    @app.command()
+    @handle_errors
+    def height(as_json: JsonOpt = False) -> None:
+        """The head's height (and hash with --json): the cheapest read, for scripts that poll (bitcoind's
+        getblockcount, eth_blockNumber)."""
+        with open_node() as node:
+            data = node.height()
+        output.emit(data, as_json, lambda d: str(d["height"]))

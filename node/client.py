@@ -100,6 +100,9 @@ class RpcClient:
     def status(self) -> dict:
         return self.call("status")
 
+    def height(self) -> dict:
+        return self.call("height")
+
     def blocks(self, last: int = 10, start: int | None = None) -> list[dict]:
         return self.call("blocks", last=last, start=start)
 

@@ -151,6 +151,13 @@ class Node:
         return {**explorer.status(self), "health": self.health.view()}
 
     @locked
+    def height(self) -> dict:
+        """The head's height and hash: the cheapest read, for scripts that poll (bitcoind's getblockcount,
+        eth_blockNumber); the hash tells a reorg to the same height apart."""
+        head = self.chain.head
+        return {"height": head.height, "head": head.hash.hex()}
+
+    @locked
     def block(self, ident: str | int, verbose: bool = False) -> dict:
         """A block's header fields, txids, votes and evidence; verbose adds every transaction's view."""
         return explorer.block(self, ident, verbose)

@@ -33,7 +33,7 @@ CALL_THREADS = max(2, os.cpu_count() or 1)
 # Reads whose work is small and bounded (a few microseconds: no block decoding, no scans) are answered on
 # the loop itself when the node lock is free at once: handing them to a thread and back cost more than the
 # call (3,400 vs 4,600 calls/s on one connection). Anything else, or a lock someone holds, goes to the pool.
-INLINE_CALLS = frozenset({"status", "account", "tx", "mining_get", "time_get", "params", "keys"})
+INLINE_CALLS = frozenset({"status", "height", "account", "tx", "mining_get", "time_get", "params", "keys"})
 INLINE_GROUP = 32  # submissions admitted on the loop at once (~0.3 ms each); a bigger group goes to a thread
 EVENT_QUEUE = 10_000  # events buffered per /events stream; a reader slower than that loses events
 NDJSON_BYTES = NDJSON.encode()

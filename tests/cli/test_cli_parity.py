@@ -50,6 +50,7 @@ def js(datadir: Path, *args: str):
 def _commands(s: dict) -> dict[str, tuple[str, ...]]:
     return {
         "status": ("status", "--json"),
+        "height": ("height", "--json"),
         "blocks_last_3": ("blocks", "--last", "3", "--json"),
         "block_1": ("block", "1", "--json"),
         "block_by_hash": ("block", s["block2"], "--json"),
@@ -147,6 +148,7 @@ def runs(tmp_path_factory):
         assert node.poll() is None
         node_status = over_rpc["status"]["json"]
         assert node_status["height"] == 3
+        assert over_rpc["height"]["json"] == {"height": 3, "head": node_status["head"]}
     finally:
         rc = stop_node(node)
     assert rc == 0
