@@ -1,7 +1,9 @@
 """peer: chaintop's node side by side with Ganache 7.9.2 (the local chain most of our users would otherwise
-pick), when `npx ganache` is available: keep-alive and new-connection reads, signed transfers accepted with
-one and four clients, mining 1,000 empty blocks in one call, cold start, memory after the transfers. The two
-alternate, each measure is the median of the runs, and every ratio is chaintop / Ganache from this run.
+pick), when `npx ganache` is available: keep-alive and new-connection reads (chaintop's `status`, sixteen
+fields, against eth_blockNumber; and `height`, the same read as eth_blockNumber, on keep-alive), signed
+transfers accepted with one and four clients, mining 1,000 empty blocks in one call, cold start, memory after
+the transfers. The two alternate, each measure is the median of the runs, and every ratio is chaintop /
+Ganache from this run.
 
 Ganache is found with `npx --no-install ganache` run in $CHAINTOP_GANACHE_DIR (default
 ~/.cache/chaintop/ganache: `npm install --prefix ~/.cache/chaintop/ganache ganache@7.9.2`); without it
@@ -111,7 +113,8 @@ class Side:
 
 class Chaintop(Side):
     name = "chaintop"
-    read_call = ("status", [])
+    read_call = ("status", [])  # sixteen fields: more than eth_blockNumber says
+    height_call = ("height", [])  # the same read as eth_blockNumber: the head's height (and its hash)
 
     def __init__(self, tmp: Path) -> None:
         from node.node import Node
@@ -153,6 +156,7 @@ class Chaintop(Side):
 class Ganache(Side):
     name = "ganache"
     read_call = ("eth_blockNumber", [])
+    height_call = read_call
 
     def __init__(self, tmp: Path) -> None:
         self.host, self.port, self.headers = "127.0.0.1", _free_port(), {}
@@ -195,6 +199,9 @@ def measure(side: Side, seconds: float, transfers: int, mine_blocks: int) -> dic
                                                                          read, seconds)
     out["read calls/s, new connection per call"] = lean.new_connection_rate(side.host, side.port,
                                                                             side.headers, read, seconds)
+    height = lean.rpc_body(*side.height_call)
+    out["height reads/s (vs eth_blockNumber), one keep-alive connection"] = lean.keepalive_rate(
+        side.host, side.port, side.headers, height, seconds)
     out[f"mine {mine_blocks} empty blocks, seconds"] = side.mine_empty(mine_blocks)
     if isinstance(side, Ganache):
         side.pool_mode()

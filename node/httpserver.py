@@ -122,8 +122,8 @@ class HttpConnection(asyncio.Protocol):
         self.queue: deque[HttpRequest] = deque()  # pipelined requests waiting their turn
         self._deadline = 0.0  # monotonic time the current wait ends (0: none); the server's sweep reads it
         self._late: Callable[[], None] | None = None  # what happens then
-        self._can_write = asyncio.Event()
-        self._can_write.set()
+        self._paused = False  # the transport's buffer is over its high-water mark (write backpressure)
+        self._drained: asyncio.Event | None = None  # made when a stream first waits for a drain
         self._reset()
 
     def _reset(self) -> None:
@@ -143,13 +143,15 @@ class HttpConnection(asyncio.Protocol):
         self.closed = True
         self.server.connections.discard(self)
         self._disarm()
-        self._can_write.set()  # wake a writer waiting for drain: its next write sees `closed`
+        self.resume_writing()  # wake a writer waiting for drain: its next write sees `closed`
 
     def pause_writing(self) -> None:
-        self._can_write.clear()
+        self._paused = True
 
     def resume_writing(self) -> None:
-        self._can_write.set()
+        self._paused = False
+        if self._drained is not None:
+            self._drained.set()
 
     def data_received(self, data: bytes) -> None:
         if self.closed:
@@ -167,9 +169,6 @@ class HttpConnection(asyncio.Protocol):
         return False  # half-closed by the client: close once what we write is sent
 
     # -- httptools callbacks -----------------------------------------------------------------
-    def on_message_begin(self) -> None:
-        self._reset()
-
     def on_url(self, url: bytes) -> None:
         self._url += url
 
@@ -269,7 +268,12 @@ class HttpConnection(asyncio.Protocol):
         if self.closed:
             raise ConnectionResetError("the client hung up")
         self.transport.write(b"%x\r\n%s\r\n" % (len(data), data))
-        await self._can_write.wait()
+        if self._paused:
+            if self._drained is None:
+                self._drained = asyncio.Event()
+            self._drained.clear()
+            while self._paused and not self.closed:
+                await self._drained.wait()
 
     def end_stream(self) -> None:
         if not self.closed:
