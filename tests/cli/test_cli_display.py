@@ -191,6 +191,35 @@ def test_help_names_values_never_python_types():
     assert re.search(r"--json\s+Print JSON", send)  # a flag names no value
 
 
+def test_a_groups_command_list_flows_each_first_paragraph():
+    """A docstring wrapped at 110 columns reads as one paragraph in its group's list, not as ragged lines."""
+    import typer.main
+
+    runner = CliRunner()
+    group_paths = [p for p in [(), *_command_paths(typer.main.get_command(app))]
+                   if hasattr(_resolve(typer.main.get_command(app), p), "commands")]
+    assert ("devnet",) in group_paths
+    for path in group_paths:
+        group = _resolve(typer.main.get_command(app), path)
+        out = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "250"}).output
+        rows = [line.strip("│ ").rstrip() for line in out.splitlines()]
+        for name, cmd in group.commands.items():
+            first = " ".join((cmd.help or "").split("\n\n")[0].split())
+            if cmd.hidden or not first or first.startswith("\b"):
+                continue
+            row = next((r for r in rows if r.startswith(name + " ")), None)
+            assert row is not None, (path, name, out)
+            shown = " ".join(row[len(name):].split())
+            where = f"chaintop {' '.join(path)} --help"
+            assert shown.startswith(first[:120]), f"{where}: {name!r} shows {shown!r}"
+
+
+def _resolve(group, path):
+    for name in path:
+        group = group.commands[name]
+    return group
+
+
 def test_version():
     assert ok(None, "--version").strip() == f"chaintop {version('chaintop')}"
 
