@@ -54,7 +54,7 @@ class Reply:
     __slots__ = ("status", "body", "headers", "close")
 
     def __init__(self, status: int, body: bytes, headers: tuple[tuple[str, str], ...] = (),
-                 close: bool = False, content_type: str = "application/json") -> None:  # (JSON)
+                 close: bool = False, content_type: str = JSON) -> None:
         self.status, self.body, self.close = status, body, close
         self.headers = (("Content-Type", content_type),) + headers
 
@@ -65,12 +65,14 @@ _OK_JSON = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length
 def render(reply: Reply, close: bool) -> bytes:
     if reply.status == 200 and not close and len(reply.headers) == 1 and reply.headers[0][1] == JSON:
         return _OK_JSON % len(reply.body) + reply.body  # the common answer, without building its head
-    head = [f"HTTP/1.1 {reply.status} {_PHRASES.get(reply.status, 'Unknown')}"]
-    head.extend(f"{k}: {v}" for k, v in reply.headers)
-    head.append(f"Content-Length: {len(reply.body)}")
-    if close:
-        head.append("Connection: close")
-    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + reply.body
+    last = (f"Content-Length: {len(reply.body)}",) + (("Connection: close",) if close else ())
+    return _head(reply.status, reply.headers, last) + reply.body
+
+
+def _head(status: int, headers: tuple[tuple[str, str], ...], last: tuple[str, ...]) -> bytes:
+    lines = [f"HTTP/1.1 {status} {_PHRASES.get(status, 'Unknown')}", *(f"{k}: {v}" for k, v in headers),
+             *last]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
 class HttpServer:
@@ -90,8 +92,9 @@ class HttpServer:
     def start_sweeping(self) -> None:
         """Timeouts are deadlines on each connection, checked a few times a second by one timer here: a
         timer per request (armed and cancelled twice each) cost a third of a request's time on the loop."""
+        now = time.monotonic()
         for conn in list(self.connections):
-            conn.check_deadline(time.monotonic())
+            conn.check_deadline(now)
         self._sweeper = asyncio.get_running_loop().call_later(SWEEP, self.start_sweeping)
 
     def stop_sweeping(self) -> None:
@@ -258,10 +261,7 @@ class HttpConnection(asyncio.Protocol):
 
     # -- streams: a response written piece by piece (chunked), then the connection closes ----
     def stream(self, status: int, headers: tuple[tuple[str, str], ...]) -> None:
-        head = [f"HTTP/1.1 {status} {_PHRASES.get(status, 'Unknown')}"]
-        head.extend(f"{k}: {v}" for k, v in headers)
-        head += ["Transfer-Encoding: chunked", "Connection: close"]
-        self.transport.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        self.transport.write(_head(status, headers, ("Transfer-Encoding: chunked", "Connection: close")))
 
     async def write_chunk(self, data: bytes) -> None:
         """One piece of a stream; waits while the client reads slower than we write (backpressure)."""
